@@ -1,0 +1,49 @@
+//! `smartpos`: the demo and the integrator's toolbox.
+//!
+//! Every tool subcommand accepts `--json` and then prints exactly one JSON object on stdout; hex is
+//! upper-case. Errors go to stderr with a non-zero exit code (2 for bad input, 1 otherwise).
+
+mod crypto;
+mod iso8583;
+mod qr;
+mod report;
+mod tlv;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "smartpos", version, about = "smartpos payment core: demo and tools")]
+struct Cli {
+    /// Print one JSON object on stdout instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// BER-TLV tools (EMV Book 3 Annex B).
+    #[command(subcommand)]
+    Tlv(tlv::Cmd),
+    /// Payment cryptography tools.
+    #[command(subcommand)]
+    Crypto(crypto::Cmd),
+    /// ISO 8583 tools.
+    #[command(subcommand)]
+    Iso8583(iso8583::Cmd),
+    /// QR payment codes.
+    #[command(subcommand)]
+    Qr(qr::Cmd),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Tlv(cmd) => tlv::run(cmd),
+        Command::Crypto(cmd) => crypto::run(cmd),
+        Command::Iso8583(cmd) => iso8583::run(cmd),
+        Command::Qr(cmd) => qr::run(cmd),
+    };
+    std::process::exit(report::emit(result, cli.json));
+}
