@@ -4,6 +4,7 @@
 //! upper-case. Errors go to stderr with a non-zero exit code (2 for bad input, 1 otherwise).
 
 mod crypto;
+mod crypto_asym;
 mod iso8583;
 mod qr;
 mod report;
