@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Install what is needed, then run every check and test: format, lints, Rust tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "== cargo clippy (all targets, -D warnings)"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+echo "== cargo test"
+mkdir -p target
+log=target/test-output.txt
+set +e
+cargo test --workspace --quiet 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+if [ "$status" -ne 0 ]; then
+    echo "cargo test failed (exit $status)"
+    exit "$status"
+fi
+
+# One closing line for the whole run, summed over every test binary.
+awk '/^test result:/ { for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }
+     END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$log"
