@@ -2,6 +2,7 @@
 # Install what the build and the tests need on a fresh machine of this kind (Debian, Rust stable).
 # Idempotent and quiet: it only installs what is missing and prints one line per install.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 need_apt=()
 for pkg in pkg-config libssl-dev; do
@@ -23,3 +24,8 @@ for component in rustfmt clippy; do
         rustup component add "$component" >/dev/null
     fi
 done
+
+# Host-JVM toolchain for the Kotlin binding tests (kotlinc from npm, JNA and JUnit 4 from Debian).
+if [ -x scripts/setup-jvm.sh ]; then
+    scripts/setup-jvm.sh
+fi

@@ -23,6 +23,11 @@ if [ "$status" -ne 0 ]; then
     exit "$status"
 fi
 
+if [ -x scripts/jvm-test.sh ]; then
+    echo "== host-JVM tests (Kotlin bindings)"
+    scripts/jvm-test.sh | tee -a "$log"
+fi
+
 # One closing line for the whole run, summed over every test binary.
 awk '/^test result:/ { for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }
      END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$log"
