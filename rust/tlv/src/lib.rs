@@ -1,2 +1,49 @@
-//! placeholder, replaced by the crate owner
+//! smartpos-tlv: BER-TLV as EMV uses it (EMV Book 3 Annex B), the EMV tag dictionary (Book 3
+//! Annex A plus contactless and scheme tags) and Data Object Lists (Book 3 §5.4).
+//!
+//! # API at a glance
+//!
+//! * [`Tag`]: `u32` newtype of the raw tag bytes (`Tag(0x9F26)`, `Tag(0xDF8129)`), with
+//!   [`Tag::from_bytes`], [`Tag::decode`], [`Tag::to_bytes`], [`Tag::is_constructed`],
+//!   [`Tag::class`], [`Tag::is_valid`]; `Display` is upper-case hex (`9F26`); constants for
+//!   common tags ([`Tag::PAN`], [`Tag::AIP`], [`Tag::AFL`], [`Tag::TVR`], ...).
+//! * [`TlvReader`]: allocation-free iterator over `&[u8]` yielding `Result<Tlv, TlvError>`;
+//!   skips `00`/`FF` padding; stops after the first error.
+//! * [`Tlv`]`<'a>`: `{ tag, value: &'a [u8], raw: &'a [u8], offset }`; [`Tlv::children`]
+//!   reads a constructed object's value; [`Tlv::child`] finds a direct child.
+//! * Helpers: [`parse_one`], [`parse_all`] (top level), [`validate`] (whole tree),
+//!   [`find`] (depth-first, recursive), [`find_path`] (`&[Tag]` from the top level).
+//! * [`TlvBuilder`]: `push(tag, &[u8])`, `push_constructed(tag, |b| ...)`, `push_tlv`,
+//!   `push_raw`, `finish() -> Vec<u8>`; [`encode`] for one object; [`encode_tag`],
+//!   [`encode_length`], [`encoded_length_len`] for the pieces.
+//! * [`TlvNode`]: owned tree `{ tag, value: Vec<u8>, children: Vec<TlvNode> }`,
+//!   [`TlvNode::parse_all`], [`TlvNode::to_bytes`].
+//! * [`TlvError`]: one enum, every variant with the offset (absolute in the outermost buffer),
+//!   the tag when known, and the reason.
+//!
+//! # Encoding rules (EMV Book 3 Annex B)
+//!
+//! * Tags of 1 to 4 bytes (EMV uses up to 3): b5..b1 = `11111` in the first byte announces
+//!   subsequent bytes, b8 = 1 in a subsequent byte announces another.
+//! * Lengths: `00`..`7F`, `81 xx`, `82 xx xx`, `83 xx xx xx`, `84 xx xx xx xx`. Indefinite (`80`)
+//!   and `85`..`FF` are rejected, as is any length beyond the bytes the buffer (or the enclosing
+//!   constructed object) holds. The builder always writes the minimal form.
+//! * `00` and `FF` bytes before, between and after objects are padding and skipped. Hence tags
+//!   whose first byte is `FF` (e.g. Mastercard's `FF8105`) cannot be read by [`TlvReader`].
+//! * Recursive helpers stop at [`MAX_DEPTH`] levels of nesting with [`TlvError::TooDeep`].
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod builder;
+mod error;
+mod length;
+mod node;
+mod reader;
+mod tag;
+
+pub use builder::{TlvBuilder, encode};
+pub use error::TlvError;
+pub use length::{MAX_LENGTH_BYTES, encode_length, encode_tag, encoded_length_len};
+pub use node::TlvNode;
+pub use reader::{MAX_DEPTH, Tlv, TlvReader, find, find_path, parse_all, parse_one, validate};
+pub use tag::{Class, MAX_TAG_LEN, Tag, TagBytes};

@@ -1,0 +1,254 @@
+//! Zero-copy BER-TLV reader (EMV Book 3 Annex B).
+
+use crate::error::TlvError;
+use crate::length;
+use crate::tag::{self, Tag};
+
+/// Deepest nesting of constructed objects that the recursive helpers ([`find`], [`validate`],
+/// [`crate::TlvNode::parse_all`]) follow before giving up with [`TlvError::TooDeep`]. EMV data
+/// nests at most 4 levels (`6F` > `A5` > `BF0C` > `61` > primitive).
+pub const MAX_DEPTH: usize = 32;
+
+/// One BER-TLV data object borrowed from the buffer it was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tlv<'a> {
+    /// The tag.
+    pub tag: Tag,
+    /// The value field (for a constructed tag: the encoded children).
+    pub value: &'a [u8],
+    /// The whole encoded object: tag, length and value.
+    pub raw: &'a [u8],
+    /// Offset of the object's first byte, counted from the start of the outermost buffer.
+    pub offset: usize,
+}
+
+impl<'a> Tlv<'a> {
+    /// Whether the tag is constructed (its value is a sequence of TLV objects).
+    pub fn is_constructed(&self) -> bool {
+        self.tag.is_constructed()
+    }
+
+    /// Offset of the value's first byte, counted from the start of the outermost buffer.
+    pub fn value_offset(&self) -> usize {
+        self.offset + (self.raw.len() - self.value.len())
+    }
+
+    /// Reader over the children of a constructed object; empty for a primitive one. Error offsets
+    /// stay absolute (relative to the outermost buffer).
+    pub fn children(&self) -> TlvReader<'a> {
+        let value = if self.is_constructed() {
+            self.value
+        } else {
+            &[]
+        };
+        TlvReader::with_base(value, self.value_offset())
+    }
+
+    /// First direct child with `tag` (no recursion); `Ok(None)` for a primitive object.
+    pub fn child(&self, tag: Tag) -> Result<Option<Tlv<'a>>, TlvError> {
+        for child in self.children() {
+            let child = child?;
+            if child.tag == tag {
+                return Ok(Some(child));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// Iterator over the BER-TLV objects of a buffer, without allocating (EMV Book 3 Annex B).
+///
+/// Skips padding bytes `00` and `FF` before, between and after objects (Annex B1). Yields
+/// `Err` once for the first malformed object and then ends. It does not descend into
+/// constructed objects: use [`Tlv::children`], [`find`] or [`validate`] for that.
+#[derive(Debug, Clone)]
+pub struct TlvReader<'a> {
+    data: &'a [u8],
+    pos: usize,
+    base: usize,
+}
+
+impl<'a> TlvReader<'a> {
+    /// A reader over `data`; error offsets count from `data[0]`.
+    pub fn new(data: &'a [u8]) -> Self {
+        TlvReader::with_base(data, 0)
+    }
+
+    /// A reader over `data` that sits at offset `base` of a larger buffer; error offsets and
+    /// [`Tlv::offset`] count from the start of that larger buffer.
+    pub fn with_base(data: &'a [u8], base: usize) -> Self {
+        TlvReader { data, pos: 0, base }
+    }
+
+    /// The bytes not yet read.
+    pub fn remaining(&self) -> &'a [u8] {
+        self.data.get(self.pos..).unwrap_or(&[])
+    }
+}
+
+impl<'a> Iterator for TlvReader<'a> {
+    type Item = Result<Tlv<'a>, TlvError>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        let data = self.data;
+        let mut pos = self.pos;
+        // Annex B1: '00' (and, per ISO/IEC 7816-4, 'FF') bytes may precede, separate or follow objects.
+        while let Some(&b) = data.get(pos) {
+            if b != 0x00 && b != 0xFF {
+                break;
+            }
+            pos += 1;
+        }
+        if pos >= data.len() {
+            self.pos = data.len();
+            return None;
+        }
+        match read_object(data, pos, self.base) {
+            Ok((tlv, end)) => {
+                self.pos = end;
+                Some(Ok(tlv))
+            }
+            Err(e) => {
+                self.pos = data.len();
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+impl std::iter::FusedIterator for TlvReader<'_> {}
+
+/// Read one object whose tag starts at `data[pos]`; returns it and the offset just past it.
+#[inline(always)]
+fn read_object(data: &[u8], pos: usize, base: usize) -> Result<(Tlv<'_>, usize), TlvError> {
+    let (tag, tag_len) = tag::decode_at(data, pos, base)?;
+    let len_pos = pos + tag_len;
+    let (len, len_len) = length::decode_at(data, len_pos, base, tag, pos)?;
+    let value_start = len_pos + len_len;
+    let available = data.len() - value_start;
+    if len > available {
+        return Err(TlvError::ValueOverrun {
+            offset: base + value_start,
+            tag,
+            length: len,
+            available,
+        });
+    }
+    let end = value_start + len;
+    match (data.get(value_start..end), data.get(pos..end)) {
+        (Some(value), Some(raw)) => Ok((
+            Tlv {
+                tag,
+                value,
+                raw,
+                offset: base + pos,
+            },
+            end,
+        )),
+        // Unreachable: `end <= data.len()` was checked above.
+        _ => Err(TlvError::ValueOverrun {
+            offset: base + value_start,
+            tag,
+            length: len,
+            available,
+        }),
+    }
+}
+
+/// Read exactly one object from `data` (padding around it allowed); bytes after it are an error.
+pub fn parse_one(data: &[u8]) -> Result<Tlv<'_>, TlvError> {
+    let mut reader = TlvReader::new(data);
+    let first = reader
+        .next()
+        .unwrap_or(Err(TlvError::Empty { offset: 0 }))?;
+    match reader.next() {
+        None => Ok(first),
+        Some(Err(e)) => Err(e),
+        Some(Ok(next)) => Err(TlvError::TrailingBytes {
+            offset: next.offset,
+        }),
+    }
+}
+
+/// All top-level objects of `data` (no recursion), or the first error.
+pub fn parse_all(data: &[u8]) -> Result<Vec<Tlv<'_>>, TlvError> {
+    TlvReader::new(data).collect()
+}
+
+/// Check that `data` is well-formed throughout, descending into constructed objects up to
+/// [`MAX_DEPTH`] levels.
+pub fn validate(data: &[u8]) -> Result<(), TlvError> {
+    fn walk(reader: TlvReader<'_>, depth: usize) -> Result<(), TlvError> {
+        for tlv in reader {
+            let tlv = tlv?;
+            if tlv.is_constructed() {
+                check_depth(&tlv, depth)?;
+                walk(tlv.children(), depth + 1)?;
+            }
+        }
+        Ok(())
+    }
+    walk(TlvReader::new(data), 0)
+}
+
+pub(crate) fn check_depth(tlv: &Tlv<'_>, depth: usize) -> Result<(), TlvError> {
+    if depth >= MAX_DEPTH {
+        return Err(TlvError::TooDeep {
+            offset: tlv.offset,
+            tag: tlv.tag,
+            max_depth: MAX_DEPTH,
+        });
+    }
+    Ok(())
+}
+
+/// First object with `tag` anywhere in `data`, searching depth-first in encoding order
+/// (a constructed object is checked before its children). Errors met on the way are returned.
+pub fn find(data: &[u8], tag: Tag) -> Result<Option<Tlv<'_>>, TlvError> {
+    fn search<'a>(
+        reader: TlvReader<'a>,
+        tag: Tag,
+        depth: usize,
+    ) -> Result<Option<Tlv<'a>>, TlvError> {
+        for tlv in reader {
+            let tlv = tlv?;
+            if tlv.tag == tag {
+                return Ok(Some(tlv));
+            }
+            if tlv.is_constructed() {
+                check_depth(&tlv, depth)?;
+                if let Some(found) = search(tlv.children(), tag, depth + 1)? {
+                    return Ok(Some(found));
+                }
+            }
+        }
+        Ok(None)
+    }
+    search(TlvReader::new(data), tag, 0)
+}
+
+/// The object reached by following `path` from the top level: `path[0]` among the top-level
+/// objects, `path[1]` among its direct children, and so on (first match at each level).
+/// E.g. `find_path(fci, &[Tag(0x6F), Tag(0xA5), Tag(0x50)])` for the application label.
+/// An empty path gives `Ok(None)`.
+pub fn find_path<'a>(data: &'a [u8], path: &[Tag]) -> Result<Option<Tlv<'a>>, TlvError> {
+    let Some((&first, rest)) = path.split_first() else {
+        return Ok(None);
+    };
+    let mut current = None;
+    for tlv in TlvReader::new(data) {
+        let tlv = tlv?;
+        if tlv.tag == first {
+            current = Some(tlv);
+            break;
+        }
+    }
+    for &tag in rest {
+        match current {
+            Some(parent) => current = parent.child(tag)?,
+            None => return Ok(None),
+        }
+    }
+    Ok(current)
+}
