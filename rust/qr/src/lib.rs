@@ -12,6 +12,7 @@
 
 pub mod crc;
 mod error;
+pub mod image;
 pub mod mpm;
 pub mod wallet;
 
