@@ -18,6 +18,13 @@
 //!   [`encode_length`], [`encoded_length_len`] for the pieces.
 //! * [`TlvNode`]: owned tree `{ tag, value: Vec<u8>, children: Vec<TlvNode> }`,
 //!   [`TlvNode::parse_all`], [`TlvNode::to_bytes`].
+//! * [`dict::lookup`]`(Tag) -> Option<&'static TagInfo>` with [`dict::TagInfo`]
+//!   `{ tag, name, format: Format, min_len, max_len, source: Source }`; [`dict::name`],
+//!   [`dict::format`], [`dict::all`].
+//! * [`dol::Dol`]: `Dol::parse(&[u8])`, `entries()`, `total_len()`, `build(|tag| Option<&[u8]>)`
+//!   (EMV Book 3 §5.4 padding and truncation by the dictionary's format), `build_with` (own
+//!   formats), `build_into`, `split` (data back into values), `to_bytes`; [`dol::fit`] for one
+//!   value.
 //! * [`TlvError`]: one enum, every variant with the offset (absolute in the outermost buffer),
 //!   the tag when known, and the reason.
 //!
@@ -35,6 +42,8 @@
 #![warn(missing_docs)]
 
 mod builder;
+pub mod dict;
+pub mod dol;
 mod error;
 mod length;
 mod node;
