@@ -1,0 +1,208 @@
+//! Store-and-forward queues: reversals (ISO 8583 MTI 0400/0420) and advices of offline approvals
+//! (MTI 0220). Entries live in the same SQLite file as the transactions, so they survive restarts;
+//! a done entry can never become pending again (trigger `queue_done_is_final`).
+
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use serde_json::json;
+
+use crate::clock::Timestamp;
+use crate::error::{JournalError, Result};
+use crate::journal::{Journal, audit, load};
+use crate::model::{QueueEntry, QueueKind, TransactionRecord, TxnId, TxnState};
+
+pub(crate) const ENTRY_SQL: &str = "SELECT q.txn_id, q.kind, q.attempts, q.last_attempt_at, q.last_error, q.created_at, t.stan, t.amount \
+     FROM queue q JOIN transactions t ON t.id = q.txn_id WHERE q.kind = ?1 AND q.done = 0 ORDER BY q.id";
+
+fn entry_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<QueueEntry> {
+    Ok(QueueEntry {
+        txn_id: TxnId(r.get(0)?),
+        kind: r.get(1)?,
+        attempts: r.get(2)?,
+        last_attempt_at: r.get::<_, Option<i64>>(3)?.map(Timestamp),
+        last_error: r.get(4)?,
+        created_at: Timestamp(r.get(5)?),
+        stan: r.get(6)?,
+        amount: r.get(7)?,
+    })
+}
+
+impl Journal {
+    fn pending(&self, kind: QueueKind) -> Result<Vec<QueueEntry>> {
+        let mut st = self.conn.prepare_cached(ENTRY_SQL)?;
+        let v = st
+            .query_map([kind], entry_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(v)
+    }
+
+    /// Reversals still to be sent, oldest first.
+    pub fn pending_reversals(&self) -> Result<Vec<QueueEntry>> {
+        self.pending(QueueKind::Reversal)
+    }
+
+    /// Advices still to be sent, oldest first.
+    pub fn pending_advices(&self) -> Result<Vec<QueueEntry>> {
+        self.pending(QueueKind::Advice)
+    }
+
+    fn attempt(&mut self, id: TxnId, kind: QueueKind, error: &str) -> Result<QueueEntry> {
+        let error = crate::validate::free_text("error", error, 200)?;
+        let now = self.now();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let done: Option<bool> = tx
+            .query_row(
+                "SELECT done FROM queue WHERE txn_id = ?1 AND kind = ?2",
+                params![id.0, kind],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match done {
+            None => {
+                return Err(JournalError::NotQueued {
+                    id,
+                    queue: kind.as_str(),
+                });
+            }
+            Some(true) => {
+                return Err(JournalError::QueueEntryDone {
+                    id,
+                    queue: kind.as_str(),
+                });
+            }
+            Some(false) => {}
+        }
+        tx.execute(
+            "UPDATE queue SET attempts = attempts + 1, last_attempt_at = ?1, last_error = ?2 WHERE txn_id = ?3 AND kind = ?4",
+            params![now.0, error, id.0, kind],
+        )?;
+        let op: String = tx.query_row(
+            "SELECT operator_id FROM transactions WHERE id = ?1",
+            [id.0],
+            |r| r.get(0),
+        )?;
+        audit(
+            &tx,
+            now,
+            &op,
+            &format!("{kind}.attempt_failed"),
+            Some(id),
+            &json!({ "error": error }),
+        )?;
+        let e = tx.query_row(
+            "SELECT q.txn_id, q.kind, q.attempts, q.last_attempt_at, q.last_error, q.created_at, t.stan, t.amount \
+             FROM queue q JOIN transactions t ON t.id = q.txn_id WHERE q.txn_id = ?1 AND q.kind = ?2",
+            params![id.0, kind],
+            entry_row,
+        )?;
+        tx.commit()?;
+        Ok(e)
+    }
+
+    /// Record a failed attempt to send the reversal of `id` (attempt counter, time, error).
+    pub fn mark_reversal_attempt(&mut self, id: TxnId, error: &str) -> Result<QueueEntry> {
+        self.attempt(id, QueueKind::Reversal, error)
+    }
+
+    /// Record a failed attempt to send the advice of `id`.
+    pub fn mark_advice_attempt(&mut self, id: TxnId, error: &str) -> Result<QueueEntry> {
+        self.attempt(id, QueueKind::Advice, error)
+    }
+
+    fn finish(&mut self, id: TxnId, kind: QueueKind) -> Result<TransactionRecord> {
+        let now = self.now();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let rec = load(&tx, id)?;
+        let done: Option<bool> = tx
+            .query_row(
+                "SELECT done FROM queue WHERE txn_id = ?1 AND kind = ?2",
+                params![id.0, kind],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if kind == QueueKind::Reversal && rec.state != TxnState::ReversalPending {
+            return Err(JournalError::IllegalTransition {
+                id,
+                from: rec.state,
+                to: TxnState::Reversed,
+            });
+        }
+        match done {
+            None => {
+                return Err(JournalError::NotQueued {
+                    id,
+                    queue: kind.as_str(),
+                });
+            }
+            Some(true) => {
+                return Err(JournalError::QueueEntryDone {
+                    id,
+                    queue: kind.as_str(),
+                });
+            }
+            Some(false) => {}
+        }
+        tx.execute(
+            "UPDATE queue SET done = 1, done_at = ?1, attempts = attempts + 1, last_attempt_at = ?1 \
+             WHERE txn_id = ?2 AND kind = ?3 AND done = 0",
+            params![now.0, id.0, kind],
+        )?;
+        if kind == QueueKind::Reversal {
+            tx.execute(
+                "UPDATE transactions SET state = 'reversed', updated_at = ?1 WHERE id = ?2 AND state = 'reversal_pending'",
+                params![now.0, id.0],
+            )?;
+            // A reversed void no longer cancels its original.
+            tx.execute(
+                "UPDATE transactions SET voided_by = NULL WHERE voided_by = ?1",
+                [id.0],
+            )?;
+            audit(
+                &tx,
+                now,
+                &rec.operator_id,
+                "txn.reversed",
+                Some(id),
+                &json!({ "from": rec.state, "to": "reversed" }),
+            )?;
+        } else {
+            audit(
+                &tx,
+                now,
+                &rec.operator_id,
+                "advice.sent",
+                Some(id),
+                &json!({}),
+            )?;
+        }
+        let out = load(&tx, id)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// The host acknowledged the reversal of `id`: `reversal_pending → reversed`, entry done.
+    /// A second call fails (a reversal is never completed twice).
+    pub fn mark_reversed(&mut self, id: TxnId) -> Result<TransactionRecord> {
+        self.finish(id, QueueKind::Reversal)
+    }
+
+    /// The host acknowledged the advice of `id`. A second call fails.
+    pub fn mark_advice_sent(&mut self, id: TxnId) -> Result<TransactionRecord> {
+        self.finish(id, QueueKind::Advice)
+    }
+
+    /// QR orders whose outcome must be queried from the wallet (flagged by crash recovery).
+    pub fn pending_qr_queries(&self) -> Result<Vec<TransactionRecord>> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {} FROM transactions WHERE kind = 'qr_sale' AND qr_query_needed = 1 ORDER BY id",
+            crate::journal::TXN_COLUMNS
+        ))?;
+        let v = st
+            .query_map([], crate::journal::row_to_record)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(v)
+    }
+}
