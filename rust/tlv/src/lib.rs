@@ -45,6 +45,8 @@ mod builder;
 pub mod dict;
 pub mod dol;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod length;
 mod node;
 mod reader;
