@@ -284,7 +284,7 @@ impl Message {
 }
 
 pub(crate) fn parse_u64(v: &[u8]) -> Option<u64> {
-    if v.is_empty() || v.len() > 20 {
+    if v.is_empty() {
         return None;
     }
     let mut n: u64 = 0;

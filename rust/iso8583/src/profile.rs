@@ -387,7 +387,12 @@ fn compile(source: &str, doc: ProfileJson) -> Result<Profile, ProfileError> {
             "LLVAR" | "LLLVAR" | "LLLLVAR" => {
                 let digits = (f.length.len() - 3) as u8;
                 let max = f.max.ok_or_else(|| cx.err(&what, "variable length needs \"max\""))?;
-                let limit = 10usize.pow(u32::from(digits)) - 1;
+                let binary_prefix = f.prefix.as_deref().unwrap_or(&d.prefix) == "binary";
+                let limit = match (binary_prefix, digits) {
+                    (true, 2) => 255,
+                    (true, _) => 65535,
+                    (false, _) => 10usize.pow(u32::from(digits)) - 1,
+                };
                 if max == 0 || max > limit {
                     return Err(cx.err(&what, format!("max must be 1..={limit} for {}", f.length)));
                 }
