@@ -10,10 +10,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod cpm;
 pub mod crc;
 mod error;
 pub mod image;
 pub mod mpm;
+mod scanned;
 pub mod wallet;
 
 pub use error::{FieldId, QrError};
+pub use scanned::{ScannedCode, looks_like_mpm, parse};
