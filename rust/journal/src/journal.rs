@@ -649,7 +649,7 @@ impl Journal {
                     .conn
                     .query_row(
                         "SELECT id FROM transactions WHERE rrn = ?1 AND kind IN ('sale','pre_auth_completion','qr_sale') \
-                         ORDER BY id DESC LIMIT 1",
+                         AND state IN ('approved','offline_approved','completed') ORDER BY id DESC LIMIT 1",
                         [&rrn],
                         |r| r.get(0),
                     )
