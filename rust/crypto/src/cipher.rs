@@ -255,6 +255,24 @@ impl BlockCipher {
         })
     }
 
+    /// Switch to another key, keeping the OpenSSL context when the underlying cipher is the same
+    /// (any DES-family key, or the same AES/SM4 size): cheaper than a new [`BlockCipher`] when the key
+    /// changes on every block, as in DUKPT key generation.
+    pub fn rekey(&mut self, key: &SecretKey) -> Result<(), CryptoError> {
+        let (old, new) = (self.key.algorithm(), key.algorithm());
+        let same_cipher = old == new || (old.is_des_family() && new.is_des_family());
+        if !same_cipher {
+            *self = BlockCipher::new(key)?;
+            return Ok(());
+        }
+        let okey = key.openssl_key();
+        self.enc.encrypt_init(None, Some(&okey), None)?;
+        self.enc.set_padding(false);
+        self.dec = None;
+        self.key = key.clone();
+        Ok(())
+    }
+
     /// The key's algorithm.
     pub fn algorithm(&self) -> KeyAlgorithm {
         self.key.algorithm()

@@ -1,0 +1,371 @@
+//! TDES DUKPT (ANSI X9.24-1:2009): published vectors, originator/receiver agreement, the 10-ones
+//! skip and end of life.
+
+use smartpos_crypto::CryptoError;
+use smartpos_crypto::cipher;
+use smartpos_crypto::dukpt::tdes::{self, Ksn, Originator, Variant};
+use smartpos_crypto::key::{KeyAlgorithm, SecretKey};
+use smartpos_crypto::mac::{self, Padding};
+use smartpos_crypto::pin::{self, Pin, PinBlockFormat};
+
+fn h(s: &str) -> Vec<u8> {
+    hex::decode(s).unwrap()
+}
+
+fn bdk() -> SecretKey {
+    SecretKey::from_hex(KeyAlgorithm::Tdes2, "0123456789ABCDEFFEDCBA9876543210").unwrap()
+}
+
+fn initial_ksn() -> Ksn {
+    Ksn::from_hex("FFFF9876543210E00000").unwrap()
+}
+
+struct Vector {
+    id: &'static str,
+    ksn: &'static str,
+    txn_key: &'static str,
+    pin_key: &'static str,
+    mac_req_key: &'static str,
+    mac_rsp_key: &'static str,
+    data_req_key: &'static str,
+    data_rsp_key: &'static str,
+    enc_pinblock: &'static str,
+    mac_req: &'static str,
+    mac_rsp: &'static str,
+    cmac_req: &'static str,
+    cmac_rsp: &'static str,
+    enc_data_req: &'static str,
+    enc_data_rsp: &'static str,
+}
+
+// ids: dukpt-tdes-init-01, -02, -03, -10; source: openemv/dukpt @1d01ddafa9dac103f4eee2ad1b20483596d83012
+// test/dukpt_tdes_test.c; moov-io/dukpt @65ee1a27dfd564dbb0fb89af2ca42035d06af34e pkg/des/des_test.go.
+// (init-10's enc_data_rsp is marked _computed in published.md.)
+const VECTORS: &[Vector] = &[
+    Vector {
+        id: "dukpt-tdes-init-01",
+        ksn: "FFFF9876543210E00001",
+        txn_key: "042666B49184CFA368DE9628D0397BC9",
+        pin_key: "042666B49184CF5C68DE9628D0397B36",
+        mac_req_key: "042666B4918430A368DE9628D03984C9",
+        mac_rsp_key: "042666B46E84CFA368DE96282F397BC9",
+        data_req_key: "448D3F076D8304036A55A3D7E0055A78",
+        data_rsp_key: "AD7BFC8B06AD3A08A560B4105CF8D9E5",
+        enc_pinblock: "1B9C1845EB993A7A",
+        mac_req: "9CCC78173FC4FB64",
+        mac_rsp: "20364223C1FF00FA",
+        cmac_req: "211003F1D5B79DD7",
+        cmac_rsp: "82CC2B9B9EC710A6",
+        enc_data_req: "FC0D53B7EA1FDA9EE68AAF2E70D9B9506229BE2AA993F04F",
+        enc_data_rsp: "1FCC89AF66222F27B903898BB2BC8589CDBFDE5EC6AFCC25",
+    },
+    Vector {
+        id: "dukpt-tdes-init-02",
+        ksn: "FFFF9876543210E00002",
+        txn_key: "C46551CEF9FD24B0AA9AD834130D3BC7",
+        pin_key: "C46551CEF9FD244FAA9AD834130D3B38",
+        mac_req_key: "C46551CEF9FDDBB0AA9AD834130DC4C7",
+        mac_rsp_key: "C46551CE06FD24B0AA9AD834EC0D3BC7",
+        data_req_key: "F1BE73B36135C5C26CF937D50ABBE5AF",
+        data_rsp_key: "C1C0E2D663C50EE9C001E56D3793A479",
+        enc_pinblock: "10A01C8D02C69107",
+        mac_req: "F608A9BCA6FFC311",
+        mac_rsp: "D1FCA6BEF05D24D2",
+        cmac_req: "4BA08A38CEEAF378",
+        cmac_rsp: "85E93BAC519203AC",
+        enc_data_req: "A2B4E70F846E63D68775B7215EB4563DFD3037244C61CC13",
+        enc_data_rsp: "5B692A6B1FDD5E25B0DEFAFDE1672E402F8011360CFF3508",
+    },
+    Vector {
+        id: "dukpt-tdes-init-03",
+        ksn: "FFFF9876543210E00003",
+        txn_key: "0DF3D9422ACA56E547676D07AD6BADFA",
+        pin_key: "0DF3D9422ACA561A47676D07AD6BAD05",
+        mac_req_key: "0DF3D9422ACAA9E547676D07AD6B52FA",
+        mac_rsp_key: "0DF3D942D5CA56E547676D07526BADFA",
+        data_req_key: "EEEEF522C67239E4A2A65FEBF4C511F4",
+        data_rsp_key: "6A21701227FA12E8952E89A0F6695862",
+        enc_pinblock: "18DC07B94797B466",
+        mac_req: "20B59A4FEAC937E3",
+        mac_rsp: "BAD4CC9CC2AE326C",
+        cmac_req: "011D64E245203501",
+        cmac_rsp: "1D64CC655C4ABAEF",
+        enc_data_req: "BD751E65F10E75B6C1D5B1D283496A36C2DE21D993C387A7",
+        enc_data_rsp: "345992D4163E4926C927BFD8ABD5D76F087A9CE81D5A27B8",
+    },
+    Vector {
+        id: "dukpt-tdes-init-10",
+        ksn: "FFFF9876543210E0000A",
+        txn_key: "6CF2500A22507C7CC776CEADC1E33014",
+        pin_key: "6CF2500A22507C83C776CEADC1E330EB",
+        mac_req_key: "6CF2500A2250837CC776CEADC1E3CF14",
+        mac_rsp_key: "6CF2500ADD507C7CC776CEAD3EE33014",
+        data_req_key: "BC9C848366B1F9997656DD8004C5C43B",
+        data_rsp_key: "01F25D09CDD396711E72F37D22A1600E",
+        enc_pinblock: "EDABBA23221833FE",
+        mac_req: "1632621C",
+        mac_rsp: "CE038CC9",
+        cmac_req: "6B2D74E69A28ED7B",
+        cmac_rsp: "8A7D022E0AF9FF26",
+        enc_data_req: "C221F5A8CA5DA909BE04938E0FB8DFCFB30ED0D62B590663",
+        enc_data_rsp: "752A73BE721368376788582C1105775F2A3137B9C5F44B78",
+    },
+];
+
+// id: dukpt-tdes-ipek, source: openemv/dukpt @1d01dda test/dukpt_tdes_test.c; moov-io/dukpt @65ee1a2
+// pkg/des/des_test.go TestDerivationOfInitialKey
+#[test]
+fn ipek_published() {
+    let ipek = tdes::derive_ipek(&bdk(), &initial_ksn()).unwrap();
+    assert_eq!(ipek.as_bytes(), &h("6AC292FAA1315B4D858AB3A3D7D5933A")[..]);
+    // The counter bits of the KSN do not influence the IPEK.
+    let ipek2 = tdes::derive_ipek(&bdk(), &Ksn::from_hex("FFFF9876543210E0000A").unwrap()).unwrap();
+    assert_eq!(ipek, ipek2);
+}
+
+#[test]
+fn host_side_published_keys_and_usage() {
+    // mac_and_data_input_ascii of dukpt-tdes-ipek.
+    let data = b"4012345678909D987";
+    assert_eq!(data.to_vec(), h("3430313233343536373839303944393837"));
+    for v in VECTORS {
+        let ksn = Ksn::from_hex(v.ksn).unwrap();
+        let keys = tdes::host_session_keys(&bdk(), &ksn).unwrap();
+        assert_eq!(
+            keys.transaction_key.as_bytes(),
+            &h(v.txn_key)[..],
+            "{}",
+            v.id
+        );
+        assert_eq!(keys.pin_key.as_bytes(), &h(v.pin_key)[..], "{}", v.id);
+        assert_eq!(
+            keys.mac_request_key.as_bytes(),
+            &h(v.mac_req_key)[..],
+            "{}",
+            v.id
+        );
+        assert_eq!(
+            keys.mac_response_key.as_bytes(),
+            &h(v.mac_rsp_key)[..],
+            "{}",
+            v.id
+        );
+        assert_eq!(
+            keys.data_request_key.as_bytes(),
+            &h(v.data_req_key)[..],
+            "{}",
+            v.id
+        );
+        assert_eq!(
+            keys.data_response_key.as_bytes(),
+            &h(v.data_rsp_key)[..],
+            "{}",
+            v.id
+        );
+
+        // PIN block ISO 0 (PIN 1234, PAN 4012345678909) under the PIN key.
+        let p = Pin::new("1234").unwrap();
+        let enc = pin::encrypt(
+            &keys.pin_key,
+            PinBlockFormat::Iso0,
+            &p,
+            Some("4012345678909"),
+            &mut |_| Ok(()),
+        )
+        .unwrap();
+        assert_eq!(enc, h(v.enc_pinblock), "{}", v.id);
+
+        // Retail MAC (ISO 9797-1 alg 3, padding 1); vectors give 8 or 4 leftmost bytes.
+        let m = mac::retail_mac(&keys.mac_request_key, data, Padding::Method1).unwrap();
+        mac::verify(&m, &h(v.mac_req)).unwrap_or_else(|e| panic!("{} mac_req: {e}", v.id));
+        let m = mac::retail_mac(&keys.mac_response_key, data, Padding::Method1).unwrap();
+        mac::verify(&m, &h(v.mac_rsp)).unwrap_or_else(|e| panic!("{} mac_rsp: {e}", v.id));
+
+        // TDES-CMAC.
+        assert_eq!(
+            mac::cmac(&keys.mac_request_key, data).unwrap(),
+            h(v.cmac_req),
+            "{}",
+            v.id
+        );
+        assert_eq!(
+            mac::cmac(&keys.mac_response_key, data).unwrap(),
+            h(v.cmac_rsp),
+            "{}",
+            v.id
+        );
+
+        // Data encryption: TDES-CBC, zero IV, zero padding.
+        let padded = mac::pad(data, 8, Padding::Method1);
+        let enc = cipher::encrypt_cbc(&keys.data_request_key, &[0u8; 8], &padded).unwrap();
+        assert_eq!(enc, h(v.enc_data_req), "{}", v.id);
+        let enc = cipher::encrypt_cbc(&keys.data_response_key, &[0u8; 8], &padded).unwrap();
+        assert_eq!(enc, h(v.enc_data_rsp), "{}", v.id);
+    }
+}
+
+#[test]
+fn originator_matches_published_keys() {
+    let ipek = tdes::derive_ipek(&bdk(), &initial_ksn()).unwrap();
+    let mut dev = Originator::load_initial_key(&ipek, &initial_ksn()).unwrap();
+    let mut seen = Vec::new();
+    for _ in 0..10 {
+        let keys = dev.next_session_keys().unwrap();
+        seen.push(keys);
+    }
+    for v in VECTORS {
+        let ksn = Ksn::from_hex(v.ksn).unwrap();
+        let keys = seen.iter().find(|k| k.ksn == ksn).unwrap();
+        assert_eq!(
+            keys.transaction_key.as_bytes(),
+            &h(v.txn_key)[..],
+            "{}",
+            v.id
+        );
+        assert_eq!(keys.pin_key.as_bytes(), &h(v.pin_key)[..], "{}", v.id);
+        assert_eq!(
+            keys.data_response_key.as_bytes(),
+            &h(v.data_rsp_key)[..],
+            "{}",
+            v.id
+        );
+    }
+    assert_eq!(
+        dev.next_ksn().unwrap(),
+        Ksn::from_hex("FFFF9876543210E0000B").unwrap()
+    );
+}
+
+// Originator and receiver agree for the first 3000 transactions (covers many register refills).
+#[test]
+fn originator_and_receiver_agree() {
+    let ksn0 = Ksn::from_hex("0102030405060708E000")
+        .unwrap()
+        .with_counter(0);
+    let ipek = tdes::derive_ipek(&bdk(), &ksn0).unwrap();
+    let mut dev = Originator::load_initial_key(&ipek, &ksn0).unwrap();
+    let mut expected_counter = 0u32;
+    for _ in 0..3000 {
+        // The next counter value with at most 10 one bits (0x7FF, 0xBFF, 0xDFF... are skipped).
+        expected_counter += 1;
+        while expected_counter.count_ones() > 10 {
+            expected_counter += 1;
+        }
+        let (ksn, key) = dev.next_transaction().unwrap();
+        assert_eq!(ksn.counter(), expected_counter);
+        assert_eq!(
+            key,
+            tdes::derive_transaction_key(&ipek, &ksn).unwrap(),
+            "counter {expected_counter}"
+        );
+    }
+}
+
+// Counters with more than 10 one bits are skipped: from 0x0007FE (10 ones) the next is 0x000800.
+#[test]
+fn ten_ones_skip() {
+    let ipek = tdes::derive_ipek(&bdk(), &initial_ksn()).unwrap();
+    let start = initial_ksn().with_counter(0x0003FF); // 10 ones
+    let mut dev = Originator::at_ksn_for_simulation(&ipek, &start).unwrap();
+    let (ksn, key) = dev.next_transaction().unwrap();
+    assert_eq!(ksn.counter(), 0x3FF);
+    assert_eq!(key, tdes::derive_transaction_key(&ipek, &ksn).unwrap());
+    // 0x3FF + 1 = 0x400 (one bit): normal increment after carry.
+    assert_eq!(dev.next_ksn().unwrap().counter(), 0x400);
+    let mut dev =
+        Originator::at_ksn_for_simulation(&ipek, &initial_ksn().with_counter(0x0007FE)).unwrap();
+    let (ksn, _) = dev.next_transaction().unwrap();
+    assert_eq!(ksn.counter(), 0x7FE);
+    // 0x7FF would have 11 ones: the counter jumps by its lowest set bit to 0x800.
+    let (ksn, key) = dev.next_transaction().unwrap();
+    assert_eq!(ksn.counter(), 0x800);
+    assert_eq!(key, tdes::derive_transaction_key(&ipek, &ksn).unwrap());
+    // The host rejects a KSN whose counter has 11 ones.
+    assert!(matches!(
+        tdes::derive_transaction_key(&ipek, &initial_ksn().with_counter(0x7FF)),
+        Err(CryptoError::InvalidKsn { .. })
+    ));
+    assert!(matches!(
+        tdes::derive_transaction_key(&ipek, &initial_ksn()),
+        Err(CryptoError::InvalidKsn { .. })
+    ));
+}
+
+// The last counter is 0x1FF800 (ten ones at the top); after it the device is exhausted. Near the end
+// every counter has ten ones, so each step adds the lowest set bit.
+#[test]
+fn end_of_life_near_the_end() {
+    let ipek = tdes::derive_ipek(&bdk(), &initial_ksn()).unwrap();
+    let mut dev =
+        Originator::at_ksn_for_simulation(&ipek, &initial_ksn().with_counter(0x1FF100)).unwrap();
+    let mut counters = Vec::new();
+    loop {
+        match dev.next_transaction() {
+            Ok((ksn, key)) => {
+                assert_eq!(key, tdes::derive_transaction_key(&ipek, &ksn).unwrap());
+                counters.push(ksn.counter());
+            }
+            Err(CryptoError::DukptExhausted) => break,
+            Err(e) => panic!("{e}"),
+        }
+        assert!(counters.len() < 100);
+    }
+    assert_eq!(counters, vec![0x1FF100, 0x1FF200, 0x1FF400, 0x1FF800]);
+    assert!(matches!(dev.next_ksn(), Err(CryptoError::DukptExhausted)));
+    assert!(matches!(
+        dev.next_transaction(),
+        Err(CryptoError::DukptExhausted)
+    ));
+}
+
+// The whole life of one device: exactly sum_{k=1}^{10} C(21, k) = 1,048,575 keys, every counter with at
+// most 10 ones, strictly increasing, then DukptExhausted.
+#[test]
+fn full_lifetime_key_count() {
+    let ipek = tdes::derive_ipek(&bdk(), &initial_ksn()).unwrap();
+    let mut dev = Originator::load_initial_key(&ipek, &initial_ksn()).unwrap();
+    let mut count = 0u32;
+    let mut last = 0u32;
+    loop {
+        match dev.next_transaction() {
+            Ok((ksn, _)) => {
+                let c = ksn.counter();
+                assert!(c > last && c.count_ones() <= 10);
+                last = c;
+                count += 1;
+            }
+            Err(CryptoError::DukptExhausted) => break,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(count, 1_048_575);
+    assert_eq!(last, 0x1FF800);
+}
+
+#[test]
+fn bad_inputs() {
+    assert!(matches!(
+        Ksn::new(&[0u8; 9]),
+        Err(CryptoError::InvalidKsn { .. })
+    ));
+    assert!(Ksn::from_hex("ZZ").is_err());
+    let aes = SecretKey::aes(&[0u8; 16]).unwrap();
+    assert!(matches!(
+        tdes::derive_ipek(&aes, &initial_ksn()),
+        Err(CryptoError::UnsupportedAlgorithm { .. })
+    ));
+    let ipek = tdes::derive_ipek(&bdk(), &initial_ksn()).unwrap();
+    assert!(matches!(
+        Originator::load_initial_key(&ipek, &initial_ksn().with_counter(5)),
+        Err(CryptoError::InvalidKsn { .. })
+    ));
+    let k = tdes::variant_key(&ipek, Variant::Pin).unwrap();
+    assert_ne!(k, ipek);
+    // Debug of the originator and the keys never shows key bytes.
+    let dev = Originator::load_initial_key(&ipek, &initial_ksn()).unwrap();
+    let text = format!(
+        "{dev:?} {:?}",
+        tdes::host_session_keys(&bdk(), &initial_ksn().with_counter(1)).unwrap()
+    );
+    assert!(!text.contains("042666B4"), "{text}");
+}
