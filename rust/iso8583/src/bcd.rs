@@ -50,7 +50,11 @@ pub(crate) fn decode(
     let total = bytes.len() * 2;
     // Index (in nibbles) of the pad nibble, if any.
     let pad_at = if odd {
-        if pad.is_left() { Some(0) } else { Some(total - 1) }
+        if pad.is_left() {
+            Some(0)
+        } else {
+            Some(total - 1)
+        }
     } else {
         None
     };
@@ -59,14 +63,25 @@ pub(crate) fn decode(
             let k = i * 2 + j;
             if Some(k) == pad_at {
                 if nib != pad.nibble() {
-                    return Err(Error::BadPadding { part, offset: offset + i, nibble: nib, expected: pad.nibble() });
+                    return Err(Error::BadPadding {
+                        part,
+                        offset: offset + i,
+                        nibble: nib,
+                        expected: pad.nibble(),
+                    });
                 }
                 continue;
             }
             match nib {
                 0..=9 => out.push(b'0' + nib),
                 0xD if separator => out.push(b'='),
-                _ => return Err(Error::BadBcdDigit { part, offset: offset + i, nibble: nib }),
+                _ => {
+                    return Err(Error::BadBcdDigit {
+                        part,
+                        offset: offset + i,
+                        nibble: nib,
+                    });
+                }
             }
         }
     }
@@ -79,7 +94,11 @@ pub(crate) fn decode_number(bytes: &[u8], part: Part, offset: usize) -> Result<u
     for (i, &b) in bytes.iter().enumerate() {
         for nib in [b >> 4, b & 0x0F] {
             if nib > 9 {
-                return Err(Error::BadBcdDigit { part, offset: offset + i, nibble: nib });
+                return Err(Error::BadBcdDigit {
+                    part,
+                    offset: offset + i,
+                    nibble: nib,
+                });
             }
             n = n * 10 + usize::from(nib);
         }

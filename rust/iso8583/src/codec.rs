@@ -10,13 +10,15 @@ use crate::spec::{DataEncoding, FieldKind, FieldSpec, Length, LengthCounts, Pref
 
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
-fn take<'a>(input: &'a [u8], pos: usize, n: usize, part: Part) -> Result<&'a [u8], Error> {
-    input.get(pos..pos.saturating_add(n)).ok_or(Error::Truncated {
-        part,
-        offset: pos,
-        needed: n,
-        available: input.len().saturating_sub(pos),
-    })
+fn take(input: &[u8], pos: usize, n: usize, part: Part) -> Result<&[u8], Error> {
+    input
+        .get(pos..pos.saturating_add(n))
+        .ok_or(Error::Truncated {
+            part,
+            offset: pos,
+            needed: n,
+            available: input.len().saturating_sub(pos),
+        })
 }
 
 #[inline]
@@ -37,11 +39,22 @@ fn push_hex(bytes: &[u8], out: &mut Vec<u8>) {
 }
 
 /// Decode hex text into `out`; errors name the absolute offset of the bad character.
-fn decode_hex(text: &[u8], part: Part, offset: usize, kind: FieldKind, out: &mut Vec<u8>) -> Result<(), Error> {
+fn decode_hex(
+    text: &[u8],
+    part: Part,
+    offset: usize,
+    kind: FieldKind,
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
     for (i, pair) in text.chunks(2).enumerate() {
         let mut v = 0u8;
         for (j, &c) in pair.iter().enumerate() {
-            let n = hex_val(c).ok_or(Error::BadCharacter { part, offset: offset + i * 2 + j, byte: c, kind })?;
+            let n = hex_val(c).ok_or(Error::BadCharacter {
+                part,
+                offset: offset + i * 2 + j,
+                byte: c,
+                kind,
+            })?;
             v = (v << 4) | n;
         }
         out.push(v);
@@ -63,9 +76,19 @@ impl Profile {
     pub fn pack_frame_into(&self, frame: &Frame, out: &mut Vec<u8>) -> Result<(), Error> {
         match (self.has_tpdu(), frame.tpdu) {
             (true, Some(t)) => out.extend_from_slice(&t.to_bytes()),
-            (true, None) => return Err(Error::EnvelopeMismatch { part: Part::Tpdu, expected: Tpdu::LEN, actual: 0 }),
+            (true, None) => {
+                return Err(Error::EnvelopeMismatch {
+                    part: Part::Tpdu,
+                    expected: Tpdu::LEN,
+                    actual: 0,
+                });
+            }
             (false, Some(_)) => {
-                return Err(Error::EnvelopeMismatch { part: Part::Tpdu, expected: 0, actual: Tpdu::LEN });
+                return Err(Error::EnvelopeMismatch {
+                    part: Part::Tpdu,
+                    expected: 0,
+                    actual: Tpdu::LEN,
+                });
             }
             (false, None) => {}
         }
@@ -99,13 +122,20 @@ impl Profile {
         let undefined = present & !self.defined;
         if undefined != 0 {
             let field = (undefined.leading_zeros() + 1) as u8;
-            return Err(Error::UndefinedField { field, profile: self.name().to_string(), offset: None });
+            return Err(Error::UndefinedField {
+                field,
+                profile: self.name().to_string(),
+                offset: None,
+            });
         }
         let mandatory = self.mandatory_mask(message.mti());
         let missing = mandatory & !present;
         if missing != 0 {
             let field = (missing.leading_zeros() + 1) as u8;
-            return Err(Error::MissingMandatory { mti: message.mti(), field });
+            return Err(Error::MissingMandatory {
+                mti: message.mti(),
+                field,
+            });
         }
         // MTI
         let mti = message.mti();
@@ -128,7 +158,11 @@ impl Profile {
             let n = (rest.leading_zeros() + 1) as u8;
             rest &= !bit(n);
             let (Some(spec), Some(value)) = (self.field(n), message.get(n)) else {
-                return Err(Error::UndefinedField { field: n, profile: self.name().to_string(), offset: None });
+                return Err(Error::UndefinedField {
+                    field: n,
+                    profile: self.name().to_string(),
+                    offset: None,
+                });
             };
             pack_field(spec, value, out)?;
         }
@@ -151,7 +185,11 @@ impl Profile {
         let header = take(input, pos, self.header_len(), Part::Header)?.to_vec();
         pos += self.header_len();
         let message = self.unpack_at(input, pos)?;
-        Ok(Frame { tpdu, header, message })
+        Ok(Frame {
+            tpdu,
+            header,
+            message,
+        })
     }
 
     /// Unpack a message (MTI onwards, no envelope). Error offsets count from `input[0]`.
@@ -165,8 +203,17 @@ impl Profile {
             MtiEncoding::Ascii => {
                 let b = take(input, pos, 4, Part::Mti)?;
                 let m = Mti::from_ascii(b).ok_or_else(|| {
-                    let (i, &byte) = b.iter().enumerate().find(|(_, c)| !c.is_ascii_digit()).unwrap_or((0, &0));
-                    Error::BadCharacter { part: Part::Mti, offset: pos + i, byte, kind: FieldKind::N }
+                    let (i, &byte) = b
+                        .iter()
+                        .enumerate()
+                        .find(|(_, c)| !c.is_ascii_digit())
+                        .unwrap_or((0, &0));
+                    Error::BadCharacter {
+                        part: Part::Mti,
+                        offset: pos + i,
+                        byte,
+                        kind: FieldKind::N,
+                    }
                 })?;
                 pos += 4;
                 m
@@ -174,9 +221,18 @@ impl Profile {
             MtiEncoding::Bcd => {
                 let b = take(input, pos, 2, Part::Mti)?;
                 let mut digits = Vec::with_capacity(4);
-                bcd::decode(b, 4, crate::spec::Pad::Left0, false, Part::Mti, pos, &mut digits)?;
+                bcd::decode(
+                    b,
+                    4,
+                    crate::spec::Pad::Left0,
+                    false,
+                    Part::Mti,
+                    pos,
+                    &mut digits,
+                )?;
                 pos += 2;
-                Mti::from_ascii(&digits).ok_or_else(|| Error::BadMti(String::from_utf8_lossy(&digits).into()))?
+                Mti::from_ascii(&digits)
+                    .ok_or_else(|| Error::BadMti(String::from_utf8_lossy(&digits).into()))?
             }
         };
         // Bitmaps
@@ -196,7 +252,11 @@ impl Profile {
         if undefined != 0 {
             let field = (undefined.leading_zeros() + 1) as u8;
             let offset = bitmap_start + (usize::from(field) - 1) / per_byte_bits;
-            return Err(Error::UndefinedField { field, profile: self.name().to_string(), offset: Some(offset) });
+            return Err(Error::UndefinedField {
+                field,
+                profile: self.name().to_string(),
+                offset: Some(offset),
+            });
         }
         let mut message = Message::with_capacity(mti, input.len().saturating_sub(pos) * 2);
         let mut rest = fields_bits;
@@ -204,12 +264,19 @@ impl Profile {
             let n = (rest.leading_zeros() + 1) as u8;
             rest &= !bit(n);
             let Some(spec) = self.field(n) else {
-                return Err(Error::UndefinedField { field: n, profile: self.name().to_string(), offset: None });
+                return Err(Error::UndefinedField {
+                    field: n,
+                    profile: self.name().to_string(),
+                    offset: None,
+                });
             };
             pos = unpack_field(spec, input, pos, &mut message)?;
         }
         if pos < input.len() {
-            return Err(Error::TrailingData { offset: pos, count: input.len() - pos });
+            return Err(Error::TrailingData {
+                offset: pos,
+                count: input.len() - pos,
+            });
         }
         let missing = self.mandatory_mask(mti) & !message.present_bits();
         if missing != 0 {
@@ -236,7 +303,12 @@ impl Profile {
                 let b = take(input, *pos, 16, part)?;
                 let mut v = 0u64;
                 for (i, &c) in b.iter().enumerate() {
-                    let n = hex_val(c).ok_or(Error::BadCharacter { part, offset: *pos + i, byte: c, kind: FieldKind::B })?;
+                    let n = hex_val(c).ok_or(Error::BadCharacter {
+                        part,
+                        offset: *pos + i,
+                        byte: c,
+                        kind: FieldKind::B,
+                    })?;
                     v = (v << 4) | u64::from(n);
                 }
                 *pos += 16;
@@ -252,18 +324,32 @@ fn pack_field(spec: &FieldSpec, value: &[u8], out: &mut Vec<u8>) -> Result<(), E
     if spec.kind.is_text() {
         for (i, &b) in value.iter().enumerate() {
             if !spec.kind.allows(i, b) {
-                return Err(Error::InvalidValue { field: n, position: i, byte: b, kind: spec.kind });
+                return Err(Error::InvalidValue {
+                    field: n,
+                    position: i,
+                    byte: b,
+                    kind: spec.kind,
+                });
             }
         }
         if spec.kind == FieldKind::XN && value.is_empty() {
-            return Err(Error::InvalidValue { field: n, position: 0, byte: 0, kind: spec.kind });
+            return Err(Error::InvalidValue {
+                field: n,
+                position: 0,
+                byte: 0,
+                kind: spec.kind,
+            });
         }
     }
     let units = spec.units_of(value.len());
     match spec.length {
         Length::Fixed(len) => {
             if units != len {
-                return Err(Error::WrongLength { field: n, length: units, expected: len });
+                return Err(Error::WrongLength {
+                    field: n,
+                    length: units,
+                    expected: len,
+                });
             }
         }
         Length::Variable { digits, max } => {
@@ -272,7 +358,11 @@ fn pack_field(spec: &FieldSpec, value: &[u8], out: &mut Vec<u8>) -> Result<(), E
                 LengthCounts::Encoded => spec.wire_len(units),
             };
             if count > max {
-                return Err(Error::ValueTooLong { field: n, length: count, max });
+                return Err(Error::ValueTooLong {
+                    field: n,
+                    length: count,
+                    max,
+                });
             }
             write_prefix(spec.prefix, digits, count, out);
         }
@@ -326,7 +416,12 @@ fn write_prefix(enc: PrefixEncoding, digits: u8, count: usize, out: &mut Vec<u8>
 }
 
 /// Decode one field at `pos` into the message; returns the position after it.
-fn unpack_field(spec: &FieldSpec, input: &[u8], mut pos: usize, message: &mut Message) -> Result<usize, Error> {
+fn unpack_field(
+    spec: &FieldSpec,
+    input: &[u8],
+    mut pos: usize,
+    message: &mut Message,
+) -> Result<usize, Error> {
     let part = Part::Field(spec.number);
     let prefix_at = pos;
     let count = match spec.length {
@@ -339,19 +434,30 @@ fn unpack_field(spec: &FieldSpec, input: &[u8], mut pos: usize, message: &mut Me
                     let mut v = 0usize;
                     for (i, &c) in p.iter().enumerate() {
                         if !c.is_ascii_digit() {
-                            return Err(Error::BadLengthPrefix { part, offset: pos + i, byte: c });
+                            return Err(Error::BadLengthPrefix {
+                                part,
+                                offset: pos + i,
+                                byte: c,
+                            });
                         }
                         v = v * 10 + usize::from(c - b'0');
                     }
                     v
                 }
                 PrefixEncoding::Bcd => bcd::decode_number(p, part, pos)?,
-                PrefixEncoding::Binary => p.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b)),
+                PrefixEncoding::Binary => {
+                    p.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b))
+                }
             };
             let _ = digits;
             pos += plen;
             if v > max {
-                return Err(Error::LengthOverMax { part, offset: prefix_at, length: v, max });
+                return Err(Error::LengthOverMax {
+                    part,
+                    offset: prefix_at,
+                    length: v,
+                    max,
+                });
             }
             v
         }
@@ -361,7 +467,11 @@ fn unpack_field(spec: &FieldSpec, input: &[u8], mut pos: usize, message: &mut Me
         LengthCounts::Encoded => match spec.encoding {
             DataEncoding::Hex => {
                 if count % 2 == 1 {
-                    return Err(Error::OddHexLength { part, offset: prefix_at, length: count });
+                    return Err(Error::OddHexLength {
+                        part,
+                        offset: prefix_at,
+                        length: count,
+                    });
                 }
                 (count / 2, count)
             }
@@ -376,7 +486,12 @@ fn unpack_field(spec: &FieldSpec, input: &[u8], mut pos: usize, message: &mut Me
             for (i, &b) in data.iter().enumerate() {
                 if !kind.allows(i, b) {
                     buf.truncate(start);
-                    return Err(Error::BadCharacter { part, offset: pos + i, byte: b, kind });
+                    return Err(Error::BadCharacter {
+                        part,
+                        offset: pos + i,
+                        byte: b,
+                        kind,
+                    });
                 }
             }
             buf.extend_from_slice(data);
@@ -389,9 +504,19 @@ fn unpack_field(spec: &FieldSpec, input: &[u8], mut pos: usize, message: &mut Me
             }
         }
         (DataEncoding::Bcd, FieldKind::XN) => {
-            let (sign, digits) = data.split_first().ok_or(Error::Truncated { part, offset: pos, needed: 1, available: 0 })?;
+            let (sign, digits) = data.split_first().ok_or(Error::Truncated {
+                part,
+                offset: pos,
+                needed: 1,
+                available: 0,
+            })?;
             if !FieldKind::XN.allows(0, *sign) {
-                return Err(Error::BadCharacter { part, offset: pos, byte: *sign, kind: FieldKind::XN });
+                return Err(Error::BadCharacter {
+                    part,
+                    offset: pos,
+                    byte: *sign,
+                    kind: FieldKind::XN,
+                });
             }
             buf.push(*sign);
             if let Err(e) = bcd::decode(digits, units, spec.pad, false, part, pos + 1, buf) {
@@ -400,7 +525,8 @@ fn unpack_field(spec: &FieldSpec, input: &[u8], mut pos: usize, message: &mut Me
             }
         }
         (DataEncoding::Bcd, kind) => {
-            if let Err(e) = bcd::decode(data, units, spec.pad, kind == FieldKind::Z, part, pos, buf) {
+            if let Err(e) = bcd::decode(data, units, spec.pad, kind == FieldKind::Z, part, pos, buf)
+            {
                 buf.truncate(start);
                 return Err(e);
             }

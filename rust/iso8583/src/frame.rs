@@ -22,7 +22,11 @@ impl Tpdu {
 
     /// A `60` TPDU from destination and source addresses.
     pub fn new(destination: u16, source: u16) -> Tpdu {
-        Tpdu { id: 0x60, destination: destination.to_be_bytes(), source: source.to_be_bytes() }
+        Tpdu {
+            id: 0x60,
+            destination: destination.to_be_bytes(),
+            source: source.to_be_bytes(),
+        }
     }
 
     /// The 5 bytes.
@@ -35,14 +39,22 @@ impl Tpdu {
     /// From exactly 5 bytes.
     pub fn from_bytes(bytes: &[u8]) -> Option<Tpdu> {
         match bytes {
-            [id, d0, d1, s0, s1] => Some(Tpdu { id: *id, destination: [*d0, *d1], source: [*s0, *s1] }),
+            [id, d0, d1, s0, s1] => Some(Tpdu {
+                id: *id,
+                destination: [*d0, *d1],
+                source: [*s0, *s1],
+            }),
             _ => None,
         }
     }
 
     /// The TPDU of the reply: source and destination swapped.
     pub fn reply(&self) -> Tpdu {
-        Tpdu { id: self.id, destination: self.source, source: self.destination }
+        Tpdu {
+            id: self.id,
+            destination: self.source,
+            source: self.destination,
+        }
     }
 }
 
@@ -60,12 +72,20 @@ pub struct Frame {
 impl Frame {
     /// A frame with no envelope (for profiles without TPDU and header).
     pub fn bare(message: Message) -> Frame {
-        Frame { tpdu: None, header: Vec::new(), message }
+        Frame {
+            tpdu: None,
+            header: Vec::new(),
+            message,
+        }
     }
 
     /// A frame with a TPDU and header.
     pub fn new(tpdu: Tpdu, header: &[u8], message: Message) -> Frame {
-        Frame { tpdu: Some(tpdu), header: header.to_vec(), message }
+        Frame {
+            tpdu: Some(tpdu),
+            header: header.to_vec(),
+            message,
+        }
     }
 }
 

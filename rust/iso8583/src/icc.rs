@@ -37,34 +37,58 @@ fn tag_hex(tag: Tag) -> String {
     format!("{:02X}", tag.0)
 }
 
-fn walk(reader: TlvReader<'_>, depth: usize, out: &mut Vec<(usize, String)>) -> Result<(), String> {
+fn walk(
+    reader: TlvReader<'_>,
+    depth: usize,
+    named: bool,
+    out: &mut Vec<(usize, String)>,
+) -> Result<(), String> {
     for item in reader {
         let tlv = item.map_err(|e| e.to_string())?;
         if tlv.is_constructed() {
             if depth >= MAX_DEPTH {
                 return Err("nested too deeply".into());
             }
-            out.push((depth, format!("{} ({} bytes, constructed)", tag_hex(tlv.tag), tlv.value.len())));
-            walk(tlv.children(), depth + 1, out)?;
+            out.push((
+                depth,
+                format!(
+                    "{} ({} bytes, constructed)",
+                    tag_hex(tlv.tag),
+                    tlv.value.len()
+                ),
+            ));
+            walk(tlv.children(), depth + 1, named, out)?;
         } else {
-            out.push((depth, format!("{} = {}", tag_hex(tlv.tag), masked_value(&tlv))));
+            let mut line = format!("{} = {}", tag_hex(tlv.tag), masked_value(&tlv));
+            if named && let Some(name) = smartpos_tlv::dict::name(tlv.tag) {
+                line.push_str("  (");
+                line.push_str(name);
+                line.push(')');
+            }
+            out.push((depth, line));
         }
     }
     Ok(())
 }
 
-/// The data objects of field 55, one per line with nesting depth, sensitive values masked.
-/// Err (with the TLV error) when the field is not valid BER-TLV; then show nothing of it.
+/// The data objects of field 55, one per line with nesting depth and the EMV name of the tag
+/// (from the `smartpos-tlv` dictionary), sensitive values masked. Err (with the TLV error) when the
+/// field is not valid BER-TLV; then show nothing of it.
 pub fn icc_lines(value: &[u8]) -> Result<Vec<(usize, String)>, String> {
     let mut out = Vec::new();
-    walk(TlvReader::new(value), 0, &mut out)?;
+    walk(TlvReader::new(value), 0, true, &mut out)?;
     Ok(out)
 }
 
 /// One-line masked form for `Debug`: `9F26=1122... 5A=622202******0123 ...`.
 pub(crate) fn masked_hex(value: &[u8]) -> String {
-    match icc_lines(value) {
-        Ok(lines) => lines.into_iter().map(|(_, l)| l.replace(" = ", "=")).collect::<Vec<_>>().join(" "),
+    let mut out = Vec::new();
+    match walk(TlvReader::new(value), 0, false, &mut out).map(|()| out) {
+        Ok(lines) => lines
+            .into_iter()
+            .map(|(_, l)| l.replace(" = ", "="))
+            .collect::<Vec<_>>()
+            .join(" "),
         Err(_) => format!("<{} bytes, not BER-TLV, hidden>", value.len()),
     }
 }

@@ -20,12 +20,21 @@ impl Profile {
         let mut obj = Map::new();
         obj.insert("mti".into(), Value::String(frame.message.mti().to_string()));
         if let Some(t) = frame.tpdu {
-            obj.insert("tpdu".into(), Value::String(hex::encode_upper(t.to_bytes())));
+            obj.insert(
+                "tpdu".into(),
+                Value::String(hex::encode_upper(t.to_bytes())),
+            );
         }
         if !frame.header.is_empty() {
-            obj.insert("header".into(), Value::String(hex::encode_upper(&frame.header)));
+            obj.insert(
+                "header".into(),
+                Value::String(hex::encode_upper(&frame.header)),
+            );
         }
-        obj.insert("fields".into(), Value::Object(self.fields_to_json(&frame.message)));
+        obj.insert(
+            "fields".into(),
+            Value::Object(self.fields_to_json(&frame.message)),
+        );
         Value::Object(obj)
     }
 
@@ -55,10 +64,14 @@ impl Profile {
     /// Field values are only parsed here (text, or hex for binary fields); types and lengths are
     /// checked when the frame is packed.
     pub fn frame_from_json(&self, json: &Value) -> Result<Frame, Error> {
-        let obj = json.as_object().ok_or_else(|| Error::Json("top level is not an object".into()))?;
+        let obj = json
+            .as_object()
+            .ok_or_else(|| Error::Json("top level is not an object".into()))?;
         for key in obj.keys() {
             if !matches!(key.as_str(), "mti" | "tpdu" | "header" | "fields") {
-                return Err(Error::Json(format!("unknown key \"{key}\" (mti, tpdu, header, fields)")));
+                return Err(Error::Json(format!(
+                    "unknown key \"{key}\" (mti, tpdu, header, fields)"
+                )));
             }
         }
         let mti_text = obj
@@ -69,42 +82,54 @@ impl Profile {
         let hex_of = |key: &str| -> Result<Option<Vec<u8>>, Error> {
             match obj.get(key) {
                 None => Ok(None),
-                Some(Value::String(s)) => {
-                    hex::decode(s).map(Some).map_err(|e| Error::Json(format!("\"{key}\" is not hex: {e}")))
-                }
+                Some(Value::String(s)) => hex::decode(s)
+                    .map(Some)
+                    .map_err(|e| Error::Json(format!("\"{key}\" is not hex: {e}"))),
                 Some(_) => Err(Error::Json(format!("\"{key}\" must be a hex string"))),
             }
         };
         let tpdu = match hex_of("tpdu")? {
             Some(b) => Some(
-                Tpdu::from_bytes(&b).ok_or_else(|| Error::Json(format!("\"tpdu\" has {} bytes, not 5", b.len())))?,
+                Tpdu::from_bytes(&b)
+                    .ok_or_else(|| Error::Json(format!("\"tpdu\" has {} bytes, not 5", b.len())))?,
             ),
             None => None,
         };
         let header = hex_of("header")?.unwrap_or_default();
         let mut message = Message::new(mti);
         if let Some(fields) = obj.get("fields") {
-            let fields = fields.as_object().ok_or_else(|| Error::Json("\"fields\" is not an object".into()))?;
+            let fields = fields
+                .as_object()
+                .ok_or_else(|| Error::Json("\"fields\" is not an object".into()))?;
             for (key, value) in fields {
                 let n: u8 = key
                     .parse()
                     .ok()
                     .filter(|n| (2..=128).contains(n))
-                    .ok_or_else(|| Error::Json(format!("field key \"{key}\" is not a field number 2..=128")))?;
+                    .ok_or_else(|| {
+                        Error::Json(format!("field key \"{key}\" is not a field number 2..=128"))
+                    })?;
                 let spec = self.field(n).ok_or_else(|| Error::UndefinedField {
                     field: n,
                     profile: self.name().to_string(),
                     offset: None,
                 })?;
-                let text = value.as_str().ok_or_else(|| Error::Json(format!("field {n}: value must be a string")))?;
+                let text = value
+                    .as_str()
+                    .ok_or_else(|| Error::Json(format!("field {n}: value must be a string")))?;
                 if spec.kind == FieldKind::B {
-                    let bytes = hex::decode(text).map_err(|e| Error::Json(format!("field {n}: not hex ({e})")))?;
+                    let bytes = hex::decode(text)
+                        .map_err(|e| Error::Json(format!("field {n}: not hex ({e})")))?;
                     message.set_binary(n, &bytes)?;
                 } else {
                     message.set_text(n, text)?;
                 }
             }
         }
-        Ok(Frame { tpdu, header, message })
+        Ok(Frame {
+            tpdu,
+            header,
+            message,
+        })
     }
 }

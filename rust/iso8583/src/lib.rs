@@ -43,5 +43,7 @@ pub use frame::{CupsHeader, Frame, Tpdu};
 pub use message::Message;
 pub use mti::Mti;
 pub use profile::{BUILTIN_PROFILES, BitmapEncoding, MtiEncoding, Profile};
-pub use spec::{DataEncoding, FieldKind, FieldSpec, Length, LengthCounts, Pad, PrefixEncoding, SubfieldSpec};
+pub use spec::{
+    DataEncoding, FieldKind, FieldSpec, Length, LengthCounts, Pad, PrefixEncoding, SubfieldSpec,
+};
 pub use subfield::SubfieldKey;

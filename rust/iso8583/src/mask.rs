@@ -43,7 +43,10 @@ pub fn mask_pan(pan: &str) -> String {
     if n <= 10 {
         return "*".repeat(n);
     }
-    pan.chars().enumerate().map(|(i, c)| if i < 6 || i >= n - 4 { c } else { '*' }).collect()
+    pan.chars()
+        .enumerate()
+        .map(|(i, c)| if i < 6 || i >= n - 4 { c } else { '*' })
+        .collect()
 }
 
 /// Track 2/3 text (`PAN=YYMM...`): the PAN masked as [`mask_pan`], the separator kept, the rest starred.

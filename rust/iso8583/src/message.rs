@@ -51,7 +51,13 @@ impl Message {
 
     /// An empty message whose value buffer has room for `bytes` bytes of field data.
     pub fn with_capacity(mti: Mti, bytes: usize) -> Message {
-        Message { mti, present: 0, spans: [Span::default(); 129], data: Vec::with_capacity(bytes), live: 0 }
+        Message {
+            mti,
+            present: 0,
+            spans: [Span::default(); 129],
+            data: Vec::with_capacity(bytes),
+            live: 0,
+        }
     }
 
     /// The message type.
@@ -112,10 +118,15 @@ impl Message {
 
     /// A numeric field as an integer: `Ok(None)` when absent, an error when not all digits or too large.
     pub fn numeric(&self, field: u8) -> Result<Option<u64>, Error> {
-        let Some(v) = self.get(field) else { return Ok(None) };
+        let Some(v) = self.get(field) else {
+            return Ok(None);
+        };
         parse_u64(v).map(Some).ok_or_else(|| Error::NotTyped {
             field,
-            reason: format!("value of {} byte(s) is not a decimal number that fits 64 bits", v.len()),
+            reason: format!(
+                "value of {} byte(s) is not a decimal number that fits 64 bits",
+                v.len()
+            ),
         })
     }
 
@@ -139,7 +150,10 @@ impl Message {
         }
         let start = self.data.len();
         self.data.extend_from_slice(value);
-        self.spans[idx] = Span { start: start as u32, len: value.len() as u32 };
+        self.spans[idx] = Span {
+            start: start as u32,
+            len: value.len() as u32,
+        };
         self.present |= bit(field);
         self.live += value.len();
         Ok(self)
@@ -170,7 +184,11 @@ impl Message {
         }
         let digits = buf.len() - i;
         if digits > width {
-            return Err(Error::ValueTooLong { field, length: digits, max: width });
+            return Err(Error::ValueTooLong {
+                field,
+                length: digits,
+                max: width,
+            });
         }
         if width <= buf.len() {
             let start = buf.len() - width;
@@ -201,7 +219,9 @@ impl Message {
     /// Present fields in ascending order, with their stored values.
     pub fn fields(&self) -> impl Iterator<Item = (u8, &[u8])> + '_ {
         let present = self.present;
-        (2u8..=128).filter(move |&n| present & bit(n) != 0).filter_map(move |n| self.get(n).map(|v| (n, v)))
+        (2u8..=128)
+            .filter(move |&n| present & bit(n) != 0)
+            .filter_map(move |n| self.get(n).map(|v| (n, v)))
     }
 
     /// Field numbers present, ascending.
@@ -259,7 +279,10 @@ impl Message {
     /// Record that bytes `start..` of the buffer are field `field`'s value.
     pub(crate) fn commit_field(&mut self, field: u8, start: usize) {
         let len = self.data.len() - start;
-        self.spans[usize::from(field)] = Span { start: start as u32, len: len as u32 };
+        self.spans[usize::from(field)] = Span {
+            start: start as u32,
+            len: len as u32,
+        };
         self.present |= bit(field);
         self.live += len;
     }
@@ -319,6 +342,9 @@ impl fmt::Debug for Message {
                 map.finish()
             }
         }
-        f.debug_struct("Message").field("mti", &self.mti.as_str()).field("fields", &Fields(self)).finish()
+        f.debug_struct("Message")
+            .field("mti", &self.mti.as_str())
+            .field("fields", &Fields(self))
+            .finish()
     }
 }

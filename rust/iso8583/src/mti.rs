@@ -11,7 +11,8 @@ pub struct Mti([u8; 4]);
 impl Mti {
     /// Parse `"0200"`-style text.
     pub fn new(text: &str) -> Result<Mti, Error> {
-        Mti::from_ascii(text.as_bytes()).ok_or_else(|| Error::BadMti(text.chars().take(16).collect()))
+        Mti::from_ascii(text.as_bytes())
+            .ok_or_else(|| Error::BadMti(text.chars().take(16).collect()))
     }
 
     /// From four ASCII digits, if they are digits.

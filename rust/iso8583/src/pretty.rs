@@ -36,8 +36,16 @@ impl Profile {
         let mut out = String::new();
         let _ = writeln!(out, "MTI     {}", message.mti());
         let bitmap = message.bitmap().to_be_bytes();
-        let words = if message.bitmap() & crate::message::bit(1) != 0 { 16 } else { 8 };
-        let _ = writeln!(out, "Bitmap  {}", hex::encode_upper(bitmap.get(..words).unwrap_or(&bitmap)));
+        let words = if message.bitmap() & crate::message::bit(1) != 0 {
+            16
+        } else {
+            8
+        };
+        let _ = writeln!(
+            out,
+            "Bitmap  {}",
+            hex::encode_upper(bitmap.get(..words).unwrap_or(&bitmap))
+        );
         for (n, v) in message.fields() {
             let (name, fmt) = match self.field(n) {
                 Some(s) => (s.name.as_str(), format_of(s)),

@@ -27,7 +27,9 @@
 use crate::error::ProfileError;
 use crate::message::bit;
 use crate::mti::Mti;
-use crate::spec::{DataEncoding, FieldKind, FieldSpec, Length, LengthCounts, Pad, PrefixEncoding, SubfieldSpec};
+use crate::spec::{
+    DataEncoding, FieldKind, FieldSpec, Length, LengthCounts, Pad, PrefixEncoding, SubfieldSpec,
+};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -115,15 +117,19 @@ impl Profile {
 
     /// Load a JSON profile file.
     pub fn from_file(path: &std::path::Path) -> Result<Profile, ProfileError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|error| ProfileError::Io { path: path.display().to_string(), error })?;
+        let text = std::fs::read_to_string(path).map_err(|error| ProfileError::Io {
+            path: path.display().to_string(),
+            error,
+        })?;
         Profile::from_json_str(&path.display().to_string(), &text)
     }
 
     /// Compile a JSON profile; `source_name` is used in error messages.
     pub fn from_json_str(source_name: &str, json: &str) -> Result<Profile, ProfileError> {
-        let doc: ProfileJson = serde_json::from_str(json)
-            .map_err(|error| ProfileError::Json { source_name: source_name.to_string(), error })?;
+        let doc: ProfileJson = serde_json::from_str(json).map_err(|error| ProfileError::Json {
+            source_name: source_name.to_string(),
+            error,
+        })?;
         compile(source_name, doc)
     }
 
@@ -165,7 +171,10 @@ impl Profile {
         (2u8..=128).filter(|&n| mask & bit(n) != 0).collect()
     }
     pub(crate) fn mandatory_mask(&self, mti: Mti) -> u128 {
-        self.mandatory.iter().find(|(m, _)| *m == mti).map_or(0, |(_, mask)| *mask)
+        self.mandatory
+            .iter()
+            .find(|(m, _)| *m == mti)
+            .map_or(0, |(_, mask)| *mask)
     }
 }
 
@@ -299,7 +308,11 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn err(&self, what: impl Into<String>, reason: impl Into<String>) -> ProfileError {
-        ProfileError::Invalid { source_name: self.source.to_string(), what: what.into(), reason: reason.into() }
+        ProfileError::Invalid {
+            source_name: self.source.to_string(),
+            what: what.into(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -353,18 +366,25 @@ fn compile(source: &str, doc: ProfileJson) -> Result<Profile, ProfileError> {
         "hex" => BitmapEncoding::Hex,
         other => return Err(cx.err("bitmap", format!("'{other}' is not binary or hex"))),
     };
-    let (tpdu, header_len) = doc.envelope.as_ref().map_or((false, 0), |e| (e.tpdu, e.header_len));
+    let (tpdu, header_len) = doc
+        .envelope
+        .as_ref()
+        .map_or((false, 0), |e| (e.tpdu, e.header_len));
     if header_len > 64 {
         return Err(cx.err("envelope.header_len", "over 64 bytes"));
     }
     let d = &doc.defaults;
-    let dn = parse_encoding(&d.numeric).ok_or_else(|| cx.err("defaults.numeric", "unknown encoding"))?;
+    let dn =
+        parse_encoding(&d.numeric).ok_or_else(|| cx.err("defaults.numeric", "unknown encoding"))?;
     let dt = parse_encoding(&d.text).ok_or_else(|| cx.err("defaults.text", "unknown encoding"))?;
-    let db = parse_encoding(&d.binary).ok_or_else(|| cx.err("defaults.binary", "unknown encoding"))?;
-    let dp = parse_prefix(&d.prefix).ok_or_else(|| cx.err("defaults.prefix", "unknown prefix encoding"))?;
+    let db =
+        parse_encoding(&d.binary).ok_or_else(|| cx.err("defaults.binary", "unknown encoding"))?;
+    let dp = parse_prefix(&d.prefix)
+        .ok_or_else(|| cx.err("defaults.prefix", "unknown prefix encoding"))?;
     let dfp = parse_pad(&d.fixed_pad).ok_or_else(|| cx.err("defaults.fixed_pad", "unknown pad"))?;
     let dvp = parse_pad(&d.var_pad).ok_or_else(|| cx.err("defaults.var_pad", "unknown pad"))?;
-    let dc = parse_counts(&d.counts).ok_or_else(|| cx.err("defaults.counts", "not units or encoded"))?;
+    let dc =
+        parse_counts(&d.counts).ok_or_else(|| cx.err("defaults.counts", "not units or encoded"))?;
 
     let mut fields: Vec<Option<FieldSpec>> = vec![None; 129];
     let mut defined = 0u128;
@@ -374,11 +394,19 @@ fn compile(source: &str, doc: ProfileJson) -> Result<Profile, ProfileError> {
             .parse()
             .ok()
             .filter(|n| (2..=128).contains(n))
-            .ok_or_else(|| cx.err(&what, "field numbers are 2..=128 (1 is the secondary bitmap)"))?;
-        let kind = FieldKind::parse(&f.kind).ok_or_else(|| cx.err(&what, format!("unknown type '{}'", f.kind)))?;
+            .ok_or_else(|| {
+                cx.err(
+                    &what,
+                    "field numbers are 2..=128 (1 is the secondary bitmap)",
+                )
+            })?;
+        let kind = FieldKind::parse(&f.kind)
+            .ok_or_else(|| cx.err(&what, format!("unknown type '{}'", f.kind)))?;
         let length = match f.length.as_str() {
             "fixed" => {
-                let len = f.len.ok_or_else(|| cx.err(&what, "fixed length needs \"len\""))?;
+                let len = f
+                    .len
+                    .ok_or_else(|| cx.err(&what, "fixed length needs \"len\""))?;
                 if len == 0 || len > 9999 {
                     return Err(cx.err(&what, "len must be 1..=9999"));
                 }
@@ -386,7 +414,9 @@ fn compile(source: &str, doc: ProfileJson) -> Result<Profile, ProfileError> {
             }
             "LLVAR" | "LLLVAR" | "LLLLVAR" => {
                 let digits = (f.length.len() - 3) as u8;
-                let max = f.max.ok_or_else(|| cx.err(&what, "variable length needs \"max\""))?;
+                let max = f
+                    .max
+                    .ok_or_else(|| cx.err(&what, "variable length needs \"max\""))?;
                 let binary_prefix = f.prefix.as_deref().unwrap_or(&d.prefix) == "binary";
                 let limit = match (binary_prefix, digits) {
                     (true, 2) => 255,
@@ -398,10 +428,17 @@ fn compile(source: &str, doc: ProfileJson) -> Result<Profile, ProfileError> {
                 }
                 Length::Variable { digits, max }
             }
-            other => return Err(cx.err(&what, format!("length '{other}' is not fixed, LLVAR, LLLVAR or LLLLVAR"))),
+            other => {
+                return Err(cx.err(
+                    &what,
+                    format!("length '{other}' is not fixed, LLVAR, LLLVAR or LLLLVAR"),
+                ));
+            }
         };
         let encoding = match &f.encoding {
-            Some(e) => parse_encoding(e).ok_or_else(|| cx.err(&what, format!("unknown encoding '{e}'")))?,
+            Some(e) => {
+                parse_encoding(e).ok_or_else(|| cx.err(&what, format!("unknown encoding '{e}'")))?
+            }
             None => match kind {
                 FieldKind::N | FieldKind::Z | FieldKind::XN => dn,
                 FieldKind::An | FieldKind::Ans => dt,
@@ -416,10 +453,15 @@ fn compile(source: &str, doc: ProfileJson) -> Result<Profile, ProfileError> {
             FieldKind::B => matches!(encoding, DataEncoding::Binary | DataEncoding::Hex),
         };
         if !compatible {
-            return Err(cx.err(&what, format!("type {kind} cannot use encoding {encoding:?}")));
+            return Err(cx.err(
+                &what,
+                format!("type {kind} cannot use encoding {encoding:?}"),
+            ));
         }
         let prefix = match &f.prefix {
-            Some(p) => parse_prefix(p).ok_or_else(|| cx.err(&what, format!("unknown prefix '{p}'")))?,
+            Some(p) => {
+                parse_prefix(p).ok_or_else(|| cx.err(&what, format!("unknown prefix '{p}'")))?
+            }
             None => dp,
         };
         let pad = match &f.pad {
@@ -430,16 +472,25 @@ fn compile(source: &str, doc: ProfileJson) -> Result<Profile, ProfileError> {
             },
         };
         let counts = match &f.counts {
-            Some(c) => parse_counts(c).ok_or_else(|| cx.err(&what, format!("counts '{c}' is not units or encoded")))?,
+            Some(c) => parse_counts(c)
+                .ok_or_else(|| cx.err(&what, format!("counts '{c}' is not units or encoded")))?,
             None => dc,
         };
-        if counts == LengthCounts::Encoded && (encoding == DataEncoding::Bcd || kind == FieldKind::XN) {
-            return Err(cx.err(&what, "counts \"encoded\" is not allowed for BCD data or x+n"));
+        if counts == LengthCounts::Encoded
+            && (encoding == DataEncoding::Bcd || kind == FieldKind::XN)
+        {
+            return Err(cx.err(
+                &what,
+                "counts \"encoded\" is not allowed for BCD data or x+n",
+            ));
         }
         if let (Length::Variable { digits, max }, PrefixEncoding::Binary) = (length, prefix) {
             let limit = if digits <= 2 { 255 } else { 65535 };
             if max > limit {
-                return Err(cx.err(&what, format!("max {max} does not fit a binary prefix of this size")));
+                return Err(cx.err(
+                    &what,
+                    format!("max {max} does not fit a binary prefix of this size"),
+                ));
             }
         }
         let _ = &f.note;
@@ -460,11 +511,19 @@ fn compile(source: &str, doc: ProfileJson) -> Result<Profile, ProfileError> {
 
     let mut mandatory = Vec::new();
     for (mti_text, list) in &doc.mandatory {
-        let m = Mti::new(mti_text).map_err(|_| cx.err("mandatory", format!("'{mti_text}' is not an MTI")))?;
+        let m = Mti::new(mti_text)
+            .map_err(|_| cx.err("mandatory", format!("'{mti_text}' is not an MTI")))?;
         let mut mask = 0u128;
         for &n in list {
-            let n8 = u8::try_from(n).ok().filter(|n| (2..=128).contains(n) && defined & bit(*n) != 0);
-            let n8 = n8.ok_or_else(|| cx.err(format!("mandatory {mti_text}"), format!("field {n} is not defined")))?;
+            let n8 = u8::try_from(n)
+                .ok()
+                .filter(|n| (2..=128).contains(n) && defined & bit(*n) != 0);
+            let n8 = n8.ok_or_else(|| {
+                cx.err(
+                    format!("mandatory {mti_text}"),
+                    format!("field {n} is not defined"),
+                )
+            })?;
             mask |= bit(n8);
         }
         mandatory.push((m, mask));
@@ -498,7 +557,8 @@ fn compile_subfields(
         if !s.id.starts_with(&format!("{number}.")) {
             return Err(cx.err(&sw, format!("ids are \"{number}.<index>\"")));
         }
-        let sk = FieldKind::parse(&s.kind).ok_or_else(|| cx.err(&sw, format!("unknown type '{}'", s.kind)))?;
+        let sk = FieldKind::parse(&s.kind)
+            .ok_or_else(|| cx.err(&sw, format!("unknown type '{}'", s.kind)))?;
         if kind == FieldKind::B || sk == FieldKind::B {
             return Err(cx.err(&sw, "sub-fields are supported for text fields only"));
         }
@@ -511,16 +571,29 @@ fn compile_subfields(
                 total += m;
                 Length::Variable { digits: 0, max: m }
             }
-            _ => return Err(cx.err(&sw, "give \"len\" (> 0), or \"max\" for the last sub-field only")),
+            _ => {
+                return Err(cx.err(
+                    &sw,
+                    "give \"len\" (> 0), or \"max\" for the last sub-field only",
+                ));
+            }
         };
-        out.push(SubfieldSpec { id: s.id.clone(), name: s.name.clone(), kind: sk, length: slen });
+        out.push(SubfieldSpec {
+            id: s.id.clone(),
+            name: s.name.clone(),
+            kind: sk,
+            length: slen,
+        });
     }
     let cap = match length {
         Length::Fixed(l) => l,
         Length::Variable { max, .. } => max,
     };
     if !out.is_empty() && total > cap {
-        return Err(cx.err(what, format!("sub-fields add up to {total}, over the field's {cap}")));
+        return Err(cx.err(
+            what,
+            format!("sub-fields add up to {total}, over the field's {cap}"),
+        ));
     }
     Ok(out)
 }

@@ -38,22 +38,33 @@ impl std::fmt::Display for SubfieldKey<'_> {
     }
 }
 
-fn structured<'p>(profile: &'p Profile, field: u8) -> Result<&'p FieldSpec, Error> {
+fn structured(profile: &Profile, field: u8) -> Result<&FieldSpec, Error> {
     match profile.field(field) {
         Some(spec) if !spec.subfields.is_empty() => Ok(spec),
-        Some(_) => Err(Error::NoSubfields { field, profile: profile.name().to_string() }),
-        None => Err(Error::UndefinedField { field, profile: profile.name().to_string(), offset: None }),
+        Some(_) => Err(Error::NoSubfields {
+            field,
+            profile: profile.name().to_string(),
+        }),
+        None => Err(Error::UndefinedField {
+            field,
+            profile: profile.name().to_string(),
+            offset: None,
+        }),
     }
 }
 
 fn position(spec: &FieldSpec, key: SubfieldKey<'_>) -> Result<usize, Error> {
     let found = match key {
         SubfieldKey::Index(i) => (1..=spec.subfields.len()).contains(&i).then(|| i - 1),
-        SubfieldKey::Name(s) => {
-            spec.subfields.iter().position(|sf| sf.id == s || sf.name.eq_ignore_ascii_case(s))
-        }
+        SubfieldKey::Name(s) => spec
+            .subfields
+            .iter()
+            .position(|sf| sf.id == s || sf.name.eq_ignore_ascii_case(s)),
     };
-    found.ok_or_else(|| Error::UnknownSubfield { field: spec.number, key: key.to_string() })
+    found.ok_or_else(|| Error::UnknownSubfield {
+        field: spec.number,
+        key: key.to_string(),
+    })
 }
 
 /// Split a field's text into its present sub-fields.
@@ -93,36 +104,63 @@ fn split<'v>(spec: &FieldSpec, text: &'v str) -> Result<Vec<&'v str>, Error> {
     if !rest.is_empty() {
         return Err(Error::InvalidSubfield {
             field: spec.number,
-            key: spec.subfields.last().map(|s| s.id.clone()).unwrap_or_default(),
-            reason: format!("{} unexpected character(s) after the last sub-field", rest.len()),
+            key: spec
+                .subfields
+                .last()
+                .map(|s| s.id.clone())
+                .unwrap_or_default(),
+            reason: format!(
+                "{} unexpected character(s) after the last sub-field",
+                rest.len()
+            ),
         });
     }
     Ok(parts)
 }
 
 fn check_value(field: u8, sf: &SubfieldSpec, value: &str) -> Result<(), Error> {
-    let bad = |reason: String| Error::InvalidSubfield { field, key: sf.id.clone(), reason };
+    let bad = |reason: String| Error::InvalidSubfield {
+        field,
+        key: sf.id.clone(),
+        reason,
+    };
     match sf.length {
         Length::Fixed(l) if value.len() != l => {
-            return Err(bad(format!("length {} differs from the fixed length {l}", value.len())));
+            return Err(bad(format!(
+                "length {} differs from the fixed length {l}",
+                value.len()
+            )));
         }
         Length::Variable { max, .. } if value.len() > max => {
-            return Err(bad(format!("length {} is over the maximum {max}", value.len())));
+            return Err(bad(format!(
+                "length {} is over the maximum {max}",
+                value.len()
+            )));
         }
         _ => {}
     }
-    if let Some((i, b)) = value.bytes().enumerate().find(|&(i, b)| !sf.kind.allows(i, b)) {
-        return Err(bad(format!("character 0x{b:02X} at position {i} is not allowed in type {}", sf.kind)));
+    if let Some((i, b)) = value
+        .bytes()
+        .enumerate()
+        .find(|&(i, b)| !sf.kind.allows(i, b))
+    {
+        return Err(bad(format!(
+            "character 0x{b:02X} at position {i} is not allowed in type {}",
+            sf.kind
+        )));
     }
     Ok(())
 }
 
-fn field_text<'m>(message: &'m Message, field: u8) -> Result<Option<&'m str>, Error> {
+fn field_text(message: &Message, field: u8) -> Result<Option<&str>, Error> {
     match message.get(field) {
         None => Ok(None),
         Some(v) => std::str::from_utf8(v)
             .map(Some)
-            .map_err(|_| Error::NotTyped { field, reason: "value is not text".into() }),
+            .map_err(|_| Error::NotTyped {
+                field,
+                reason: "value is not text".into(),
+            }),
     }
 }
 
@@ -136,14 +174,22 @@ impl Message {
     ) -> Result<Option<&'m str>, Error> {
         let spec = structured(profile, field)?;
         let i = position(spec, key.into())?;
-        let Some(text) = field_text(self, field)? else { return Ok(None) };
+        let Some(text) = field_text(self, field)? else {
+            return Ok(None);
+        };
         Ok(split(spec, text)?.get(i).copied())
     }
 
     /// The present sub-fields of a field, with their specs, in order (empty when the field is absent).
-    pub fn subfields<'m, 'p>(&'m self, profile: &'p Profile, field: u8) -> Result<Vec<(&'p SubfieldSpec, &'m str)>, Error> {
+    pub fn subfields<'m, 'p>(
+        &'m self,
+        profile: &'p Profile,
+        field: u8,
+    ) -> Result<Vec<(&'p SubfieldSpec, &'m str)>, Error> {
         let spec = structured(profile, field)?;
-        let Some(text) = field_text(self, field)? else { return Ok(Vec::new()) };
+        let Some(text) = field_text(self, field)? else {
+            return Ok(Vec::new());
+        };
         Ok(spec.subfields.iter().zip(split(spec, text)?).collect())
     }
 
@@ -158,13 +204,27 @@ impl Message {
     ) -> Result<&mut Self, Error> {
         let spec = structured(profile, field)?;
         let i = position(spec, key.into())?;
-        let sf = spec.subfields.get(i).ok_or_else(|| Error::UnknownSubfield { field, key: format!("#{}", i + 1) })?;
+        let sf = spec
+            .subfields
+            .get(i)
+            .ok_or_else(|| Error::UnknownSubfield {
+                field,
+                key: format!("#{}", i + 1),
+            })?;
         check_value(field, sf, value)?;
         let current = field_text(self, field)?.unwrap_or("");
         let mut parts: Vec<&str> = split(spec, current)?;
         if i > parts.len() {
-            let missing = spec.subfields.get(parts.len()).map(|s| s.id.clone()).unwrap_or_default();
-            return Err(Error::SubfieldGap { field, key: sf.id.clone(), missing });
+            let missing = spec
+                .subfields
+                .get(parts.len())
+                .map(|s| s.id.clone())
+                .unwrap_or_default();
+            return Err(Error::SubfieldGap {
+                field,
+                key: sf.id.clone(),
+                missing,
+            });
         }
         if i == parts.len() {
             parts.push(value);
@@ -177,10 +237,18 @@ impl Message {
 
     /// Set a field from its sub-fields in order (`values[0]` is sub-field 1); fewer values than
     /// sub-fields leave the trailing ones absent.
-    pub fn set_subfields(&mut self, profile: &Profile, field: u8, values: &[&str]) -> Result<&mut Self, Error> {
+    pub fn set_subfields(
+        &mut self,
+        profile: &Profile,
+        field: u8,
+        values: &[&str],
+    ) -> Result<&mut Self, Error> {
         let spec = structured(profile, field)?;
         if values.len() > spec.subfields.len() {
-            return Err(Error::UnknownSubfield { field, key: format!("#{}", values.len()) });
+            return Err(Error::UnknownSubfield {
+                field,
+                key: format!("#{}", values.len()),
+            });
         }
         for (sf, v) in spec.subfields.iter().zip(values) {
             check_value(field, sf, v)?;

@@ -17,10 +17,18 @@ pub fn icc_request() -> Vec<u8> {
     // 9F02 amount, 5F2A currency, 82 AIP, 9F1A country, 9F03 other amount, 9F33, 9F34, 9F35,
     // 9F1E IFD serial, 84 DF name, 9F09, 9F41 sequence counter, 5A PAN, 57 track 2 equivalent
     let mut v = h("9F2608 1122334455667788 9F270180 9F1013 07010103A0A802010A010000000000C0B1D2E3");
-    v.extend(h("9F3704 A1B2C3D4 9F3602 0031 9505 0000048000 9A03 261121 9C0100 9F0206 000000001234"));
-    v.extend(h("5F2A020156 82027C00 9F1A020156 9F0306 000000000000 9F3303 E0F1C8 9F3403 420300 9F350122"));
-    v.extend(h("9F1E08 3132333435363738 8408 A000000333010101 9F090200 20 9F4104 00000123"));
-    v.extend(h("5A0A 6222021234567890123F 5712 6222021234567890123D25122200000F"));
+    v.extend(h(
+        "9F3704 A1B2C3D4 9F3602 0031 9505 0000048000 9A03 261121 9C0100 9F0206 000000001234",
+    ));
+    v.extend(h(
+        "5F2A020156 82027C00 9F1A020156 9F0306 000000000000 9F3303 E0F1C8 9F3403 420300 9F350122",
+    ));
+    v.extend(h(
+        "9F1E08 3132333435363738 8408 A000000333010101 9F090200 20 9F4104 00000123",
+    ));
+    v.extend(h(
+        "5A0A 6222021234567890123F 5712 6222021234567890123D25122200000F",
+    ));
     v
 }
 
@@ -41,9 +49,12 @@ fn sale_0200() -> Frame {
     m.set_text(42, "898310048990001").unwrap();
     m.set_text(49, "156").unwrap();
     m.set_binary(52, &h("1122334455667788")).unwrap();
-    m.set_subfields(p, 53, &["2", "6", "00000000000000"]).unwrap();
-    m.set_binary(55, &h("9F2608 1122334455667788 9F270180")).unwrap();
-    m.set_subfields(p, 60, &["22", "000001", "000", "5", "0"]).unwrap();
+    m.set_subfields(p, 53, &["2", "6", "00000000000000"])
+        .unwrap();
+    m.set_binary(55, &h("9F2608 1122334455667788 9F270180"))
+        .unwrap();
+    m.set_subfields(p, 60, &["22", "000001", "000", "5", "0"])
+        .unwrap();
     m.set_binary(64, &h("A1A2A3A4A5A6A7A8")).unwrap();
     Frame::new(Tpdu::new(0x0003, 0x0000), &HEADER, m)
 }
@@ -51,28 +62,28 @@ fn sale_0200() -> Frame {
 #[test]
 fn sale_0200_packs_to_hand_assembled_bytes() {
     let expected = [
-        "6000030000",                       // TPDU: 60, destination 0003, source 0000
-        "603100310000",                     // header
-        "0200",                             // MTI, BCD
-        "702406C020C09A11",                 // bitmap: 2 3 4 11 14 22 23 25 26 35 41 42 49 52 53 55 60 64
-        "19 62220212345678901230",          // 2: LLVAR, prefix 19 digits, left-aligned, 0 pad
-        "000000",                           // 3
-        "000000001234",                     // 4
-        "000123",                           // 11
-        "2512",                             // 14
-        "0510",                             // 22: n3 left-aligned
-        "0001",                             // 23: n3 right-aligned
-        "00",                               // 25
-        "12",                               // 26
+        "6000030000",                           // TPDU: 60, destination 0003, source 0000
+        "603100310000",                         // header
+        "0200",                                 // MTI, BCD
+        "702406C020C09A11", // bitmap: 2 3 4 11 14 22 23 25 26 35 41 42 49 52 53 55 60 64
+        "19 62220212345678901230", // 2: LLVAR, prefix 19 digits, left-aligned, 0 pad
+        "000000",           // 3
+        "000000001234",     // 4
+        "000123",           // 11
+        "2512",             // 14
+        "0510",             // 22: n3 left-aligned
+        "0001",             // 23: n3 right-aligned
+        "00",               // 25
+        "12",               // 26
         "31 6222021234567890123D251222000000", // 35: 31 digits, '=' as D, 0 pad
-        "3130303030303031",                 // 41 "10000001"
-        "383938333130303438393930303031",   // 42 "898310048990001"
-        "313536",                           // 49 "156"
-        "1122334455667788",                 // 52 PIN block
-        "2600000000000000",                 // 53
+        "3130303030303031", // 41 "10000001"
+        "383938333130303438393930303031", // 42 "898310048990001"
+        "313536",           // 49 "156"
+        "1122334455667788", // 52 PIN block
+        "2600000000000000", // 53
         "0015 9F26081122334455667788 9F270180", // 55: LLLVAR, BCD prefix counts bytes (15)
-        "0013 22000001000500",              // 60: 13 digits -> 7 bytes, 0 pad
-        "A1A2A3A4A5A6A7A8",                 // 64 MAC
+        "0013 22000001000500", // 60: 13 digits -> 7 bytes, 0 pad
+        "A1A2A3A4A5A6A7A8", // 64 MAC
     ]
     .concat();
     let p = Profile::cups_pos();
@@ -82,13 +93,29 @@ fn sale_0200_packs_to_hand_assembled_bytes() {
     assert_eq!(back, sale_0200());
     assert_eq!(back.message.pan(), Some(PAN));
     assert_eq!(back.message.amount().unwrap(), Some(1234));
-    assert_eq!(back.message.text(35), Some("6222021234567890123=25122200000"));
-    assert_eq!(back.message.subfield(p, 60, "60.2").unwrap(), Some("000001"));
+    assert_eq!(
+        back.message.text(35),
+        Some("6222021234567890123=25122200000")
+    );
+    assert_eq!(
+        back.message.subfield(p, 60, "60.2").unwrap(),
+        Some("000001")
+    );
     assert_eq!(back.message.subfield(p, 60, 4).unwrap(), Some("5"));
-    assert_eq!(back.message.subfield(p, 60, "60.6").unwrap(), None, "trailing sub-field absent");
-    assert_eq!(back.message.subfield(p, 53, "PIN format").unwrap(), Some("2"));
+    assert_eq!(
+        back.message.subfield(p, 60, "60.6").unwrap(),
+        None,
+        "trailing sub-field absent"
+    );
+    assert_eq!(
+        back.message.subfield(p, 53, "PIN format").unwrap(),
+        Some("2")
+    );
     let hdr = CupsHeader::parse(&back.header).unwrap();
-    assert_eq!((hdr.application_type, hdr.version, hdr.processing_request), (0x60, 0x31, 0));
+    assert_eq!(
+        (hdr.application_type, hdr.version, hdr.processing_request),
+        (0x60, 0x31, 0)
+    );
     assert_eq!(hdr.to_bytes(), HEADER);
 }
 
@@ -118,9 +145,15 @@ fn sale_response_0210_round_trips() {
     m.set_text(37, "101530000123").unwrap();
     m.set_text(38, "A1B2C3").unwrap();
     m.set_text(39, "00").unwrap();
-    m.set_subfields(p, 44, &["03080000   ", "00010344   "]).unwrap();
-    m.set_binary(55, &h("910A 1122334455667788 3030 7212 860F 8424000008AABBCCDDEEFF0011 8A023030")).unwrap();
-    m.set_subfields(p, 60, &["22", "000001", "000", "5", "0"]).unwrap();
+    m.set_subfields(p, 44, &["03080000   ", "00010344   "])
+        .unwrap();
+    m.set_binary(
+        55,
+        &h("910A 1122334455667788 3030 7212 860F 8424000008AABBCCDDEEFF0011 8A023030"),
+    )
+    .unwrap();
+    m.set_subfields(p, 60, &["22", "000001", "000", "5", "0"])
+        .unwrap();
     m.set_subfields(p, 63, &["CUP", "ISSUER BANK 001"]).unwrap();
     m.set_binary(64, &h("0102030405060708")).unwrap();
     let frame = Frame::new(req.tpdu.unwrap().reply(), &HEADER, m);
@@ -132,8 +165,14 @@ fn sale_response_0210_round_trips() {
     assert_eq!(back.message.response_code(), Some("00"));
     assert_eq!(back.message.auth_code(), Some("A1B2C3"));
     assert_eq!(back.message.subfield(p, 63, "63.1").unwrap(), Some("CUP"));
-    assert_eq!(back.message.subfield(p, 63, "63.2").unwrap(), Some("ISSUER BANK 001"));
-    assert_eq!(back.message.subfield(p, 44, 2).unwrap(), Some("00010344   "));
+    assert_eq!(
+        back.message.subfield(p, 63, "63.2").unwrap(),
+        Some("ISSUER BANK 001")
+    );
+    assert_eq!(
+        back.message.subfield(p, 44, 2).unwrap(),
+        Some("00010344   ")
+    );
 }
 
 #[test]
@@ -145,16 +184,17 @@ fn sign_on_0800_packs_to_hand_assembled_bytes_and_0810_round_trips() {
     m.set_text(42, "898310048990001").unwrap();
     m.set_subfield(p, 60, "60.1", "00").unwrap();
     m.set_subfield(p, 60, "60.2", "000001").unwrap();
-    m.set_subfield(p, 60, "Network management information code", "003").unwrap();
+    m.set_subfield(p, 60, "Network management information code", "003")
+        .unwrap();
     m.set_subfields(p, 63, &["01 "]).unwrap();
     let frame = Frame::new(Tpdu::new(0x0003, 0), &HEADER, m);
     let expected = [
         "6000030000 603100310000 0800",
-        "0020000000C00012",                                   // 11 41 42 60 63
-        "000001",                                             // 11
-        "3130303030303031 383938333130303438393930303031",    // 41 42
-        "0011 000000010030",                                  // 60: 11 digits, 0 pad
-        "0003 303120",                                        // 63: "01 "
+        "0020000000C00012",                                // 11 41 42 60 63
+        "000001",                                          // 11
+        "3130303030303031 383938333130303438393930303031", // 41 42
+        "0011 000000010030",                               // 60: 11 digits, 0 pad
+        "0003 303120",                                     // 63: "01 "
     ]
     .concat();
     let bytes = p.pack_frame(&frame).unwrap();
@@ -164,11 +204,17 @@ fn sign_on_0800_packs_to_hand_assembled_bytes_and_0810_round_trips() {
     // 0810 with PIK/MAK ciphertexts and check values in field 62 (binary).
     let mut r = Message::new(Mti::new("0810").unwrap());
     r.set_numeric(11, 1, 6).unwrap();
-    r.set_text(12, "101530").unwrap().set_text(13, "1121").unwrap();
+    r.set_text(12, "101530")
+        .unwrap()
+        .set_text(13, "1121")
+        .unwrap();
     r.set_text(32, "00010344").unwrap();
     r.set_text(37, "101530000001").unwrap();
     r.set_text(39, "00").unwrap();
-    r.set_text(41, "10000001").unwrap().set_text(42, "898310048990001").unwrap();
+    r.set_text(41, "10000001")
+        .unwrap()
+        .set_text(42, "898310048990001")
+        .unwrap();
     r.set_subfields(p, 60, &["00", "000001", "003"]).unwrap();
     let keys: Vec<u8> = (0u8..40).map(|i| i.wrapping_mul(37) ^ 0xA5).collect();
     r.set_binary(62, &keys).unwrap();
@@ -190,7 +236,10 @@ fn secondary_bitmap_in_cups_pos() {
     f.message.set_binary(128, &[0x55; 8]).unwrap();
     let bytes = p.pack_frame(&f).unwrap();
     // Primary bitmap at 13..21 now has bit 1 set and bit 64 clear; secondary follows with bit 128.
-    assert_eq!(hex::encode_upper(&bytes[13..29]), "F02406C020C09A100000000000000001");
+    assert_eq!(
+        hex::encode_upper(&bytes[13..29]),
+        "F02406C020C09A100000000000000001"
+    );
     assert_eq!(p.unpack_frame(&bytes).unwrap(), f);
 }
 

@@ -52,32 +52,32 @@ enum V {
 fn table() -> Vec<(u8, V, &'static str)> {
     use V::*;
     vec![
-        (2, T("123"), "0123"),                 // odd BCD, right-aligned, 0 pad
-        (3, T("123"), "F123"),                 // odd BCD, right-aligned, F pad
-        (4, T("123"), "1230"),                 // odd BCD, left-aligned, 0 pad
-        (5, T("123"), "123F"),                 // odd BCD, left-aligned, F pad
-        (6, T("1234"), "1234"),                // even BCD, no pad
-        (7, T("12345"), "3132333435"),         // ASCII numeric
-        (8, T("12345"), "05123450"),          // LLVAR BCD: prefix counts digits (5), 3 data bytes
-        (9, T("12345"), "30353132333435"),     // LLVAR ASCII prefix and data
-        (10, T("123"), "00031230"),            // LLLVAR BCD prefix (2 bytes, 0-led)
-        (11, T("AB"), "00024142"),             // LLLLVAR BCD prefix (2 bytes)
-        (12, T("AB"), "303030324142"),         // LLLLVAR ASCII prefix (4 chars)
-        (13, B(&[0xDE, 0xAD]), "02DEAD"),      // LLVAR binary prefix, 1 byte
-        (14, B(&[0xDE, 0xAD]), "0002DEAD"),    // LLLVAR binary prefix, 2 bytes
-        (15, B(&[1, 2, 3, 4]), "01020304"),    // fixed binary
+        (2, T("123"), "0123"),              // odd BCD, right-aligned, 0 pad
+        (3, T("123"), "F123"),              // odd BCD, right-aligned, F pad
+        (4, T("123"), "1230"),              // odd BCD, left-aligned, 0 pad
+        (5, T("123"), "123F"),              // odd BCD, left-aligned, F pad
+        (6, T("1234"), "1234"),             // even BCD, no pad
+        (7, T("12345"), "3132333435"),      // ASCII numeric
+        (8, T("12345"), "05123450"),        // LLVAR BCD: prefix counts digits (5), 3 data bytes
+        (9, T("12345"), "30353132333435"),  // LLVAR ASCII prefix and data
+        (10, T("123"), "00031230"),         // LLLVAR BCD prefix (2 bytes, 0-led)
+        (11, T("AB"), "00024142"),          // LLLLVAR BCD prefix (2 bytes)
+        (12, T("AB"), "303030324142"),      // LLLLVAR ASCII prefix (4 chars)
+        (13, B(&[0xDE, 0xAD]), "02DEAD"),   // LLVAR binary prefix, 1 byte
+        (14, B(&[0xDE, 0xAD]), "0002DEAD"), // LLLVAR binary prefix, 2 bytes
+        (15, B(&[1, 2, 3, 4]), "01020304"), // fixed binary
         (16, B(&[1, 2, 0xAB, 0xCD]), "3031303241424344"), // fixed hex-ASCII, upper-case
         (17, B(&[0xAB, 0xCD]), "303034 41424344"), // hex-ASCII, prefix counts characters (4)
-        (18, B(&[0xAB, 0xCD]), "3032 41424344"),   // hex-ASCII, prefix counts bytes (2)
-        (19, T("123=4"), "05 123D4F"),         // track BCD: '=' is D, odd -> F pad right
+        (18, B(&[0xAB, 0xCD]), "3032 41424344"), // hex-ASCII, prefix counts bytes (2)
+        (19, T("123=4"), "05 123D4F"),      // track BCD: '=' is D, odd -> F pad right
         (20, T("123=45"), "3036 3132333D3435"), // track ASCII
-        (21, T("C00001234"), "43 00001234"),   // x+n BCD: ASCII sign + BCD digits
+        (21, T("C00001234"), "43 00001234"), // x+n BCD: ASCII sign + BCD digits
         (22, T("D00001234"), "44 3030303031323334"), // x+n ASCII
-        (23, T("AB 12 "), "414220313220"),     // an with spaces
-        (24, T("hi!"), "3033 686921"),         // ans, prefix counts encoded bytes
-        (25, T("12345"), "05 123450"),         // binary LL prefix over BCD digits
-        (26, T("12345"), "0005 012345"),       // LLLLVAR BCD numeric, left pad
-        (70, T("007"), "303037"),              // secondary-bitmap field
+        (23, T("AB 12 "), "414220313220"),  // an with spaces
+        (24, T("hi!"), "3033 686921"),      // ans, prefix counts encoded bytes
+        (25, T("12345"), "05 123450"),      // binary LL prefix over BCD digits
+        (26, T("12345"), "0005 012345"),    // LLLLVAR BCD numeric, left pad
+        (70, T("007"), "303037"),           // secondary-bitmap field
         (128, B(&[9, 8, 7, 6, 5, 4, 3, 2]), "0908070605040302"),
     ]
 }
@@ -102,9 +102,15 @@ fn each_encoding_packs_to_the_worked_out_bytes_and_back() {
         let m = one_field(n, &v);
         let bytes = p.pack(&m).unwrap_or_else(|e| panic!("field {n}: {e}"));
         let head = if n > 64 { 20 } else { 12 };
-        assert_eq!(hex::encode_upper(&bytes[head..]), hex::encode_upper(hexs(expected)), "field {n}");
+        assert_eq!(
+            hex::encode_upper(&bytes[head..]),
+            hex::encode_upper(hexs(expected)),
+            "field {n}"
+        );
         assert_eq!(&bytes[..4], b"0100");
-        let back = p.unpack(&bytes).unwrap_or_else(|e| panic!("field {n}: {e}"));
+        let back = p
+            .unpack(&bytes)
+            .unwrap_or_else(|e| panic!("field {n}: {e}"));
         assert_eq!(back, m, "field {n} round trip");
     }
 }
@@ -136,7 +142,10 @@ fn secondary_bitmap_is_set_automatically() {
     assert_eq!(without[4], 0x02, "only field 7 set, bit 1 clear");
     m.set_text(70, "301").unwrap();
     let with = p.pack(&m).unwrap();
-    assert_eq!(hex::encode_upper(&with[4..20]), "82000000000000000400000000000000");
+    assert_eq!(
+        hex::encode_upper(&with[4..20]),
+        "82000000000000000400000000000000"
+    );
     // Removing the last secondary field drops the secondary bitmap again.
     assert!(m.remove(70));
     assert_eq!(p.pack(&m).unwrap(), without);
@@ -148,7 +157,10 @@ fn secondary_bitmap_is_set_automatically() {
 fn hex_bitmap_secondary_and_lower_case_input() {
     let p = Profile::iso87_ascii();
     let mut m = Message::new(Mti::new("0800").unwrap());
-    m.set_text(11, "000001").unwrap().set_text(70, "301").unwrap();
+    m.set_text(11, "000001")
+        .unwrap()
+        .set_text(70, "301")
+        .unwrap();
     let bytes = p.pack(&m).unwrap();
     assert_eq!(&bytes[..36], b"080080200000000000000400000000000000");
     // Hosts sending lower-case hex bitmaps and binary fields are understood.
@@ -160,7 +172,10 @@ fn hex_bitmap_secondary_and_lower_case_input() {
 #[test]
 fn numeric_setters_pad_and_getters_parse() {
     let mut m = Message::new(Mti::new("0200").unwrap());
-    m.set_amount(4, 1234).unwrap().set_numeric(11, 7, 6).unwrap();
+    m.set_amount(4, 1234)
+        .unwrap()
+        .set_numeric(11, 7, 6)
+        .unwrap();
     assert_eq!(m.text(4), Some("000000001234"));
     assert_eq!(m.amount().unwrap(), Some(1234));
     assert_eq!(m.text(11), Some("000007"));
@@ -196,7 +211,10 @@ fn replacing_and_removing_values_keeps_the_others() {
 fn mti_helpers() {
     let m = Mti::new("0200").unwrap();
     assert_eq!(m.response().unwrap().as_str(), "0210");
-    assert_eq!(Mti::new("0800").unwrap().response().unwrap().as_str(), "0810");
+    assert_eq!(
+        Mti::new("0800").unwrap().response().unwrap().as_str(),
+        "0810"
+    );
     assert!(Mti::new("0210").unwrap().response().is_none());
     assert!(Mti::new("0210").unwrap().is_response());
     assert_eq!(m.class(), 2);

@@ -46,11 +46,22 @@ fn truncated_in_every_part() {
     for (len, part, offset, needed, available) in cases {
         assert_eq!(
             cups().unpack_frame(&s[..len]),
-            Err(Error::Truncated { part, offset, needed, available }),
+            Err(Error::Truncated {
+                part,
+                offset,
+                needed,
+                available
+            }),
             "input cut at {len}"
         );
     }
-    assert!(matches!(cups().unpack_frame(&[]), Err(Error::Truncated { part: Part::Tpdu, .. })));
+    assert!(matches!(
+        cups().unpack_frame(&[]),
+        Err(Error::Truncated {
+            part: Part::Tpdu,
+            ..
+        })
+    ));
 }
 
 #[test]
@@ -60,7 +71,12 @@ fn truncated_secondary_bitmap() {
     b.truncate(24);
     assert_eq!(
         cups().unpack_frame(&b),
-        Err(Error::Truncated { part: Part::SecondaryBitmap, offset: 21, needed: 8, available: 3 })
+        Err(Error::Truncated {
+            part: Part::SecondaryBitmap,
+            offset: 21,
+            needed: 8,
+            available: 3
+        })
     );
 }
 
@@ -68,20 +84,36 @@ fn truncated_secondary_bitmap() {
 fn bad_bcd_digits() {
     assert_eq!(
         cups().unpack_frame(&patched(32, 0x0A)),
-        Err(Error::BadBcdDigit { part: Part::Field(3), offset: 32, nibble: 0xA })
+        Err(Error::BadBcdDigit {
+            part: Part::Field(3),
+            offset: 32,
+            nibble: 0xA
+        })
     );
     assert_eq!(
         cups().unpack_frame(&patched(11, 0x0B)),
-        Err(Error::BadBcdDigit { part: Part::Mti, offset: 11, nibble: 0xB })
+        Err(Error::BadBcdDigit {
+            part: Part::Mti,
+            offset: 11,
+            nibble: 0xB
+        })
     );
     assert_eq!(
         cups().unpack_frame(&patched(21, 0x1A)),
-        Err(Error::BadBcdDigit { part: Part::Field(2), offset: 21, nibble: 0xA })
+        Err(Error::BadBcdDigit {
+            part: Part::Field(2),
+            offset: 21,
+            nibble: 0xA
+        })
     );
     // A D nibble is a separator only in track (z) fields.
     assert_eq!(
         cups().unpack_frame(&patched(36, 0xD0)),
-        Err(Error::BadBcdDigit { part: Part::Field(4), offset: 36, nibble: 0xD })
+        Err(Error::BadBcdDigit {
+            part: Part::Field(4),
+            offset: 36,
+            nibble: 0xD
+        })
     );
 }
 
@@ -89,12 +121,22 @@ fn bad_bcd_digits() {
 fn bad_padding() {
     assert_eq!(
         cups().unpack_frame(&patched(31, 0x3F)),
-        Err(Error::BadPadding { part: Part::Field(2), offset: 31, nibble: 0xF, expected: 0 })
+        Err(Error::BadPadding {
+            part: Part::Field(2),
+            offset: 31,
+            nibble: 0xF,
+            expected: 0
+        })
     );
     // Field 23 is right-aligned: the pad is the first nibble.
     assert_eq!(
         cups().unpack_frame(&patched(48, 0x50)),
-        Err(Error::BadPadding { part: Part::Field(23), offset: 48, nibble: 5, expected: 0 })
+        Err(Error::BadPadding {
+            part: Part::Field(23),
+            offset: 48,
+            nibble: 5,
+            expected: 0
+        })
     );
 }
 
@@ -102,14 +144,24 @@ fn bad_padding() {
 fn length_over_max() {
     assert_eq!(
         cups().unpack_frame(&patched(21, 0x20)),
-        Err(Error::LengthOverMax { part: Part::Field(2), offset: 21, length: 20, max: 19 })
+        Err(Error::LengthOverMax {
+            part: Part::Field(2),
+            offset: 21,
+            length: 20,
+            max: 19
+        })
     );
     // Field 60 is n..017.
     let mut b = sale();
     b[129] = 0x18;
     assert_eq!(
         cups().unpack_frame(&b),
-        Err(Error::LengthOverMax { part: Part::Field(60), offset: 128, length: 18, max: 17 })
+        Err(Error::LengthOverMax {
+            part: Part::Field(60),
+            offset: 128,
+            length: 18,
+            max: 17
+        })
     );
 }
 
@@ -117,31 +169,62 @@ fn length_over_max() {
 fn bad_character_for_type() {
     assert_eq!(
         cups().unpack_frame(&patched(69, 0x01)),
-        Err(Error::BadCharacter { part: Part::Field(41), offset: 69, byte: 0x01, kind: FieldKind::Ans })
+        Err(Error::BadCharacter {
+            part: Part::Field(41),
+            offset: 69,
+            byte: 0x01,
+            kind: FieldKind::Ans
+        })
     );
     let p = Profile::iso87_ascii();
     let mut m = Message::new(Mti::new("0200").unwrap());
     m.set_text(3, "000000").unwrap().set_text(39, "00").unwrap();
     let mut b = p.pack(&m).unwrap();
     b[20 + 2] = b'A'; // field 3 starts after MTI (4) + bitmap (16)
-    assert_eq!(p.unpack(&b), Err(Error::BadCharacter { part: Part::Field(3), offset: 22, byte: b'A', kind: FieldKind::N }));
+    assert_eq!(
+        p.unpack(&b),
+        Err(Error::BadCharacter {
+            part: Part::Field(3),
+            offset: 22,
+            byte: b'A',
+            kind: FieldKind::N
+        })
+    );
     b[22] = b'0';
     b[26] = b'-'; // field 39 is an
     assert_eq!(
         p.unpack(&b),
-        Err(Error::BadCharacter { part: Part::Field(39), offset: 26, byte: b'-', kind: FieldKind::An })
+        Err(Error::BadCharacter {
+            part: Part::Field(39),
+            offset: 26,
+            byte: b'-',
+            kind: FieldKind::An
+        })
     );
     // Bad hex digit in a hex-ASCII bitmap.
     let mut b = p.pack(&m).unwrap();
     b[7] = b'G';
     assert_eq!(
         p.unpack(&b),
-        Err(Error::BadCharacter { part: Part::PrimaryBitmap, offset: 7, byte: b'G', kind: FieldKind::B })
+        Err(Error::BadCharacter {
+            part: Part::PrimaryBitmap,
+            offset: 7,
+            byte: b'G',
+            kind: FieldKind::B
+        })
     );
     // Non-digit ASCII MTI.
     let mut b = p.pack(&m).unwrap();
     b[1] = b'x';
-    assert_eq!(p.unpack(&b), Err(Error::BadCharacter { part: Part::Mti, offset: 1, byte: b'x', kind: FieldKind::N }));
+    assert_eq!(
+        p.unpack(&b),
+        Err(Error::BadCharacter {
+            part: Part::Mti,
+            offset: 1,
+            byte: b'x',
+            kind: FieldKind::N
+        })
+    );
 }
 
 #[test]
@@ -151,7 +234,14 @@ fn bad_ascii_length_prefix_and_odd_hex() {
     m.set_text(2, "4761739001010119").unwrap();
     let mut b = p.pack(&m).unwrap();
     b[21] = b'X';
-    assert_eq!(p.unpack(&b), Err(Error::BadLengthPrefix { part: Part::Field(2), offset: 21, byte: b'X' }));
+    assert_eq!(
+        p.unpack(&b),
+        Err(Error::BadLengthPrefix {
+            part: Part::Field(2),
+            offset: 21,
+            byte: b'X'
+        })
+    );
 
     let mut m = Message::new(Mti::new("0200").unwrap());
     m.set_binary(55, &[0xAB, 0xCD]).unwrap();
@@ -159,14 +249,27 @@ fn bad_ascii_length_prefix_and_odd_hex() {
     assert_eq!(&b[20..], b"004ABCD");
     b[22] = b'3';
     b.pop();
-    assert_eq!(p.unpack(&b), Err(Error::OddHexLength { part: Part::Field(55), offset: 20, length: 3 }));
+    assert_eq!(
+        p.unpack(&b),
+        Err(Error::OddHexLength {
+            part: Part::Field(55),
+            offset: 20,
+            length: 3
+        })
+    );
 }
 
 #[test]
 fn trailing_data() {
     let mut b = sale();
     b.extend_from_slice(&[0x00, 0x01]);
-    assert_eq!(cups().unpack_frame(&b), Err(Error::TrailingData { offset: 145, count: 2 }));
+    assert_eq!(
+        cups().unpack_frame(&b),
+        Err(Error::TrailingData {
+            offset: 145,
+            count: 2
+        })
+    );
 }
 
 #[test]
@@ -174,13 +277,23 @@ fn missing_mandatory_on_pack_and_unpack() {
     let mut f = cups().unpack_frame(&sale()).unwrap();
     f.message.remove(4);
     let mti = Mti::new("0200").unwrap();
-    assert_eq!(cups().pack_frame(&f), Err(Error::MissingMandatory { mti, field: 4 }));
+    assert_eq!(
+        cups().pack_frame(&f),
+        Err(Error::MissingMandatory { mti, field: 4 })
+    );
     // Pack with a relaxed copy of the profile, unpack with the real one.
-    let relaxed_json = include_str!("../profiles/cups-pos.json").replace("\"0200\": [3, 4, ", "\"0200\": [3, ");
+    let relaxed_json =
+        include_str!("../profiles/cups-pos.json").replace("\"0200\": [3, 4, ", "\"0200\": [3, ");
     let relaxed = Profile::from_json_str("relaxed", &relaxed_json).unwrap();
     let bytes = relaxed.pack_frame(&f).unwrap();
-    assert_eq!(cups().unpack_frame(&bytes), Err(Error::MissingMandatory { mti, field: 4 }));
-    assert_eq!(cups().mandatory_fields(mti), vec![3, 4, 11, 22, 25, 41, 42, 49, 60]);
+    assert_eq!(
+        cups().unpack_frame(&bytes),
+        Err(Error::MissingMandatory { mti, field: 4 })
+    );
+    assert_eq!(
+        cups().mandatory_fields(mti),
+        vec![3, 4, 11, 22, 25, 41, 42, 49, 60]
+    );
 }
 
 #[test]
@@ -188,12 +301,26 @@ fn undefined_fields() {
     // Bit 5 of the primary bitmap is in its first byte (offset 13).
     assert_eq!(
         cups().unpack_frame(&patched(13, 0x78)),
-        Err(Error::UndefinedField { field: 5, profile: "cups-pos".into(), offset: Some(13) })
+        Err(Error::UndefinedField {
+            field: 5,
+            profile: "cups-pos".into(),
+            offset: Some(13)
+        })
     );
     let mut f = cups().unpack_frame(&sale()).unwrap();
     f.message.set_text(5, "000000000001").unwrap();
-    assert_eq!(cups().pack_frame(&f), Err(Error::UndefinedField { field: 5, profile: "cups-pos".into(), offset: None }));
-    let e = cups().unpack_frame(&patched(13, 0x78)).unwrap_err().to_string();
+    assert_eq!(
+        cups().pack_frame(&f),
+        Err(Error::UndefinedField {
+            field: 5,
+            profile: "cups-pos".into(),
+            offset: None
+        })
+    );
+    let e = cups()
+        .unpack_frame(&patched(13, 0x78))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("field 5") && e.contains("byte 13"), "{e}");
 }
 
@@ -211,23 +338,68 @@ fn pack_side_value_errors() {
     let p = cups();
     let mut f = p.unpack_frame(&sale()).unwrap();
     f.message.set_text(3, "00000A").unwrap();
-    assert_eq!(p.pack_frame(&f), Err(Error::InvalidValue { field: 3, position: 5, byte: b'A', kind: FieldKind::N }));
+    assert_eq!(
+        p.pack_frame(&f),
+        Err(Error::InvalidValue {
+            field: 3,
+            position: 5,
+            byte: b'A',
+            kind: FieldKind::N
+        })
+    );
     f.message.set_text(3, "0000").unwrap();
-    assert_eq!(p.pack_frame(&f), Err(Error::WrongLength { field: 3, length: 4, expected: 6 }));
+    assert_eq!(
+        p.pack_frame(&f),
+        Err(Error::WrongLength {
+            field: 3,
+            length: 4,
+            expected: 6
+        })
+    );
     f.message.set_text(3, "000000").unwrap();
     f.message.set_text(2, "62220212345678901234").unwrap();
-    assert_eq!(p.pack_frame(&f), Err(Error::ValueTooLong { field: 2, length: 20, max: 19 }));
+    assert_eq!(
+        p.pack_frame(&f),
+        Err(Error::ValueTooLong {
+            field: 2,
+            length: 20,
+            max: 19
+        })
+    );
     f.message.set_text(2, "6222021234567890123").unwrap();
     f.message.set_text(35, "6222021234567890123^2512").unwrap();
-    assert_eq!(p.pack_frame(&f), Err(Error::InvalidValue { field: 35, position: 19, byte: b'^', kind: FieldKind::Z }));
+    assert_eq!(
+        p.pack_frame(&f),
+        Err(Error::InvalidValue {
+            field: 35,
+            position: 19,
+            byte: b'^',
+            kind: FieldKind::Z
+        })
+    );
     f.message.set_binary(52, &[1, 2, 3]).unwrap();
     f.message.remove(35);
-    assert_eq!(p.pack_frame(&f), Err(Error::WrongLength { field: 52, length: 3, expected: 8 }));
+    assert_eq!(
+        p.pack_frame(&f),
+        Err(Error::WrongLength {
+            field: 52,
+            length: 3,
+            expected: 8
+        })
+    );
     // x+n without its sign.
     let iso = Profile::iso87_ascii();
     let mut m = Message::new(Mti::new("0220").unwrap());
     m.set_text(28, "000000150").unwrap();
-    assert_eq!(iso.pack(&m), Err(Error::InvalidValue { field: 28, position: 0, byte: b'0', kind: FieldKind::XN }));
+    assert_eq!(
+        iso.pack(&m),
+        Err(Error::InvalidValue {
+            field: 28,
+            position: 0,
+            byte: b'0',
+            kind: FieldKind::XN
+        })
+    );
 }
 
 #[test]
@@ -236,14 +408,29 @@ fn envelope_mismatch_and_bad_mti() {
     let f = p.unpack_frame(&sale()).unwrap();
     assert_eq!(
         p.pack_frame(&Frame::bare(f.message.clone())),
-        Err(Error::EnvelopeMismatch { part: Part::Tpdu, expected: 5, actual: 0 })
+        Err(Error::EnvelopeMismatch {
+            part: Part::Tpdu,
+            expected: 5,
+            actual: 0
+        })
     );
     let mut short = f.clone();
     short.header.pop();
-    assert_eq!(p.pack_frame(&short), Err(Error::EnvelopeMismatch { part: Part::Header, expected: 6, actual: 5 }));
+    assert_eq!(
+        p.pack_frame(&short),
+        Err(Error::EnvelopeMismatch {
+            part: Part::Header,
+            expected: 6,
+            actual: 5
+        })
+    );
     assert_eq!(
         Profile::iso87_ascii().pack_frame(&f),
-        Err(Error::EnvelopeMismatch { part: Part::Tpdu, expected: 0, actual: 5 })
+        Err(Error::EnvelopeMismatch {
+            part: Part::Tpdu,
+            expected: 0,
+            actual: 5
+        })
     );
     assert_eq!(Mti::new("02x0"), Err(Error::BadMti("02x0".into())));
 }
@@ -252,30 +439,78 @@ fn envelope_mismatch_and_bad_mti() {
 fn subfield_errors() {
     let p = cups();
     let mut m = Message::new(Mti::new("0200").unwrap());
-    assert!(matches!(m.subfield(p, 3, 1), Err(Error::NoSubfields { field: 3, .. })));
-    assert!(matches!(m.subfield(p, 5, 1), Err(Error::UndefinedField { field: 5, .. })));
-    assert_eq!(m.subfield(p, 60, "60.9"), Err(Error::UnknownSubfield { field: 60, key: "60.9".into() }));
-    assert_eq!(m.subfield(p, 60, 0), Err(Error::UnknownSubfield { field: 60, key: "#0".into() }));
-    assert_eq!(m.subfield(p, 60, 8), Err(Error::UnknownSubfield { field: 60, key: "#8".into() }));
+    assert!(matches!(
+        m.subfield(p, 3, 1),
+        Err(Error::NoSubfields { field: 3, .. })
+    ));
+    assert!(matches!(
+        m.subfield(p, 5, 1),
+        Err(Error::UndefinedField { field: 5, .. })
+    ));
+    assert_eq!(
+        m.subfield(p, 60, "60.9"),
+        Err(Error::UnknownSubfield {
+            field: 60,
+            key: "60.9".into()
+        })
+    );
+    assert_eq!(
+        m.subfield(p, 60, 0),
+        Err(Error::UnknownSubfield {
+            field: 60,
+            key: "#0".into()
+        })
+    );
+    assert_eq!(
+        m.subfield(p, 60, 8),
+        Err(Error::UnknownSubfield {
+            field: 60,
+            key: "#8".into()
+        })
+    );
     assert_eq!(m.subfield(p, 60, 1), Ok(None), "absent field");
     m.set_subfield(p, 60, "60.1", "22").unwrap();
     assert_eq!(
         m.set_subfield(p, 60, "60.3", "000").err(),
-        Some(Error::SubfieldGap { field: 60, key: "60.3".into(), missing: "60.2".into() })
+        Some(Error::SubfieldGap {
+            field: 60,
+            key: "60.3".into(),
+            missing: "60.2".into()
+        })
     );
-    assert!(matches!(m.set_subfield(p, 60, "60.2", "12"), Err(Error::InvalidSubfield { field: 60, .. })));
-    assert!(matches!(m.set_subfield(p, 60, "60.2", "00000A"), Err(Error::InvalidSubfield { field: 60, .. })));
-    assert!(matches!(m.set_subfields(p, 60, &["22", "000001", "000", "5", "0", "0", "000", "1"]), Err(Error::UnknownSubfield { .. })));
+    assert!(matches!(
+        m.set_subfield(p, 60, "60.2", "12"),
+        Err(Error::InvalidSubfield { field: 60, .. })
+    ));
+    assert!(matches!(
+        m.set_subfield(p, 60, "60.2", "00000A"),
+        Err(Error::InvalidSubfield { field: 60, .. })
+    ));
+    assert!(matches!(
+        m.set_subfields(p, 60, &["22", "000001", "000", "5", "0", "0", "000", "1"]),
+        Err(Error::UnknownSubfield { .. })
+    ));
     // A stored value that ends inside a sub-field.
     m.set_text(60, "2200001").unwrap();
     let e = m.subfield(p, 60, "60.2").unwrap_err();
-    assert!(matches!(&e, Error::InvalidSubfield { field: 60, key, .. } if key == "60.2"), "{e}");
+    assert!(
+        matches!(&e, Error::InvalidSubfield { field: 60, key, .. } if key == "60.2"),
+        "{e}"
+    );
     // Replacing an earlier sub-field keeps later ones.
     m.set_subfields(p, 60, &["22", "000001", "000"]).unwrap();
     m.set_subfield(p, 60, 2, "000777").unwrap();
     assert_eq!(m.text(60), Some("22000777000"));
-    let all: Vec<_> = m.subfields(p, 60).unwrap().into_iter().map(|(s, v)| (s.id.as_str(), v)).collect();
-    assert_eq!(all, vec![("60.1", "22"), ("60.2", "000777"), ("60.3", "000")]);
+    let all: Vec<_> = m
+        .subfields(p, 60)
+        .unwrap()
+        .into_iter()
+        .map(|(s, v)| (s.id.as_str(), v))
+        .collect();
+    assert_eq!(
+        all,
+        vec![("60.1", "22"), ("60.2", "000777"), ("60.3", "000")]
+    );
 }
 
 #[test]
@@ -293,9 +528,15 @@ fn not_typed_and_json_errors() {
         json!({"mti": "0200", "fields": {"52": "XYZ"}}),
         json!({"mti": "0200", "fields": {"3": 0}}),
     ] {
-        assert!(matches!(p.frame_from_json(&bad), Err(Error::Json(_))), "{bad}");
+        assert!(
+            matches!(p.frame_from_json(&bad), Err(Error::Json(_))),
+            "{bad}"
+        );
     }
-    assert!(matches!(p.frame_from_json(&json!({"mti": "0200", "fields": {"5": "1"}})), Err(Error::UndefinedField { .. })));
+    assert!(matches!(
+        p.frame_from_json(&json!({"mti": "0200", "fields": {"5": "1"}})),
+        Err(Error::UndefinedField { .. })
+    ));
 }
 
 #[test]
@@ -304,25 +545,69 @@ fn profile_errors() {
     assert!(Profile::from_json_str("t", ok).is_ok());
     let bad = [
         ("not json", "{"),
-        ("unknown key", r#"{"name":"t","mti":"ascii","bitmap":"hex","fields":{},"oops":1}"#),
-        ("bad mti", r#"{"name":"t","mti":"ebcdic","bitmap":"hex","fields":{}}"#),
-        ("field 1", r#"{"name":"t","mti":"ascii","bitmap":"hex","fields":{"1":{"type":"b","length":"fixed","len":8}}}"#),
-        ("bad type", r#"{"name":"t","mti":"ascii","bitmap":"hex","fields":{"2":{"type":"q","length":"fixed","len":8}}}"#),
-        ("max too big", r#"{"name":"t","mti":"ascii","bitmap":"hex","fields":{"2":{"type":"n","length":"LLVAR","max":100}}}"#),
-        ("bcd ans", r#"{"name":"t","mti":"ascii","bitmap":"hex","fields":{"2":{"type":"ans","length":"fixed","len":3,"encoding":"bcd"}}}"#),
-        ("encoded bcd", r#"{"name":"t","mti":"ascii","bitmap":"hex","fields":{"2":{"type":"n","length":"LLVAR","max":9,"encoding":"bcd","counts":"encoded"}}}"#),
-        ("no len", r#"{"name":"t","mti":"ascii","bitmap":"hex","fields":{"2":{"type":"n","length":"fixed"}}}"#),
-        ("subfields too long", r#"{"name":"t","mti":"ascii","bitmap":"hex","fields":{"60":{"type":"n","length":"LLVAR","max":3,"subfields":[{"id":"60.1","type":"n","len":4}]}}}"#),
-        ("mandatory undefined", r#"{"name":"t","mti":"ascii","bitmap":"hex","fields":{},"mandatory":{"0200":[3]}}"#),
+        (
+            "unknown key",
+            r#"{"name":"t","mti":"ascii","bitmap":"hex","fields":{},"oops":1}"#,
+        ),
+        (
+            "bad mti",
+            r#"{"name":"t","mti":"ebcdic","bitmap":"hex","fields":{}}"#,
+        ),
+        (
+            "field 1",
+            r#"{"name":"t","mti":"ascii","bitmap":"hex","fields":{"1":{"type":"b","length":"fixed","len":8}}}"#,
+        ),
+        (
+            "bad type",
+            r#"{"name":"t","mti":"ascii","bitmap":"hex","fields":{"2":{"type":"q","length":"fixed","len":8}}}"#,
+        ),
+        (
+            "max too big",
+            r#"{"name":"t","mti":"ascii","bitmap":"hex","fields":{"2":{"type":"n","length":"LLVAR","max":100}}}"#,
+        ),
+        (
+            "bcd ans",
+            r#"{"name":"t","mti":"ascii","bitmap":"hex","fields":{"2":{"type":"ans","length":"fixed","len":3,"encoding":"bcd"}}}"#,
+        ),
+        (
+            "encoded bcd",
+            r#"{"name":"t","mti":"ascii","bitmap":"hex","fields":{"2":{"type":"n","length":"LLVAR","max":9,"encoding":"bcd","counts":"encoded"}}}"#,
+        ),
+        (
+            "no len",
+            r#"{"name":"t","mti":"ascii","bitmap":"hex","fields":{"2":{"type":"n","length":"fixed"}}}"#,
+        ),
+        (
+            "subfields too long",
+            r#"{"name":"t","mti":"ascii","bitmap":"hex","fields":{"60":{"type":"n","length":"LLVAR","max":3,"subfields":[{"id":"60.1","type":"n","len":4}]}}}"#,
+        ),
+        (
+            "mandatory undefined",
+            r#"{"name":"t","mti":"ascii","bitmap":"hex","fields":{},"mandatory":{"0200":[3]}}"#,
+        ),
     ];
     for (what, json) in bad {
-        assert!(Profile::from_json_str(what, json).is_err(), "{what} should be rejected");
+        assert!(
+            Profile::from_json_str(what, json).is_err(),
+            "{what} should be rejected"
+        );
     }
-    assert!(matches!(Profile::from_json_str("x", "{"), Err(ProfileError::Json { .. })));
-    assert!(matches!(Profile::load("no-such-profile"), Err(ProfileError::Unknown(_))));
-    assert!(matches!(Profile::from_file(std::path::Path::new("/nonexistent/p.json")), Err(ProfileError::Io { .. })));
+    assert!(matches!(
+        Profile::from_json_str("x", "{"),
+        Err(ProfileError::Json { .. })
+    ));
+    assert!(matches!(
+        Profile::load("no-such-profile"),
+        Err(ProfileError::Unknown(_))
+    ));
+    assert!(matches!(
+        Profile::from_file(std::path::Path::new("/nonexistent/p.json")),
+        Err(ProfileError::Io { .. })
+    ));
     assert_eq!(Profile::load("cups-pos").unwrap().name(), "cups-pos");
-    let e = Profile::from_json_str("t", bad[5].1).unwrap_err().to_string();
+    let e = Profile::from_json_str("t", bad[5].1)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("field 2") && e.contains("99"), "{e}");
 }
 
@@ -331,7 +616,11 @@ fn user_profile_file_loads() {
     let dir = std::env::temp_dir().join(format!("iso8583-profile-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("mine.json");
-    std::fs::write(&path, include_str!("../profiles/iso87-ascii.json").replace("iso87-ascii", "mine")).unwrap();
+    std::fs::write(
+        &path,
+        include_str!("../profiles/iso87-ascii.json").replace("iso87-ascii", "mine"),
+    )
+    .unwrap();
     let p = Profile::load(path.to_str().unwrap()).unwrap();
     assert_eq!(p.name(), "mine");
     assert_eq!(p.field(55).unwrap().kind, FieldKind::B);
