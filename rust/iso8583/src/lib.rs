@@ -28,6 +28,8 @@ mod bcd;
 mod codec;
 mod error;
 mod frame;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod icc;
 mod json;
 pub mod mask;
