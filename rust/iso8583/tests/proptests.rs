@@ -7,6 +7,9 @@ use smartpos_iso8583::{
     FieldKind, FieldSpec, Frame, Length, LengthCounts, Message, Mti, Profile, Tpdu,
 };
 
+/// One optional (field number, value).
+type FieldStrategy = BoxedStrategy<Option<(u8, Vec<u8>)>>;
+
 const N: &[u8] = b"0123456789";
 const AN: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 ";
 const Z: &[u8] = b"0123456789=";
@@ -60,7 +63,7 @@ fn message(p: &'static Profile, mtis: &'static [&'static str]) -> BoxedStrategy<
         .prop_flat_map(move |i| {
             let mti = Mti::new(mtis[i]).unwrap();
             let mandatory = p.mandatory_fields(mti);
-            let fields: Vec<BoxedStrategy<Option<(u8, Vec<u8>)>>> = p
+            let fields: Vec<FieldStrategy> = p
                 .field_specs()
                 .map(|spec| {
                     let n = spec.number;
