@@ -100,6 +100,8 @@ pub struct Profile {
     pub corrupt_sdad: bool,
     pub gpo_sw: Option<u16>,
     pub ac_format2: bool,
+    /// Tags removed from record 1 (missing-data tests).
+    pub drop_tags: Vec<u32>,
 }
 
 impl Default for Profile {
@@ -146,6 +148,7 @@ impl Default for Profile {
             corrupt_sdad: false,
             gpo_sw: None,
             ac_format2: true,
+            drop_tags: Vec::new(),
         }
     }
 }
@@ -186,6 +189,7 @@ impl VirtualCard {
         let mut r1 = p.record1.clone();
         r1.push((0x8C, p.cdol1.clone()));
         r1.push((0x8D, p.cdol2.clone()));
+        r1.retain(|(t, _)| !p.drop_tags.contains(t));
         let r1_value = record(&r1);
         // ODA: record 1 of SFI 1 is signed, plus the AIP via 9F4A.
         let mut static_data = r1_value.clone();
