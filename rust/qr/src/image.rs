@@ -168,6 +168,94 @@ impl QrMatrix {
     }
 }
 
+/// Largest image [`decode_greyscale`] / [`decode_png`] accept: 4096 x 4096 pixels.
+pub const MAX_DECODE_PIXELS: usize = 4096 * 4096;
+
+/// Finds and decodes the QR symbols in a greyscale image (one byte per pixel, row-major), e.g.
+/// a camera frame's luminance plane; returns the text of each symbol that decodes, in the order
+/// found. Uses the `rqrr` decoder (ISO/IEC 18004 reading, Reed-Solomon correction).
+pub fn decode_greyscale(
+    width: usize,
+    height: usize,
+    pixels: &[u8],
+) -> Result<Vec<String>, QrError> {
+    let count = width
+        .checked_mul(height)
+        .filter(|&n| n <= MAX_DECODE_PIXELS);
+    if count != Some(pixels.len()) || pixels.is_empty() {
+        return Err(QrError::Image {
+            reason: format!(
+                "{width}x{height} image needs {} pixels (at most {MAX_DECODE_PIXELS}), got {}",
+                width.saturating_mul(height),
+                pixels.len()
+            ),
+        });
+    }
+    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| {
+        pixels.get(y * width + x).copied().unwrap_or(255)
+    });
+    let texts: Vec<String> = prepared
+        .detect_grids()
+        .iter()
+        .filter_map(|grid| {
+            let mut bytes = Vec::new();
+            grid.decode_to(&mut bytes).ok()?;
+            String::from_utf8(bytes).ok()
+        })
+        .collect();
+    if texts.is_empty() {
+        return Err(QrError::Image {
+            reason: "no decodable QR symbol found".into(),
+        });
+    }
+    Ok(texts)
+}
+
+/// [`decode_greyscale`] on a PNG file's bytes (any colour type; colour is reduced to grey).
+pub fn decode_png(bytes: &[u8]) -> Result<Vec<String>, QrError> {
+    let image_err = |e: png::DecodingError| QrError::Image {
+        reason: format!("PNG decoder: {e}"),
+    };
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut reader = decoder.read_info().map_err(image_err)?;
+    let (width, height) = {
+        let info = reader.info();
+        (info.width as usize, info.height as usize)
+    };
+    if width.saturating_mul(height) > MAX_DECODE_PIXELS {
+        return Err(QrError::Image {
+            reason: format!("{width}x{height} PNG is larger than {MAX_DECODE_PIXELS} pixels"),
+        });
+    }
+    let size = reader.output_buffer_size().ok_or_else(|| QrError::Image {
+        reason: "PNG too large".into(),
+    })?;
+    let mut buf = vec![0; size];
+    let frame = reader.next_frame(&mut buf).map_err(image_err)?;
+    let channels = match frame.color_type {
+        png::ColorType::Grayscale => 1,
+        png::ColorType::GrayscaleAlpha => 2,
+        png::ColorType::Rgb => 3,
+        png::ColorType::Rgba => 4,
+        png::ColorType::Indexed => {
+            return Err(QrError::Image {
+                reason: "indexed PNG was not expanded".into(),
+            });
+        }
+    };
+    let grey: Vec<u8> = buf
+        .chunks(channels)
+        .take(width * height)
+        .map(|px| match px {
+            [g] | [g, _] => *g,
+            [r, g, b, ..] => ((u16::from(*r) * 3 + u16::from(*g) * 6 + u16::from(*b)) / 10) as u8,
+            _ => 255,
+        })
+        .collect();
+    decode_greyscale(width, height, &grey)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -79,3 +79,17 @@ fn higher_levels_need_bigger_symbols() {
     assert_eq!(SAMPLE.len(), 260);
     assert_eq!(m.size, 65);
 }
+
+#[test]
+fn library_decoder_reads_rendered_pngs() {
+    let matrix = QrMatrix::encode(SAMPLE, &QrOptions::default()).unwrap();
+    let png_bytes = matrix.to_png(4).unwrap();
+    assert_eq!(
+        smartpos_qr::image::decode_png(&png_bytes).unwrap(),
+        vec![SAMPLE.to_owned()]
+    );
+    // A blank image has no symbol; garbage is not a PNG; a size mismatch is caught.
+    assert!(smartpos_qr::image::decode_greyscale(50, 50, &[255; 2500]).is_err());
+    assert!(smartpos_qr::image::decode_png(b"not a png").is_err());
+    assert!(smartpos_qr::image::decode_greyscale(10, 10, &[0; 99]).is_err());
+}
