@@ -67,13 +67,17 @@ pub fn mask_pan(pan: &str) -> String {
 }
 
 fn validate_pan(pan: &str) -> Result<(), TrackError> {
+    validate_pan_with(pan, true)
+}
+
+fn validate_pan_with(pan: &str, check_luhn: bool) -> Result<(), TrackError> {
     if !pan.bytes().all(|b| b.is_ascii_digit()) {
         return Err(TrackError::PanNotNumeric);
     }
     if !(12..=19).contains(&pan.len()) {
         return Err(TrackError::PanLength(pan.len()));
     }
-    if !luhn_valid(pan) {
+    if check_luhn && !luhn_valid(pan) {
         return Err(TrackError::PanLuhn);
     }
     Ok(())
@@ -277,11 +281,20 @@ impl Track2 {
             .ok_or(TrackError::MissingSeparator { track: 2 })?;
         let pan = body.get(..sep).unwrap_or("");
         let rest = body.get(sep + 1..).unwrap_or("");
-        Self::from_fields(pan, rest)
+        Self::from_fields(pan, rest, true)
     }
 
     /// Parse EMV track 2 equivalent data (tag 57): BCD, separator `D`, padded with `F`.
     pub fn from_track2_equivalent(bytes: &[u8]) -> Result<Track2, TrackError> {
+        Self::from_track2_equivalent_with(bytes, true)
+    }
+
+    /// As [`Track2::from_track2_equivalent`]; `check_luhn = false` accepts PANs without a Luhn
+    /// check digit (some private-label and sample cards).
+    pub fn from_track2_equivalent_with(
+        bytes: &[u8],
+        check_luhn: bool,
+    ) -> Result<Track2, TrackError> {
         if bytes.is_empty() {
             return Err(TrackError::Empty);
         }
@@ -311,11 +324,15 @@ impl Track2 {
         let sep = s
             .find('D')
             .ok_or(TrackError::MissingSeparator { track: 2 })?;
-        Self::from_fields(s.get(..sep).unwrap_or(""), s.get(sep + 1..).unwrap_or(""))
+        Self::from_fields(
+            s.get(..sep).unwrap_or(""),
+            s.get(sep + 1..).unwrap_or(""),
+            check_luhn,
+        )
     }
 
-    fn from_fields(pan: &str, rest: &str) -> Result<Track2, TrackError> {
-        validate_pan(pan)?;
+    fn from_fields(pan: &str, rest: &str, check_luhn: bool) -> Result<Track2, TrackError> {
+        validate_pan_with(pan, check_luhn)?;
         let expiry = Expiry::parse(rest.get(0..4).unwrap_or(rest))?;
         let sc = rest
             .get(4..7)
