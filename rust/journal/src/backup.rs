@@ -12,35 +12,52 @@ use serde_json::json;
 use crate::error::Result;
 use crate::journal::{Journal, SYSTEM_OPERATOR, audit};
 
+/// Copy the journal at `source` to `dest` through a connection of its own, while the owning
+/// [`Journal`] (in this or another process) keeps writing. Returns the number of pages copied.
+pub fn backup_file(
+    source: impl AsRef<Path>,
+    dest: impl AsRef<Path>,
+    busy_timeout: Duration,
+) -> Result<i32> {
+    let src =
+        Connection::open_with_flags(source.as_ref(), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    src.busy_timeout(busy_timeout)?;
+    copy(&src, dest.as_ref(), busy_timeout)
+}
+
+fn copy(src: &Connection, dest: &Path, busy_timeout: Duration) -> Result<i32> {
+    let mut dst = Connection::open(dest)?;
+    let pages;
+    {
+        let b = Backup::new(src, &mut dst)?;
+        let deadline = Instant::now() + busy_timeout;
+        loop {
+            // -1: copy every page in one step, so the copy is one consistent snapshot.
+            match b.step(-1)? {
+                StepResult::Done => break,
+                StepResult::More | StepResult::Busy | StepResult::Locked
+                    if Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                _ => {
+                    return Err(rusqlite::Error::SqliteFailure(
+                        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+                        Some("backup: source stayed locked past the busy timeout".into()),
+                    )
+                    .into());
+                }
+            }
+        }
+        pages = b.progress().pagecount;
+    }
+    Ok(pages)
+}
+
 impl Journal {
     /// Copy the whole journal to `dest` (created or overwritten). Returns the number of pages.
     pub fn backup(&mut self, dest: impl AsRef<Path>) -> Result<i32> {
-        let mut dst = Connection::open(dest.as_ref())?;
-        let pages;
-        {
-            let b = Backup::new(&self.conn, &mut dst)?;
-            let deadline = Instant::now() + self.config.busy_timeout;
-            loop {
-                // -1: copy every page in one step, so the copy is one consistent snapshot.
-                match b.step(-1)? {
-                    StepResult::Done => break,
-                    StepResult::More | StepResult::Busy | StepResult::Locked
-                        if Instant::now() < deadline =>
-                    {
-                        std::thread::sleep(Duration::from_millis(5));
-                    }
-                    _ => {
-                        return Err(rusqlite::Error::SqliteFailure(
-                            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
-                            Some("backup: source stayed locked past the busy timeout".into()),
-                        )
-                        .into());
-                    }
-                }
-            }
-            pages = b.progress().pagecount;
-        }
-        drop(dst);
+        let pages = copy(&self.conn, dest.as_ref(), self.config.busy_timeout)?;
         let now = self.now();
         audit(
             &self.conn,

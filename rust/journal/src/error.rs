@@ -80,6 +80,11 @@ pub enum JournalError {
     #[error("batch {batch_no} cannot close: {reason}")]
     BatchNotClosable { batch_no: u32, reason: String },
 
+    /// Another `Journal` (in this or another process) owns this file; open it read-only through
+    /// [`backup_file`](crate::backup_file) or wait for the owner to close.
+    #[error("journal {path} is in use by another Journal")]
+    InUse { path: String },
+
     /// The database file was written by a newer journal than this one.
     #[error("journal schema version {found} is newer than supported version {supported}")]
     SchemaTooNew { found: u32, supported: u32 },

@@ -39,6 +39,9 @@ impl Default for JournalConfig {
 /// The durable transaction journal of one terminal.
 pub struct Journal {
     pub(crate) conn: Connection,
+    /// Exclusive lock on `<path>-owner` held for the journal's lifetime (released by the OS if the
+    /// process dies): only one `Journal` may run recovery and write on a file at a time.
+    _owner: Connection,
     pub(crate) clock: Box<dyn Clock>,
     pub(crate) protector: Box<dyn PanProtector>,
     pub(crate) path: PathBuf,
@@ -441,6 +444,31 @@ pub(crate) fn ensure_open_batch(conn: &Connection, now: Timestamp) -> Result<Bat
     })
 }
 
+/// Take the owner lock: an SQLite file `<path>-owner` held in an exclusive transaction by a
+/// connection in EXCLUSIVE locking mode. SQLite's POSIX advisory locks are released when the
+/// process exits, even by a crash, so a stale lock cannot outlive its owner.
+fn acquire_owner_lock(path: &Path) -> Result<Connection> {
+    let mut lock_path = path.as_os_str().to_owned();
+    lock_path.push("-owner");
+    let lock = Connection::open(PathBuf::from(lock_path))?;
+    lock.busy_timeout(Duration::ZERO)?;
+    lock.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
+    // BEGIN EXCLUSIVE takes the file's exclusive lock at once; the transaction stays open for
+    // the journal's lifetime and is rolled back (lock released) when the connection closes.
+    let taken = lock.execute_batch("BEGIN EXCLUSIVE");
+    match taken {
+        Ok(_) => Ok(lock),
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::DatabaseBusy =>
+        {
+            Err(JournalError::InUse {
+                path: path.display().to_string(),
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 fn new_uuid() -> Result<String> {
     let mut b = [0u8; 16];
     openssl::rand::rand_bytes(&mut b)?;
@@ -469,6 +497,7 @@ impl Journal {
         protector: Box<dyn PanProtector>,
     ) -> Result<(Journal, OpenReport)> {
         let path = path.as_ref().to_path_buf();
+        let owner = acquire_owner_lock(&path)?;
         let mut conn = Connection::open(&path)?;
         conn.busy_timeout(config.busy_timeout)?;
         let mode: String =
@@ -487,6 +516,7 @@ impl Journal {
         let (before, applied) = schema::migrate(&mut conn, now)?;
         let mut journal = Journal {
             conn,
+            _owner: owner,
             clock,
             protector,
             path,

@@ -8,7 +8,7 @@
 //!
 //! ```no_run
 //! use smartpos_journal::*;
-//! # fn main() -> Result<(), JournalError> {
+//! # fn main() -> smartpos_journal::Result<()> {
 //! let protector = AesGcmPanProtector::new(&[7; 32], &[9; 32], 1)?;
 //! let (mut j, report) = Journal::open("journal.db", JournalConfig::default(), Box::new(SystemClock), Box::new(protector))?;
 //! for r in &report.recovered_reversals { println!("reverse {r}"); }
@@ -38,6 +38,7 @@ pub mod schema;
 pub mod state;
 mod validate;
 
+pub use backup::backup_file;
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use error::{JournalError, Result};
 pub use export::ExportRow;

@@ -151,7 +151,10 @@ mod tests {
             "11 digits"
         );
         assert!(reject_pan_like("x", "no digits").is_ok());
-        assert!(reject_pan_like("x", "wallet 4200001234202611210001").is_ok(), "22 digits: an id, not a PAN");
+        assert!(
+            reject_pan_like("x", "wallet 4200001234202611210001").is_ok(),
+            "22 digits: an id, not a PAN"
+        );
         assert!(reject_pan_like("x", "4761739001010119").is_err());
     }
 

@@ -4,9 +4,9 @@
 
 mod common;
 
+use TxnState::*;
 use common::*;
 use smartpos_journal::*;
-use TxnState::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Op {
@@ -69,9 +69,14 @@ fn run(j: &mut Journal, id: TxnId, op: Op) -> Result<TransactionRecord> {
         Op::Abort => j.abort(id, "card removed"),
         Op::QrPlaced => j.qr_order_placed(id, "WX20261121000001"),
         Op::QrPolling => j.qr_polling(id),
-        Op::QrPaid => {
-            j.qr_paid(id, &QrPaid { wallet_txn_id: "4200001234202611210001".into(), scheme: Some("wechat".into()), host_time: None })
-        }
+        Op::QrPaid => j.qr_paid(
+            id,
+            &QrPaid {
+                wallet_txn_id: "4200001234202611210001".into(),
+                scheme: Some("wechat".into()),
+                host_time: None,
+            },
+        ),
         Op::QrCancelled => j.qr_cancelled(id, QrState::Closed, "customer left"),
     }
 }
@@ -109,9 +114,9 @@ fn start(j: &mut Journal, kind: TxnKind, n: &mut u32) -> TransactionRecord {
     *n += 1;
     let rrn = format!("7000000{:05}", n);
     match kind {
-        TxnKind::Sale | TxnKind::PreAuth | TxnKind::BalanceInquiry | TxnKind::QrSale => {
-            j.begin(NewTransaction::new(kind, 500, "156", "op1")).unwrap()
-        }
+        TxnKind::Sale | TxnKind::PreAuth | TxnKind::BalanceInquiry | TxnKind::QrSale => j
+            .begin(NewTransaction::new(kind, 500, "156", "op1"))
+            .unwrap(),
         TxnKind::Void => {
             let o = completed_sale(j, &pan(PAN), 500, &rrn);
             j.begin_void(o.id, "op1").unwrap()
@@ -128,7 +133,9 @@ fn start(j: &mut Journal, kind: TxnKind, n: &mut u32) -> TransactionRecord {
             .unwrap()
         }
         TxnKind::PreAuthCompletion => {
-            let p = j.begin(NewTransaction::new(TxnKind::PreAuth, 900, "156", "op1")).unwrap();
+            let p = j
+                .begin(NewTransaction::new(TxnKind::PreAuth, 900, "156", "op1"))
+                .unwrap();
             j.card_read(p.id, &card(&pan(PAN))).unwrap();
             j.online_pending(p.id, &OnlineRequest::mti("0100")).unwrap();
             j.approve(p.id, &approval(&rrn)).unwrap();
@@ -167,10 +174,16 @@ fn path_to(kind: TxnKind, state: TxnState) -> Option<Vec<Op>> {
         TxnState::OnlinePending => with(&[]),
         TxnState::Approved => with(&[Op::Approve]),
         TxnState::Declined => with(&[Op::Decline]),
-        TxnState::OfflineApproved => (kind == TxnKind::Sale).then(|| vec![Op::CardRead, Op::OfflineApprove]),
+        TxnState::OfflineApproved => {
+            (kind == TxnKind::Sale).then(|| vec![Op::CardRead, Op::OfflineApprove])
+        }
         TxnState::Completed => with(&[Op::Approve, Op::Complete]),
-        TxnState::ReversalPending => (kind != TxnKind::BalanceInquiry).then(|| with(&[Op::RequireReversal])).flatten(),
-        TxnState::Reversed => (kind != TxnKind::BalanceInquiry).then(|| with(&[Op::RequireReversal, Op::MarkReversed])).flatten(),
+        TxnState::ReversalPending => (kind != TxnKind::BalanceInquiry)
+            .then(|| with(&[Op::RequireReversal]))
+            .flatten(),
+        TxnState::Reversed => (kind != TxnKind::BalanceInquiry)
+            .then(|| with(&[Op::RequireReversal, Op::MarkReversed]))
+            .flatten(),
         TxnState::Aborted => Some(vec![Op::Abort]),
     }
 }
@@ -184,35 +197,52 @@ fn every_transition_for_every_kind() {
     let mut illegal_seen = 0;
     for &kind in TxnKind::ALL {
         for &from in TxnState::ALL {
-            let Some(path) = path_to(kind, from) else { continue };
+            let Some(path) = path_to(kind, from) else {
+                continue;
+            };
             for &op in OPS {
                 let rec = start(&mut j, kind, &mut n);
                 for step in &path {
-                    run(&mut j, rec.id, *step).unwrap_or_else(|e| panic!("{kind} path to {from}: {step:?}: {e}"));
+                    run(&mut j, rec.id, *step)
+                        .unwrap_or_else(|e| panic!("{kind} path to {from}: {step:?}: {e}"));
                 }
                 assert_eq!(j.get(rec.id).unwrap().state, from, "{kind} reached {from}");
                 let before = snapshot(&j, rec.id);
                 f.clock.advance_millis(1);
                 let res = run(&mut j, rec.id, op);
                 if expected_legal(kind, from, op) {
-                    let after = res.unwrap_or_else(|e| panic!("{kind}: {from} --{op:?}--> should be legal: {e}"));
+                    let after = res.unwrap_or_else(|e| {
+                        panic!("{kind}: {from} --{op:?}--> should be legal: {e}")
+                    });
                     assert_eq!(after.state, target(op), "{kind}: {from} --{op:?}");
                     assert_eq!(after.updated_at, f.clock.now());
-                    assert!(j.audit_log(None, None, u32::MAX).unwrap().len() > before.1, "audited");
+                    assert!(
+                        j.audit_log(None, None, u32::MAX).unwrap().len() > before.1,
+                        "audited"
+                    );
                     legal_seen += 1;
                 } else {
                     let err = match res {
-                        Ok(r) => panic!("{kind}: {from} --{op:?}--> should be illegal, got {}", r.state),
+                        Ok(r) => panic!(
+                            "{kind}: {from} --{op:?}--> should be illegal, got {}",
+                            r.state
+                        ),
                         Err(e) => e,
                     };
-                    let qr_op = matches!(op, Op::QrPlaced | Op::QrPolling | Op::QrPaid | Op::QrCancelled);
+                    let qr_op = matches!(
+                        op,
+                        Op::QrPlaced | Op::QrPolling | Op::QrPaid | Op::QrCancelled
+                    );
                     match &err {
                         JournalError::IllegalTransition { id, from: f0, to } => {
                             assert_eq!((*id, *f0, *to), (rec.id, from, target(op)));
                         }
                         JournalError::WrongKind { id, kind: k, .. } => {
                             assert_eq!((*id, *k), (rec.id, kind));
-                            assert!(qr_op != (kind == TxnKind::QrSale), "WrongKind only for a kind/op mismatch");
+                            assert!(
+                                qr_op != (kind == TxnKind::QrSale),
+                                "WrongKind only for a kind/op mismatch"
+                            );
                         }
                         JournalError::IllegalQrTransition { id, .. } => {
                             assert!(kind == TxnKind::QrSale && qr_op, "{err}");
@@ -220,7 +250,11 @@ fn every_transition_for_every_kind() {
                         }
                         other => panic!("{kind}: {from} --{op:?}: unexpected error {other}"),
                     }
-                    assert_eq!(snapshot(&j, rec.id), before, "{kind}: {from} --{op:?}: database changed");
+                    assert_eq!(
+                        snapshot(&j, rec.id),
+                        before,
+                        "{kind}: {from} --{op:?}: database changed"
+                    );
                     illegal_seen += 1;
                 }
             }
@@ -237,12 +271,31 @@ fn sql_trigger_refuses_illegal_update_even_without_the_api() {
     let t = j.begin(new_sale(100)).unwrap();
     drop(j);
     let conn = rusqlite::Connection::open(f.path()).unwrap();
-    let err = conn.execute("UPDATE transactions SET state = 'completed' WHERE id = ?1", [t.id.0]).unwrap_err();
-    assert!(err.to_string().contains("illegal state transition"), "{err}");
+    let err = conn
+        .execute(
+            "UPDATE transactions SET state = 'completed' WHERE id = ?1",
+            [t.id.0],
+        )
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("illegal state transition"),
+        "{err}"
+    );
     // approved without RRN is refused by a CHECK constraint
-    conn.execute("UPDATE transactions SET state = 'card_read' WHERE id = ?1", [t.id.0]).unwrap();
-    conn.execute("UPDATE transactions SET state = 'online_pending' WHERE id = ?1", [t.id.0]).unwrap();
-    let err = conn.execute("UPDATE transactions SET state = 'approved', response_code = '00' WHERE id = ?1", [t.id.0]);
+    conn.execute(
+        "UPDATE transactions SET state = 'card_read' WHERE id = ?1",
+        [t.id.0],
+    )
+    .unwrap();
+    conn.execute(
+        "UPDATE transactions SET state = 'online_pending' WHERE id = ?1",
+        [t.id.0],
+    )
+    .unwrap();
+    let err = conn.execute(
+        "UPDATE transactions SET state = 'approved', response_code = '00' WHERE id = ?1",
+        [t.id.0],
+    );
     assert!(err.is_err());
     let err = conn
         .execute(
@@ -262,20 +315,62 @@ fn approval_requires_rrn_and_auth_code() {
     j.card_read(t.id, &card(&pan(PAN))).unwrap();
     j.online_pending(t.id, &OnlineRequest::mti("0200")).unwrap();
     let before = snapshot(&j, t.id);
-    let no_rrn = HostResponse { rrn: None, ..approval("x") };
-    assert!(matches!(j.approve(t.id, &no_rrn), Err(JournalError::MissingField { field: "rrn", .. })));
-    let no_auth = HostResponse { auth_code: None, ..approval("600000000009") };
-    assert!(matches!(j.approve(t.id, &no_auth), Err(JournalError::MissingField { field: "auth_code", .. })));
-    let bad_rc = HostResponse { response_code: "0".into(), ..approval("600000000009") };
-    assert!(matches!(j.approve(t.id, &bad_rc), Err(JournalError::InvalidField { field: "response_code", .. })));
+    let no_rrn = HostResponse {
+        rrn: None,
+        ..approval("x")
+    };
+    assert!(matches!(
+        j.approve(t.id, &no_rrn),
+        Err(JournalError::MissingField { field: "rrn", .. })
+    ));
+    let no_auth = HostResponse {
+        auth_code: None,
+        ..approval("600000000009")
+    };
+    assert!(matches!(
+        j.approve(t.id, &no_auth),
+        Err(JournalError::MissingField {
+            field: "auth_code",
+            ..
+        })
+    ));
+    let bad_rc = HostResponse {
+        response_code: "0".into(),
+        ..approval("600000000009")
+    };
+    assert!(matches!(
+        j.approve(t.id, &bad_rc),
+        Err(JournalError::InvalidField {
+            field: "response_code",
+            ..
+        })
+    ));
     assert_eq!(snapshot(&j, t.id), before);
     // offline approval needs Y1/Y3 and a TC
     let t2 = j.begin(new_sale(100)).unwrap();
     j.card_read(t2.id, &card(&pan(PAN))).unwrap();
-    let bad = OfflineApproval { response_code: "00".into(), ..offline() };
-    assert!(matches!(j.offline_approve(t2.id, &bad), Err(JournalError::InvalidField { field: "response_code", .. })));
-    let bad = OfflineApproval { cryptogram: "11".into(), ..offline() };
-    assert!(matches!(j.offline_approve(t2.id, &bad), Err(JournalError::InvalidField { field: "cryptogram", .. })));
+    let bad = OfflineApproval {
+        response_code: "00".into(),
+        ..offline()
+    };
+    assert!(matches!(
+        j.offline_approve(t2.id, &bad),
+        Err(JournalError::InvalidField {
+            field: "response_code",
+            ..
+        })
+    ));
+    let bad = OfflineApproval {
+        cryptogram: "11".into(),
+        ..offline()
+    };
+    assert!(matches!(
+        j.offline_approve(t2.id, &bad),
+        Err(JournalError::InvalidField {
+            field: "cryptogram",
+            ..
+        })
+    ));
 }
 
 #[test]
@@ -300,7 +395,11 @@ fn stan_wraps_from_999999_to_000001() {
     let (j, _) = f.open();
     drop(j);
     let conn = rusqlite::Connection::open(f.path()).unwrap();
-    conn.execute("UPDATE counters SET issued = 999998 WHERE name = 'stan'", []).unwrap();
+    conn.execute(
+        "UPDATE counters SET issued = 999998 WHERE name = 'stan'",
+        [],
+    )
+    .unwrap();
     drop(conn);
     let (mut j, _) = f.open();
     assert_eq!(j.next_stan().unwrap(), 999_999);
@@ -309,6 +408,8 @@ fn stan_wraps_from_999999_to_000001() {
     // the counter itself never decreases
     drop(j);
     let conn = rusqlite::Connection::open(f.path()).unwrap();
-    let err = conn.execute("UPDATE counters SET issued = 5 WHERE name = 'stan'", []).unwrap_err();
+    let err = conn
+        .execute("UPDATE counters SET issued = 5 WHERE name = 'stan'", [])
+        .unwrap_err();
     assert!(err.to_string().contains("must not decrease"));
 }

@@ -20,7 +20,10 @@ pub struct Fixture {
 
 impl Fixture {
     pub fn new() -> Self {
-        Fixture { dir: tempfile::tempdir().unwrap(), clock: ManualClock::new(T0) }
+        Fixture {
+            dir: tempfile::tempdir().unwrap(),
+            clock: ManualClock::new(T0),
+        }
     }
 
     pub fn path(&self) -> PathBuf {
@@ -37,7 +40,13 @@ pub fn protector() -> Box<dyn PanProtector> {
 }
 
 pub fn open_at(path: &Path, clock: &ManualClock) -> (Journal, OpenReport) {
-    Journal::open(path, JournalConfig::default(), Box::new(clock.clone()), protector()).unwrap()
+    Journal::open(
+        path,
+        JournalConfig::default(),
+        Box::new(clock.clone()),
+        protector(),
+    )
+    .unwrap()
 }
 
 pub fn pan(s: &str) -> Pan {
@@ -66,7 +75,12 @@ pub fn approval(rrn: &str) -> HostResponse {
 }
 
 pub fn decline() -> Decline {
-    Decline { response_code: Some("05".into()), rrn: None, host_time: None, reason: "do not honour".into() }
+    Decline {
+        response_code: Some("05".into()),
+        rrn: None,
+        host_time: None,
+        reason: "do not honour".into(),
+    }
 }
 
 pub fn offline() -> OfflineApproval {
@@ -93,7 +107,10 @@ pub fn completed_sale(j: &mut Journal, p: &Pan, amount: i64, rrn: &str) -> Trans
 }
 
 /// Everything observable about a record, for "unchanged" checks.
-pub fn snapshot(j: &Journal, id: TxnId) -> (TransactionRecord, usize, Vec<QueueEntry>, Vec<QueueEntry>) {
+pub fn snapshot(
+    j: &Journal,
+    id: TxnId,
+) -> (TransactionRecord, usize, Vec<QueueEntry>, Vec<QueueEntry>) {
     (
         j.get(id).unwrap(),
         j.audit_log(None, None, u32::MAX).unwrap().len(),
