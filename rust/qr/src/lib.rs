@@ -13,6 +13,8 @@
 pub mod cpm;
 pub mod crc;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod image;
 pub mod mpm;
 mod scanned;
