@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use zeroize::Zeroizing;
+pub use zeroize::Zeroizing;
 
 use crate::error::CryptoError;
 
