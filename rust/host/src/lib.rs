@@ -1,0 +1,2 @@
+//! placeholder, replaced by the crate owner
+#![forbid(unsafe_code)]

@@ -1,0 +1,7 @@
+//! smartpos-sim: what the tests and the demo run against instead of real cards and a real acquirer.
+//!
+//! Never a dependency of a production crate.
+#![forbid(unsafe_code)]
+
+/// The acquirer/issuer host simulator (a real TCP/TLS server).
+pub mod hostsim;
