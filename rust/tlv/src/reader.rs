@@ -94,15 +94,36 @@ impl<'a> Iterator for TlvReader<'a> {
         let data = self.data;
         let mut pos = self.pos;
         // Annex B1: '00' (and, per ISO/IEC 7816-4, 'FF') bytes may precede, separate or follow objects.
-        while let Some(&b) = data.get(pos) {
-            if b != 0x00 && b != 0xFF {
-                break;
+        let rest = loop {
+            match data.get(pos..) {
+                Some([0x00 | 0xFF, ..]) => pos += 1,
+                Some(rest @ [_, ..]) => break rest,
+                _ => {
+                    self.pos = data.len();
+                    return None;
+                }
             }
-            pos += 1;
-        }
-        if pos >= data.len() {
-            self.pos = data.len();
-            return None;
+        };
+        // Fast path: a one- or two-byte tag with a short-form length, value inside the buffer.
+        // Anything else (longer tags, long-form lengths, errors) goes to `read_object`.
+        let header = match *rest {
+            [b0, len, ..] if b0 & 0x1F != 0x1F && len < 0x80 => Some((u32::from(b0), 2, len)),
+            [b0, b1, len, ..] if b0 & 0x1F == 0x1F && b1 < 0x80 && len < 0x80 => {
+                Some(((u32::from(b0) << 8) | u32::from(b1), 3, len))
+            }
+            _ => None,
+        };
+        if let Some((tag, header_len, len)) = header {
+            let end = header_len + usize::from(len);
+            if let (Some(raw), Some(value)) = (rest.get(..end), rest.get(header_len..end)) {
+                self.pos = pos + end;
+                return Some(Ok(Tlv {
+                    tag: Tag(tag),
+                    value,
+                    raw,
+                    offset: self.base + pos,
+                }));
+            }
         }
         match read_object(data, pos, self.base) {
             Ok((tlv, end)) => {
