@@ -520,7 +520,12 @@ mod tests {
             Box::new(AesGcmPanProtector::new(&[1; 32], &[2; 32], 1).unwrap()),
         )
         .unwrap();
-        assert_indexed(&j, SQL_CARD_TOTAL, 3, "transactions_card_time");
+        assert_indexed(
+            &j,
+            SQL_CARD_TOTAL,
+            3,
+            "COVERING INDEX transactions_card_time",
+        );
         assert_indexed(&j, SQL_CARD_ATTEMPTS, 2, "transactions_card_time");
         assert_indexed(&j, SQL_DUPLICATE, 3, "transactions_card_time");
         assert_indexed(&j, &cols(SQL_BY_STAN), 1, "transactions_stan");

@@ -13,7 +13,7 @@ fn new_file_is_migrated_and_reopen_is_idempotent() {
         (r.schema_version_before, r.schema_version),
         (0, schema::LATEST)
     );
-    assert_eq!(r.migrations_applied, vec![1, 2, 3]);
+    assert_eq!(r.migrations_applied, vec![1, 2, 3, 4]);
     assert!(r.violations.is_empty(), "{:?}", r.violations);
     assert_eq!(r.current_batch.batch_no, 1);
     drop(j);
