@@ -335,3 +335,24 @@ fn bad_inputs() {
     .unwrap();
     assert_eq!(mac::cmac(&k, b"4012345678909D987").unwrap().len(), 16);
 }
+
+#[test]
+fn state_export_import() {
+    let ik = aes::derive_initial_key(&bdk256(), &IKID).unwrap();
+    let mut dev = Originator::load_initial_key(&ik, &IKID).unwrap();
+    for _ in 0..21 {
+        dev.next_transaction().unwrap();
+    }
+    let mut restored = Originator::import_state(&dev.export_state()).unwrap();
+    for _ in 0..30 {
+        let a = dev.next_transaction().unwrap();
+        let b = restored.next_transaction().unwrap();
+        assert_eq!(a.0, b.0);
+        assert_eq!(a.1, b.1);
+    }
+    let state = dev.export_state();
+    let mut bad = state.to_vec();
+    bad[8] = 9; // key type
+    assert!(Originator::import_state(&bad).is_err());
+    assert!(Originator::import_state(&state[..state.len() - 3]).is_err());
+}

@@ -465,6 +465,43 @@ impl Originator {
         })
     }
 
+    /// The device state to persist between power cycles (initial key ID, counter and the future
+    /// intermediate keys). **Sensitive**: store it as securely as the keys themselves.
+    pub fn export_state(&self) -> Zeroizing<Vec<u8>> {
+        let mut out = Zeroizing::new(self.initial_key_id.to_vec());
+        out.push(self.key_type.indicator() as u8);
+        out.extend_from_slice(&self.keys.export());
+        out
+    }
+
+    /// Restore a state written by [`Originator::export_state`].
+    pub fn import_state(state: &[u8]) -> Result<Self, CryptoError> {
+        let bad = |reason: &str| CryptoError::InvalidInput {
+            field: "dukpt state",
+            reason: reason.to_string(),
+        };
+        let mut initial_key_id = [0u8; 8];
+        initial_key_id.copy_from_slice(state.get(..8).ok_or_else(|| bad("too short"))?);
+        let key_type = match state.get(8) {
+            Some(2) => KeyType::Aes128,
+            Some(3) => KeyType::Aes192,
+            Some(4) => KeyType::Aes256,
+            _ => return Err(bad("unknown derivation key type")),
+        };
+        let keys = FutureKeys::import(
+            state.get(9..).unwrap_or_default(),
+            COUNTER_BITS,
+            MAX_ONES,
+            key_type.key_algorithm(),
+        )?;
+        Ok(Originator {
+            initial_key_id,
+            key_type,
+            keys,
+            cipher: None,
+        })
+    }
+
     /// The KSN of the next transaction, or `DukptExhausted`.
     pub fn next_ksn(&self) -> Result<Ksn, CryptoError> {
         let c = u32::try_from(self.keys.counter()?).map_err(|_| CryptoError::DukptExhausted)?;

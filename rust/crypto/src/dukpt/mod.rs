@@ -10,8 +10,10 @@
 pub mod aes;
 pub mod tdes;
 
+use zeroize::Zeroizing;
+
 use crate::error::CryptoError;
-use crate::key::SecretKey;
+use crate::key::{KeyAlgorithm, SecretKey};
 
 /// Future-key registers of a DUKPT originator (ANSI X9.24-1:2009 A.2 for 21 registers and at most
 /// 10 one bits; X9.24-3:2017 §6.5 for 32 registers and at most 16).
@@ -144,5 +146,88 @@ impl FutureKeys {
             self.counter = next;
         }
         Ok((c, key))
+    }
+
+    /// Serialise the register state: counter (8 bytes), exhausted flag, presence bitmap (4 bytes,
+    /// bit i = register i), then the present keys in register order. Zeroized on drop.
+    pub(crate) fn export(&self) -> Zeroizing<Vec<u8>> {
+        let mut out = Zeroizing::new(Vec::with_capacity(16 + self.regs.len() * 32));
+        out.extend_from_slice(&self.counter.to_be_bytes());
+        out.push(u8::from(self.exhausted));
+        let mut bitmap = 0u32;
+        for (i, r) in self.regs.iter().enumerate() {
+            if r.is_some() {
+                bitmap |= 1 << i;
+            }
+        }
+        out.extend_from_slice(&bitmap.to_be_bytes());
+        for key in self.regs.iter().flatten() {
+            out.extend_from_slice(key.as_bytes());
+        }
+        out
+    }
+
+    /// Inverse of [`FutureKeys::export`]; every field is checked.
+    pub(crate) fn import(
+        bytes: &[u8],
+        bits: u32,
+        max_ones: u32,
+        algorithm: KeyAlgorithm,
+    ) -> Result<Self, CryptoError> {
+        let bad = |reason: &str| CryptoError::InvalidInput {
+            field: "dukpt state",
+            reason: reason.to_string(),
+        };
+        let header = bytes
+            .get(..13)
+            .ok_or_else(|| bad("shorter than its header"))?;
+        let (counter_bytes, rest) = header.split_at(8);
+        let mut c = [0u8; 8];
+        c.copy_from_slice(counter_bytes);
+        let counter = u64::from_be_bytes(c);
+        let exhausted = match rest.first() {
+            Some(0) => false,
+            Some(1) => true,
+            _ => return Err(bad("bad exhausted flag")),
+        };
+        let mut b = [0u8; 4];
+        b.copy_from_slice(rest.get(1..5).ok_or_else(|| bad("no bitmap"))?);
+        let bitmap = u32::from_be_bytes(b);
+        if bits < 32 && bitmap >> bits != 0 {
+            return Err(bad("bitmap names registers that do not exist"));
+        }
+        if !exhausted
+            && (counter == 0 || counter >= (1u64 << bits) || counter.count_ones() > max_ones)
+        {
+            return Err(bad("counter out of range"));
+        }
+        let klen = algorithm.key_len();
+        let body = bytes.get(13..).unwrap_or_default();
+        if body.len() != bitmap.count_ones() as usize * klen {
+            return Err(bad("key material length does not match the bitmap"));
+        }
+        let mut regs = vec![None; bits as usize];
+        let mut chunks = body.chunks_exact(klen);
+        for (i, slot) in regs.iter_mut().enumerate() {
+            if bitmap & (1 << i) != 0 {
+                let k = chunks.next().ok_or_else(|| bad("missing key"))?;
+                *slot = Some(SecretKey::new(algorithm, k)?);
+            }
+        }
+        let fk = FutureKeys {
+            regs,
+            bits,
+            max_ones,
+            counter,
+            exhausted,
+        };
+        if !exhausted {
+            let lsb = counter & counter.wrapping_neg();
+            let present = fk.regs.get(fk.index(lsb)).is_some_and(Option::is_some);
+            if !present {
+                return Err(bad("the current counter's register is empty"));
+            }
+        }
+        Ok(fk)
     }
 }

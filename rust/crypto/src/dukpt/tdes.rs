@@ -364,6 +364,30 @@ impl Originator {
         })
     }
 
+    /// The device state to persist between power cycles (KSN, counter and the future keys; never
+    /// past keys). **Sensitive**: store it as securely as the keys themselves.
+    pub fn export_state(&self) -> Zeroizing<Vec<u8>> {
+        let mut out = Zeroizing::new(self.ksn.with_counter(0).0.to_vec());
+        out.extend_from_slice(&self.keys.export());
+        out
+    }
+
+    /// Restore a state written by [`Originator::export_state`].
+    pub fn import_state(state: &[u8]) -> Result<Self, CryptoError> {
+        let ksn = Ksn::new(state.get(..KSN_LEN).unwrap_or_default())?;
+        let keys = FutureKeys::import(
+            state.get(KSN_LEN..).unwrap_or_default(),
+            COUNTER_BITS,
+            MAX_ONES,
+            KeyAlgorithm::Tdes2,
+        )?;
+        Ok(Originator {
+            ksn,
+            keys,
+            engine: DesEngine(None),
+        })
+    }
+
     /// The KSN the next transaction will use, or `DukptExhausted`.
     pub fn next_ksn(&self) -> Result<Ksn, CryptoError> {
         Ok(self.ksn.with_counter(self.keys.counter()? as u32))
