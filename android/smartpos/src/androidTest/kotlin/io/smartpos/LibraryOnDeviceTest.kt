@@ -1,0 +1,36 @@
+package io.smartpos
+
+import androidx.test.ext.junit.runners.AndroidJUnit4
+import io.smartpos.core.CardReader
+import io.smartpos.jni.ApduTransceiver
+import io.smartpos.jni.NativeApdu
+import kotlinx.coroutines.test.runTest
+import org.junit.Assert.assertEquals
+import org.junit.Test
+import org.junit.runner.RunWith
+
+/**
+ * On a device or emulator: libsmartpos for the device's ABI loads through JNA (UniFFI) and
+ * System.loadLibrary (JNI), and both paths select the application of an in-memory card.
+ * The full behaviour is covered on the host JVM by scripts/jvm-test.sh.
+ */
+@RunWith(AndroidJUnit4::class)
+class LibraryOnDeviceTest {
+    private fun bytes(hex: String) = ByteArray(hex.length / 2) { hex.substring(2 * it, 2 * it + 2).toInt(16).toByte() }
+
+    // Visa PPSE and FCI answers (public Android HCE replay sample, ApduService.java).
+    private val card = object : CardReader, ApduTransceiver {
+        override fun transceive(apdu: ByteArray): ByteArray = when (apdu.size) {
+            20 -> bytes("6F23840E325041592E5359532E4444463031A511BF0C0E610C4F07A00000000310108701019000")
+            else -> bytes("6F188407A0000000031010A50D500B56495341204352454449549000")
+        }
+    }
+
+    @Test
+    fun bothPathsSelectTheSameApplication() = runTest {
+        assertEquals(SmartPos.version, NativeApdu.version())
+        val selection = SmartPos.openSession(card).use { it.selectApplication() }
+        assertEquals("VISA CREDIT", selection.label)
+        assertEquals(selection.aid.toList(), SmartPos.selectApplicationFast(card).toList())
+    }
+}
