@@ -283,6 +283,13 @@ impl Journal {
         Ok(v)
     }
 
+    /// Number of audit entries.
+    pub fn audit_count(&self) -> Result<u64> {
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM audit_log", [], |r| r.get(0))?)
+    }
+
     /// Audit entries of one transaction, oldest first.
     pub fn audit_of(&self, id: TxnId) -> Result<Vec<AuditEntry>> {
         let mut st = self.conn.prepare_cached(
