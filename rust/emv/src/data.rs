@@ -1,8 +1,6 @@
 //! The kernel's data store: card data objects (from FCI, GPO, records, GENERATE AC) and terminal
 //! data objects, by tag (EMV Book 3 §7, Annex A).
 
-use std::collections::HashMap;
-
 /// Where a data object came from; Book 3 §10.2 forbids a card data object twice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -10,16 +8,21 @@ pub enum Source {
     Card,
 }
 
-/// Tag → value for one transaction.
+/// Tag → value for one transaction. A transaction holds some 60 objects, so a vector with a
+/// linear search beats hashing.
 #[derive(Clone, Default)]
 pub struct TagStore {
-    values: HashMap<u32, (Source, Vec<u8>)>,
+    values: Vec<(u32, Source, Vec<u8>)>,
 }
 
 impl std::fmt::Debug for TagStore {
     /// Tags only: values may hold PAN or track data.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut tags: Vec<_> = self.values.keys().map(|t| format!("{t:X}")).collect();
+        let mut tags: Vec<_> = self
+            .values
+            .iter()
+            .map(|(t, _, _)| format!("{t:X}"))
+            .collect();
         tags.sort();
         write!(f, "TagStore({})", tags.join(","))
     }
@@ -29,33 +32,52 @@ impl TagStore {
     pub fn new() -> Self {
         TagStore::default()
     }
+    fn slot(&self, tag: u32) -> Option<usize> {
+        self.values.iter().position(|(t, _, _)| *t == tag)
+    }
+    fn put(&mut self, tag: u32, source: Source, value: Vec<u8>) {
+        match self.slot(tag) {
+            Some(i) => {
+                if let Some(e) = self.values.get_mut(i) {
+                    *e = (tag, source, value);
+                }
+            }
+            None => self.values.push((tag, source, value)),
+        }
+    }
     pub fn get(&self, tag: u32) -> Option<&[u8]> {
-        self.values.get(&tag).map(|(_, v)| v.as_slice())
+        self.values
+            .iter()
+            .find(|(t, _, _)| *t == tag)
+            .map(|(_, _, v)| v.as_slice())
     }
     pub fn contains(&self, tag: u32) -> bool {
-        self.values.contains_key(&tag)
+        self.slot(tag).is_some()
     }
     pub fn source(&self, tag: u32) -> Option<Source> {
-        self.values.get(&tag).map(|(s, _)| *s)
+        self.values
+            .iter()
+            .find(|(t, _, _)| *t == tag)
+            .map(|(_, s, _)| *s)
     }
     /// Set a terminal data object (overwrites).
     pub fn set_terminal(&mut self, tag: u32, value: impl Into<Vec<u8>>) {
-        self.values.insert(tag, (Source::Terminal, value.into()));
+        self.put(tag, Source::Terminal, value.into());
     }
     /// Set a card data object, overwriting (FCI/GENERATE AC data that may legitimately change).
     pub fn set_card(&mut self, tag: u32, value: impl Into<Vec<u8>>) {
-        self.values.insert(tag, (Source::Card, value.into()));
+        self.put(tag, Source::Card, value.into());
     }
     /// Add a card data object read from a record; `false` if the card already supplied it.
     pub fn add_card_once(&mut self, tag: u32, value: &[u8]) -> bool {
-        if matches!(self.values.get(&tag), Some((Source::Card, _))) {
+        if self.source(tag) == Some(Source::Card) {
             return false;
         }
-        self.values.insert(tag, (Source::Card, value.to_vec()));
+        self.put(tag, Source::Card, value.to_vec());
         true
     }
     pub fn remove(&mut self, tag: u32) {
-        self.values.remove(&tag);
+        self.values.retain(|(t, _, _)| *t != tag);
     }
     /// First byte of a value, if any.
     pub fn byte(&self, tag: u32, index: usize) -> Option<u8> {

@@ -136,7 +136,7 @@ pub struct Interaction<'a> {
 #[derive(Debug)]
 pub enum Step {
     /// The transaction is finished.
-    Done(TransactionResult),
+    Done(Box<TransactionResult>),
     /// The card asked for online authorisation (ARQC): send `data_record` to the host.
     Online(Box<OnlineRequest>),
 }
@@ -428,8 +428,8 @@ impl ContactKernel {
                     ctx,
                 }))
             }
-            Ok(action::FirstAcOutcome::Final(d)) => Step::Done(ctx.finish(Ok(d))),
-            Err(e) => Step::Done(ctx.finish(Err(e))),
+            Ok(action::FirstAcOutcome::Final(d)) => Step::Done(Box::new(ctx.finish(Ok(d)))),
+            Err(e) => Step::Done(Box::new(ctx.finish(Err(e)))),
         }
     }
 }

@@ -30,12 +30,6 @@ pub struct OdaState {
     pub failure: Option<String>,
 }
 
-impl Default for OdaMethod {
-    fn default() -> Self {
-        OdaMethod::None
-    }
-}
-
 /// AIP byte 1 bits (Book 3 Annex C.1).
 pub mod aip {
     pub const SDA: u8 = 0x40;

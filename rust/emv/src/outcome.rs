@@ -71,9 +71,10 @@ pub enum Decision {
 }
 
 /// Offline data authentication method used (Book 3 §10.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OdaMethod {
+    #[default]
     None,
     Sda,
     Dda,

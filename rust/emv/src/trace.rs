@@ -7,6 +7,17 @@
 //! replaced by its length only, so a broken or chained answer can never leak a PAN.
 
 use serde::Serialize;
+
+/// Upper-case hex without a per-character iterator (the trace encodes every APDU).
+pub fn hex_upper(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = Vec::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)]);
+        out.push(DIGITS[usize::from(b & 0x0F)]);
+    }
+    String::from_utf8(out).unwrap_or_default()
+}
 use smartpos_tlv::{Tag, TlvReader};
 
 /// One recorded exchange, already masked.
@@ -43,7 +54,7 @@ impl Trace {
 
 /// Hex of a command APDU; VERIFY (INS 20) data is masked.
 pub fn mask_command_hex(command: &[u8]) -> String {
-    let mut hex = hex::encode_upper(command);
+    let mut hex = hex_upper(command);
     if command.get(1) == Some(&0x20) && command.len() > 5 {
         // CLA INS P1 P2 Lc | data... | [Le]: mask everything after Lc.
         let start = 10;
@@ -60,33 +71,31 @@ pub fn mask_command_hex(command: &[u8]) -> String {
 /// Hex of a response APDU (data + SW) with sensitive TLV values masked.
 pub fn mask_response_hex(response: &[u8]) -> String {
     if response.len() <= 2 {
-        return hex::encode_upper(response);
+        return hex_upper(response);
     }
     let (data, sw) = response.split_at(response.len() - 2);
-    let mut hex = hex::encode_upper(data);
+    let mut hex = hex_upper(data);
     let mut ranges = Vec::new();
     if collect_sensitive(data, 0, 0, &mut ranges).is_err() {
-        return format!(
-            "<{} bytes not TLV, masked>{}",
-            data.len(),
-            hex::encode_upper(sw)
-        );
+        return format!("<{} bytes not TLV, masked>{}", data.len(), hex_upper(sw));
     }
     for (start, end, keep_front, keep_back) in ranges {
         let s = (start * 2 + keep_front).min(end * 2);
         let e = (end * 2).saturating_sub(keep_back).max(s);
         mask_range(&mut hex, s, e);
     }
-    hex.push_str(&hex::encode_upper(sw));
+    hex.push_str(&hex_upper(sw));
     hex
 }
 
 fn mask_range(hex: &mut String, start: usize, end: usize) {
-    let masked: String = hex
-        .char_indices()
-        .map(|(i, c)| if i >= start && i < end { '*' } else { c })
-        .collect();
-    *hex = masked;
+    // Hex text is ASCII, so byte positions are character positions.
+    let mut bytes = std::mem::take(hex).into_bytes();
+    let end = end.min(bytes.len());
+    if let Some(range) = bytes.get_mut(start.min(end)..end) {
+        range.fill(b'*');
+    }
+    *hex = String::from_utf8(bytes).unwrap_or_default();
 }
 
 /// (value start, value end, hex digits kept at the front, hex digits kept at the back).

@@ -87,20 +87,23 @@ impl<T: CardTransport> Channel<T> {
     /// Warning status words (62xx/63xx) after a 61xx chain are preserved from the first answer.
     pub fn transmit(&mut self, command: &Apdu) -> Result<Response, TransportError> {
         let mut resp = self.raw(command)?;
+        if resp.sw1 != 0x61 && resp.sw1 != 0x6C {
+            return Ok(resp);
+        }
         let mut chained = 0usize;
         let mut data = Vec::new();
-        let mut current = command.clone();
+        let mut resend = command.clone();
         loop {
             match resp.sw1 {
                 0x61 => {
                     data.extend_from_slice(&resp.data);
-                    let le = resp.sw2;
-                    current = Apdu::new(0x00, 0xC0, 0x00, 0x00, Vec::new()).with_le(le);
-                    resp = self.raw(&current)?;
+                    let get_response =
+                        Apdu::new(0x00, 0xC0, 0x00, 0x00, Vec::new()).with_le(resp.sw2);
+                    resp = self.raw(&get_response)?;
                 }
                 0x6C => {
-                    current.le = Some(resp.sw2);
-                    resp = self.raw(&current)?;
+                    resend.le = Some(resp.sw2);
+                    resp = self.raw(&resend)?;
                 }
                 _ => break,
             }

@@ -117,7 +117,7 @@ fn run(row: &Row) -> (TransactionResult, usize) {
         },
     );
     let result = match (step, &row.then) {
-        (Step::Done(r), _) => r,
+        (Step::Done(r), _) => *r,
         (Step::Online(req), Then::Unable) => req.unable_to_go_online(&mut card),
         (Step::Online(req), Then::Host(h)) => req.complete(&mut card, h),
         (Step::Online(req), Then::Nothing) => {
@@ -551,7 +551,7 @@ fn candidates_offered_in_priority_order_and_cancel() {
     // Two matching applications via the list of AIDs: Mastercard (priority 1) and Visa (2).
     let mc_fci = fci(&hex::decode("A0000000041010").unwrap(), Some(0x01), None);
     let visa = fci(&hex::decode("A0000000031010").unwrap(), Some(0x82), None);
-    let pairs = vec![
+    let pairs = [
         (PSE.to_string(), "6A82".to_string()),
         (SEL_VISA.to_string(), visa.clone()),
         ("00A4040007A000000004101000".to_string(), mc_fci),

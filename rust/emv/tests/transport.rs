@@ -114,7 +114,7 @@ fn chained_61xx_data_is_concatenated() {
 #[test]
 fn looping_card_is_stopped() {
     let pairs: Vec<(&str, &str)> = std::iter::once(("00B2010C00", "6101"))
-        .chain(std::iter::repeat(("00C0000001", "6101")).take(40))
+        .chain(std::iter::repeat_n(("00C0000001", "6101"), 40))
         .collect();
     let mut card = ScriptedCard::from_pairs("3B00", &pairs).unwrap();
     let mut ch = Channel::new(&mut card);

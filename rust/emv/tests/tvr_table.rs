@@ -400,7 +400,7 @@ fn tvr_tsi_outcome_table() {
             ..Default::default()
         };
         let result = match start(&kernel, &mut card, p, &mut pin, &mut svc) {
-            Step::Done(r) => r,
+            Step::Done(r) => *r,
             Step::Online(req) => match row.host {
                 Host::Approve => req.complete(&mut card, &host_approve()),
                 Host::Decline => req.complete(
