@@ -63,9 +63,10 @@ impl<'a> Tlv<'a> {
 /// constructed objects: use [`Tlv::children`], [`find`] or [`validate`] for that.
 #[derive(Debug, Clone)]
 pub struct TlvReader<'a> {
-    data: &'a [u8],
-    pos: usize,
-    base: usize,
+    /// The bytes not yet read.
+    rest: &'a [u8],
+    /// Absolute offset of `rest[0]`.
+    offset: usize,
 }
 
 impl<'a> TlvReader<'a> {
@@ -77,12 +78,15 @@ impl<'a> TlvReader<'a> {
     /// A reader over `data` that sits at offset `base` of a larger buffer; error offsets and
     /// [`Tlv::offset`] count from the start of that larger buffer.
     pub fn with_base(data: &'a [u8], base: usize) -> Self {
-        TlvReader { data, pos: 0, base }
+        TlvReader {
+            rest: data,
+            offset: base,
+        }
     }
 
     /// The bytes not yet read.
     pub fn remaining(&self) -> &'a [u8] {
-        self.data.get(self.pos..).unwrap_or(&[])
+        self.rest
     }
 }
 
@@ -91,47 +95,50 @@ impl<'a> Iterator for TlvReader<'a> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        let data = self.data;
-        let mut pos = self.pos;
+        let mut rest = self.rest;
+        let mut offset = self.offset;
         // Annex B1: '00' (and, per ISO/IEC 7816-4, 'FF') bytes may precede, separate or follow objects.
-        let rest = loop {
-            match data.get(pos..) {
-                Some([0x00 | 0xFF, ..]) => pos += 1,
-                Some(rest @ [_, ..]) => break rest,
-                _ => {
-                    self.pos = data.len();
-                    return None;
-                }
-            }
-        };
+        while let [0x00 | 0xFF, tail @ ..] = rest {
+            rest = tail;
+            offset += 1;
+        }
         // Fast path: a one- or two-byte tag with a short-form length, value inside the buffer.
-        // Anything else (longer tags, long-form lengths, errors) goes to `read_object`.
+        // Anything else (longer tags, long-form lengths, errors, the end) goes to `read_object`.
         let header = match *rest {
             [b0, len, ..] if b0 & 0x1F != 0x1F && len < 0x80 => Some((u32::from(b0), 2, len)),
             [b0, b1, len, ..] if b0 & 0x1F == 0x1F && b1 < 0x80 && len < 0x80 => {
                 Some(((u32::from(b0) << 8) | u32::from(b1), 3, len))
             }
+            [] => {
+                self.rest = rest;
+                self.offset = offset;
+                return None;
+            }
             _ => None,
         };
         if let Some((tag, header_len, len)) = header {
             let end = header_len + usize::from(len);
-            if let (Some(raw), Some(value)) = (rest.get(..end), rest.get(header_len..end)) {
-                self.pos = pos + end;
-                return Some(Ok(Tlv {
-                    tag: Tag(tag),
-                    value,
-                    raw,
-                    offset: self.base + pos,
-                }));
+            if let Some((raw, tail)) = rest.split_at_checked(end) {
+                if let Some(value) = raw.get(header_len..) {
+                    self.rest = tail;
+                    self.offset = offset + end;
+                    return Some(Ok(Tlv {
+                        tag: Tag(tag),
+                        value,
+                        raw,
+                        offset,
+                    }));
+                }
             }
         }
-        match read_object(data, pos, self.base) {
+        match read_object(rest, 0, offset) {
             Ok((tlv, end)) => {
-                self.pos = end;
+                self.rest = rest.get(end..).unwrap_or(&[]);
+                self.offset = offset + end;
                 Some(Ok(tlv))
             }
             Err(e) => {
-                self.pos = data.len();
+                self.rest = &[];
                 Some(Err(e))
             }
         }
