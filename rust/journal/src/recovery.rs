@@ -186,6 +186,23 @@ pub(crate) fn recover(j: &mut Journal, before: u32, applied: Vec<u32>) -> Result
     })
 }
 
+impl Journal {
+    /// Run the invariant checks now (the same as on open, including its repairs), in one
+    /// database transaction. Empty on a healthy journal.
+    pub fn check_invariants(&mut self) -> Result<Vec<InvariantViolation>> {
+        let now = self.now();
+        let integrity = self.config.integrity_check;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut v = check_invariants(&tx, now, integrity)?;
+        tx.commit()?;
+        v.sort_by_key(|v| (v.rule, v.txn_id));
+        v.dedup_by(|a, b| a.rule == b.rule && a.txn_id.is_some() && a.txn_id == b.txn_id);
+        Ok(v)
+    }
+}
+
 fn violation_rows(
     conn: &rusqlite::Connection,
     rule: &'static str,
