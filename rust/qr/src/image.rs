@@ -123,15 +123,20 @@ impl QrMatrix {
             reason: "image too large".into(),
         })?;
         let row_bytes = px.div_ceil(8);
-        let mut data = vec![0u8; row_bytes * px];
-        for y in 0..px {
+        let mut data = Vec::with_capacity(row_bytes * px);
+        let mut row = vec![0u8; row_bytes];
+        for my in 0..self.size {
+            row.fill(0);
             for x in 0..px {
                 // 1 = white in greyscale; dark modules stay 0.
-                if !self.is_dark(x / scale, y / scale) {
-                    if let Some(byte) = data.get_mut(y * row_bytes + x / 8) {
+                if !self.is_dark(x / scale, my) {
+                    if let Some(byte) = row.get_mut(x / 8) {
                         *byte |= 0x80 >> (x % 8);
                     }
                 }
+            }
+            for _ in 0..scale {
+                data.extend_from_slice(&row);
             }
         }
         let image_err = |e: png::EncodingError| QrError::Image {
@@ -141,6 +146,7 @@ impl QrMatrix {
         let mut encoder = png::Encoder::new(&mut out, side, side);
         encoder.set_color(png::ColorType::Grayscale);
         encoder.set_depth(png::BitDepth::One);
+        encoder.set_compression(png::Compression::Fast);
         let mut writer = encoder.write_header().map_err(image_err)?;
         writer.write_image_data(&data).map_err(image_err)?;
         writer.finish().map_err(image_err)?;
