@@ -375,3 +375,46 @@ fn newer_schema_file_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn version_3_file_with_data_is_upgraded_in_place() {
+    let f = Fixture::new();
+    let (mut j, _) = f.open();
+    let p = pan(PAN);
+    let s = completed_sale(&mut j, &p, 1_000, "600000000901");
+    drop(j);
+    // Put the file back to schema version 3 (the card index without covered columns).
+    let c = rusqlite::Connection::open(f.path()).unwrap();
+    c.execute_batch(
+        "DROP INDEX transactions_card_time; \
+         CREATE INDEX transactions_card_time ON transactions(pan_hash, created_at) WHERE pan_hash IS NOT NULL; \
+         DELETE FROM schema_migrations WHERE version = 4; PRAGMA user_version = 3;",
+    )
+    .unwrap();
+    drop(c);
+    let (j, r) = f.open();
+    assert_eq!(
+        (r.schema_version_before, r.migrations_applied.clone()),
+        (3, vec![4])
+    );
+    assert!(r.violations.is_empty(), "{:?}", r.violations);
+    assert_eq!(j.get(s.id).unwrap(), s);
+    let h = j.pan_hash(&p).unwrap();
+    assert_eq!(
+        j.card_approved_today(&h, 0).unwrap(),
+        CardTotal {
+            count: 1,
+            amount: 1_000
+        }
+    );
+    drop(j);
+    let c = rusqlite::Connection::open(f.path()).unwrap();
+    let cols: i64 = c
+        .query_row(
+            "SELECT count(*) FROM pragma_index_info('transactions_card_time')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(cols, 8, "covering index in place");
+}
