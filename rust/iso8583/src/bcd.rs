@@ -5,33 +5,56 @@
 use crate::error::{Error, Part};
 use crate::spec::Pad;
 
-#[inline]
+/// The BCD nibble of a validated character: '0'..='9' are 0x30..=0x39 and '=' is 0x3D, so the low
+/// nibble is the BCD value (the track 2/3 separator of ISO 7813 is 0xD in BCD); an ASCII 'D'
+/// (0x44) separator becomes 0x4 | 0x9 = 0xD. Branch-free so the loops vectorise.
+#[inline(always)]
 fn nibble_of(c: u8) -> u8 {
-    match c {
-        b'0'..=b'9' => c - b'0',
-        // Track 2/3 field separator (ISO 7813): '=' in ASCII, 0xD in BCD.
-        _ => 0xD,
-    }
+    (c & 0x0F) | (u8::from(c == b'D') * 0x09)
 }
 
 /// Append the BCD form of already-validated digit text (`=`/`D` map to nibble D).
 pub(crate) fn encode(text: &[u8], pad: Pad, out: &mut Vec<u8>) {
-    let odd = text.len() % 2 == 1;
-    let mut rest = text;
-    if odd && pad.is_left() {
-        if let Some((&first, tail)) = rest.split_first() {
-            out.push((pad.nibble() << 4) | nibble_of(first));
-            rest = tail;
+    let start = out.len();
+    out.resize(start + text.len().div_ceil(2), 0);
+    let Some(dst) = out.get_mut(start..) else {
+        return;
+    };
+    let p = pad.nibble();
+    let (dst, body) = match (
+        text.len() % 2 == 1 && pad.is_left(),
+        dst.split_first_mut(),
+        text.split_first(),
+    ) {
+        (true, Some((d0, dst_rest)), Some((&t0, text_rest))) => {
+            *d0 = (p << 4) | nibble_of(t0);
+            (dst_rest, text_rest)
+        }
+        _ => (dst, text),
+    };
+    let mut pairs = body.chunks_exact(2);
+    let mut dst_iter = dst.iter_mut();
+    // `pairs` first: zip pulls from its first iterator first, so the odd digit's byte is not consumed.
+    for (pair, d) in (&mut pairs).zip(&mut dst_iter) {
+        if let [a, b] = pair {
+            *d = (nibble_of(*a) << 4) | nibble_of(*b);
         }
     }
-    let mut pairs = rest.chunks_exact(2);
-    for p in &mut pairs {
-        if let [a, b] = p {
-            out.push((nibble_of(*a) << 4) | nibble_of(*b));
-        }
+    if let ([a], Some(d)) = (pairs.remainder(), dst_iter.next()) {
+        *d = (nibble_of(*a) << 4) | p;
     }
-    if let [last] = pairs.remainder() {
-        out.push((nibble_of(*last) << 4) | pad.nibble());
+}
+
+#[inline]
+fn digit(nib: u8, separator: bool, part: Part, offset: usize) -> Result<u8, Error> {
+    match nib {
+        0..=9 => Ok(b'0' + nib),
+        0xD if separator => Ok(b'='),
+        _ => Err(Error::BadBcdDigit {
+            part,
+            offset,
+            nibble: nib,
+        }),
     }
 }
 
@@ -47,43 +70,59 @@ pub(crate) fn decode(
     out: &mut Vec<u8>,
 ) -> Result<(), Error> {
     let odd = digits % 2 == 1;
-    let total = bytes.len() * 2;
-    // Index (in nibbles) of the pad nibble, if any.
-    let pad_at = if odd {
+    let bad_pad = |nibble: u8, at: usize| Error::BadPadding {
+        part,
+        offset: at,
+        nibble,
+        expected: pad.nibble(),
+    };
+    let mut body = bytes;
+    let mut body_offset = offset;
+    let mut trailing = None;
+    if odd {
         if pad.is_left() {
-            Some(0)
-        } else {
-            Some(total - 1)
+            if let Some((&b, rest)) = body.split_first() {
+                if b >> 4 != pad.nibble() {
+                    return Err(bad_pad(b >> 4, offset));
+                }
+                out.push(digit(b & 0x0F, separator, part, offset)?);
+                body = rest;
+                body_offset += 1;
+            }
+        } else if let Some((&b, rest)) = body.split_last() {
+            if b & 0x0F != pad.nibble() {
+                return Err(bad_pad(b & 0x0F, offset + bytes.len() - 1));
+            }
+            trailing = Some(b >> 4);
+            body = rest;
+        }
+    }
+    let base = out.len();
+    out.resize(base + body.len() * 2, 0);
+    let Some(dst) = out.get_mut(base..) else {
+        return Ok(());
+    };
+    // Fast path: every nibble a decimal digit (checked without branching per byte).
+    let all_digits = body
+        .iter()
+        .fold(true, |ok, &b| ok & (b >> 4 <= 9) & (b & 0x0F <= 9));
+    if all_digits {
+        for (d, &b) in dst.chunks_exact_mut(2).zip(body) {
+            if let [x, y] = d {
+                *x = b'0' + (b >> 4);
+                *y = b'0' + (b & 0x0F);
+            }
         }
     } else {
-        None
-    };
-    for (i, &byte) in bytes.iter().enumerate() {
-        for (j, nib) in [(0usize, byte >> 4), (1, byte & 0x0F)] {
-            let k = i * 2 + j;
-            if Some(k) == pad_at {
-                if nib != pad.nibble() {
-                    return Err(Error::BadPadding {
-                        part,
-                        offset: offset + i,
-                        nibble: nib,
-                        expected: pad.nibble(),
-                    });
-                }
-                continue;
-            }
-            match nib {
-                0..=9 => out.push(b'0' + nib),
-                0xD if separator => out.push(b'='),
-                _ => {
-                    return Err(Error::BadBcdDigit {
-                        part,
-                        offset: offset + i,
-                        nibble: nib,
-                    });
-                }
+        for (i, (d, &b)) in dst.chunks_exact_mut(2).zip(body).enumerate() {
+            if let [x, y] = d {
+                *x = digit(b >> 4, separator, part, body_offset + i)?;
+                *y = digit(b & 0x0F, separator, part, body_offset + i)?;
             }
         }
+    }
+    if let Some(nib) = trailing {
+        out.push(digit(nib, separator, part, offset + bytes.len() - 1)?);
     }
     Ok(())
 }

@@ -13,7 +13,7 @@ const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 fn take(input: &[u8], pos: usize, n: usize, part: Part) -> Result<&[u8], Error> {
     input
         .get(pos..pos.saturating_add(n))
-        .ok_or(Error::Truncated {
+        .ok_or_else(|| Error::Truncated {
             part,
             offset: pos,
             needed: n,
@@ -32,9 +32,15 @@ fn hex_val(c: u8) -> Option<u8> {
 }
 
 fn push_hex(bytes: &[u8], out: &mut Vec<u8>) {
-    for &b in bytes {
-        out.push(HEX_UPPER[usize::from(b >> 4)]);
-        out.push(HEX_UPPER[usize::from(b & 0x0F)]);
+    let start = out.len();
+    out.resize(start + bytes.len() * 2, 0);
+    if let Some(dst) = out.get_mut(start..) {
+        for (d, &b) in dst.chunks_exact_mut(2).zip(bytes) {
+            if let [hi, lo] = d {
+                *hi = HEX_UPPER[usize::from(b >> 4)];
+                *lo = HEX_UPPER[usize::from(b & 0x0F)];
+            }
+        }
     }
 }
 
@@ -46,17 +52,36 @@ fn decode_hex(
     kind: FieldKind,
     out: &mut Vec<u8>,
 ) -> Result<(), Error> {
+    out.reserve(text.len() / 2);
     for (i, pair) in text.chunks(2).enumerate() {
-        let mut v = 0u8;
-        for (j, &c) in pair.iter().enumerate() {
-            let n = hex_val(c).ok_or(Error::BadCharacter {
+        let v = match pair {
+            [a, b] => match (hex_val(*a), hex_val(*b)) {
+                (Some(h), Some(l)) => (h << 4) | l,
+                (None, _) => {
+                    return Err(Error::BadCharacter {
+                        part,
+                        offset: offset + i * 2,
+                        byte: *a,
+                        kind,
+                    });
+                }
+                (_, None) => {
+                    return Err(Error::BadCharacter {
+                        part,
+                        offset: offset + i * 2 + 1,
+                        byte: *b,
+                        kind,
+                    });
+                }
+            },
+            [a] => hex_val(*a).ok_or_else(|| Error::BadCharacter {
                 part,
-                offset: offset + i * 2 + j,
-                byte: c,
+                offset: offset + i * 2,
+                byte: *a,
                 kind,
-            })?;
-            v = (v << 4) | n;
-        }
+            })?,
+            _ => 0,
+        };
         out.push(v);
     }
     Ok(())
@@ -67,7 +92,7 @@ impl Profile {
 
     /// Pack a whole frame: TPDU and header (if the profile has them), then the message.
     pub fn pack_frame(&self, frame: &Frame) -> Result<Vec<u8>, Error> {
-        let mut out = Vec::with_capacity(64 + frame.header.len() + 2 * frame.message.len() * 8);
+        let mut out = Vec::with_capacity(64 + frame.header.len() + frame.message.wire_estimate());
         self.pack_frame_into(frame, &mut out)?;
         Ok(out)
     }
@@ -105,7 +130,7 @@ impl Profile {
 
     /// Pack a message (MTI, bitmaps, fields) without envelope.
     pub fn pack(&self, message: &Message) -> Result<Vec<u8>, Error> {
-        let mut out = Vec::with_capacity(64 + message.len() * 16);
+        let mut out = Vec::with_capacity(64 + message.wire_estimate());
         self.pack_into(message, &mut out)?;
         Ok(out)
     }
@@ -220,16 +245,21 @@ impl Profile {
             }
             MtiEncoding::Bcd => {
                 let b = take(input, pos, 2, Part::Mti)?;
-                let mut digits = Vec::with_capacity(4);
-                bcd::decode(
-                    b,
-                    4,
-                    crate::spec::Pad::Left0,
-                    false,
-                    Part::Mti,
-                    pos,
-                    &mut digits,
-                )?;
+                let mut digits = [b'0'; 4];
+                for (i, &byte) in b.iter().enumerate() {
+                    for (j, nib) in [(0, byte >> 4), (1, byte & 0x0F)] {
+                        if nib > 9 {
+                            return Err(Error::BadBcdDigit {
+                                part: Part::Mti,
+                                offset: pos + i,
+                                nibble: nib,
+                            });
+                        }
+                        if let Some(d) = digits.get_mut(i * 2 + j) {
+                            *d = b'0' + nib;
+                        }
+                    }
+                }
                 pos += 2;
                 Mti::from_ascii(&digits)
                     .ok_or_else(|| Error::BadMti(String::from_utf8_lossy(&digits).into()))?
@@ -303,7 +333,7 @@ impl Profile {
                 let b = take(input, *pos, 16, part)?;
                 let mut v = 0u64;
                 for (i, &c) in b.iter().enumerate() {
-                    let n = hex_val(c).ok_or(Error::BadCharacter {
+                    let n = hex_val(c).ok_or_else(|| Error::BadCharacter {
                         part,
                         offset: *pos + i,
                         byte: c,
@@ -322,15 +352,14 @@ impl Profile {
 fn pack_field(spec: &FieldSpec, value: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
     let n = spec.number;
     if spec.kind.is_text() {
-        for (i, &b) in value.iter().enumerate() {
-            if !spec.kind.allows(i, b) {
-                return Err(Error::InvalidValue {
-                    field: n,
-                    position: i,
-                    byte: b,
-                    kind: spec.kind,
-                });
-            }
+        if let Some(i) = spec.kind.first_invalid(value) {
+            let byte = value.get(i).copied().unwrap_or(0);
+            return Err(Error::InvalidValue {
+                field: n,
+                position: i,
+                byte,
+                kind: spec.kind,
+            });
         }
         if spec.kind == FieldKind::XN && value.is_empty() {
             return Err(Error::InvalidValue {
@@ -483,16 +512,14 @@ fn unpack_field(
     let buf = message.buffer();
     match (spec.encoding, spec.kind) {
         (DataEncoding::Ascii, kind) => {
-            for (i, &b) in data.iter().enumerate() {
-                if !kind.allows(i, b) {
-                    buf.truncate(start);
-                    return Err(Error::BadCharacter {
-                        part,
-                        offset: pos + i,
-                        byte: b,
-                        kind,
-                    });
-                }
+            if let Some(i) = kind.first_invalid(data) {
+                let byte = data.get(i).copied().unwrap_or(0);
+                return Err(Error::BadCharacter {
+                    part,
+                    offset: pos + i,
+                    byte,
+                    kind,
+                });
             }
             buf.extend_from_slice(data);
         }
@@ -504,7 +531,7 @@ fn unpack_field(
             }
         }
         (DataEncoding::Bcd, FieldKind::XN) => {
-            let (sign, digits) = data.split_first().ok_or(Error::Truncated {
+            let (sign, digits) = data.split_first().ok_or_else(|| Error::Truncated {
                 part,
                 offset: pos,
                 needed: 1,

@@ -287,6 +287,11 @@ impl Message {
         self.live += len;
     }
 
+    /// An upper bound of the packed size of the fields for any profile (hex doubles, prefixes add).
+    pub(crate) fn wire_estimate(&self) -> usize {
+        2 * self.live + 4 * self.len() + 16
+    }
+
     pub(crate) fn present_bits(&self) -> u128 {
         self.present
     }

@@ -60,6 +60,33 @@ impl FieldKind {
         }
     }
 
+    /// Position of the first byte of `value` this kind does not allow (a vectorisable check first,
+    /// the position only on failure).
+    pub(crate) fn first_invalid(self, value: &[u8]) -> Option<usize> {
+        // Non-short-circuit folds so the compiler vectorises the common (valid) case.
+        let ok = match self {
+            FieldKind::N => value.iter().fold(true, |ok, b| ok & b.is_ascii_digit()),
+            FieldKind::An => value.iter().fold(true, |ok, &b| {
+                ok & (b.is_ascii_alphanumeric() | (b == b' '))
+            }),
+            FieldKind::Ans => value
+                .iter()
+                .fold(true, |ok, &b| ok & (0x20..=0x7E).contains(&b)),
+            FieldKind::B => true,
+            FieldKind::Z => value.iter().fold(true, |ok, &b| {
+                ok & (b.is_ascii_digit() | (b == b'=') | (b == b'D'))
+            }),
+            FieldKind::XN => false,
+        };
+        if ok {
+            return None;
+        }
+        value
+            .iter()
+            .enumerate()
+            .position(|(i, &b)| !self.allows(i, b))
+    }
+
     pub(crate) fn parse(s: &str) -> Option<FieldKind> {
         Some(match s {
             "n" => FieldKind::N,
