@@ -4,29 +4,39 @@
 //! # API at a glance
 //!
 //! * [`Tag`]: `u32` newtype of the raw tag bytes (`Tag(0x9F26)`, `Tag(0xDF8129)`), with
-//!   [`Tag::from_bytes`], [`Tag::decode`], [`Tag::to_bytes`], [`Tag::is_constructed`],
-//!   [`Tag::class`], [`Tag::is_valid`]; `Display` is upper-case hex (`9F26`); constants for
-//!   common tags ([`Tag::PAN`], [`Tag::AIP`], [`Tag::AFL`], [`Tag::TVR`], ...).
-//! * [`TlvReader`]: allocation-free iterator over `&[u8]` yielding `Result<Tlv, TlvError>`;
-//!   skips `00`/`FF` padding; stops after the first error.
-//! * [`Tlv`]`<'a>`: `{ tag, value: &'a [u8], raw: &'a [u8], offset }`; [`Tlv::children`]
-//!   reads a constructed object's value; [`Tlv::child`] finds a direct child.
-//! * Helpers: [`parse_one`], [`parse_all`] (top level), [`validate`] (whole tree),
-//!   [`find`] (depth-first, recursive), [`find_path`] (`&[Tag]` from the top level).
-//! * [`TlvBuilder`]: `push(tag, &[u8])`, `push_constructed(tag, |b| ...)`, `push_tlv`,
-//!   `push_raw`, `finish() -> Vec<u8>`; [`encode`] for one object; [`encode_tag`],
-//!   [`encode_length`], [`encoded_length_len`] for the pieces.
-//! * [`TlvNode`]: owned tree `{ tag, value: Vec<u8>, children: Vec<TlvNode> }`,
-//!   [`TlvNode::parse_all`], [`TlvNode::to_bytes`].
+//!   [`Tag::from_bytes`] (exactly one tag), [`Tag::decode`] (leading tag and its size),
+//!   [`Tag::to_bytes`] (stack [`TagBytes`], derefs to `&[u8]`), [`Tag::len`],
+//!   [`Tag::is_constructed`], [`Tag::class`] ([`Class`]), [`Tag::is_valid`]; `Display` is
+//!   upper-case hex (`9F26`); constants for common tags ([`Tag::PAN`], [`Tag::AIP`],
+//!   [`Tag::AFL`], [`Tag::TVR`], [`Tag::CDOL1`], [`Tag::PDOL`], ...).
+//! * [`TlvReader`]`::new(&[u8])`: allocation-free iterator yielding `Result<Tlv, TlvError>`;
+//!   skips `00`/`FF` padding; yields one `Err` for the first malformed object, then ends.
+//!   [`TlvReader::remaining`] gives the unread bytes.
+//! * [`Tlv`]`<'a> { tag, value: &'a [u8], raw: &'a [u8], offset }` (`raw` is the whole encoded
+//!   object, `offset` is absolute in the outermost buffer); [`Tlv::children`] reads a constructed
+//!   object's value (empty for a primitive one), [`Tlv::child`] finds a direct child,
+//!   [`Tlv::value_offset`].
+//! * Helpers: [`parse_one`] (exactly one object), [`parse_all`] (top level, `Vec<Tlv>`),
+//!   [`validate`] (whole tree), [`find`]`(data, tag) -> Result<Option<Tlv>>` (depth-first,
+//!   recursive), [`find_path`]`(data, &[Tag])` (one tag per level from the top).
+//! * [`TlvBuilder`]: `new`, `with_capacity`, `push(tag, &[u8])`, `push_constructed(tag, |b| ..)`,
+//!   `push_tlv(&Tlv)`, `push_raw(&[u8])`, `as_bytes`, `finish() -> Vec<u8>`; minimal lengths.
+//!   [`encode`]`(tag, value) -> Vec<u8>` for one object; [`encode_tag`], [`encode_length`],
+//!   [`encoded_length_len`] for the pieces.
+//! * [`TlvNode`]: owned tree `{ tag, value: Vec<u8>, children: Vec<TlvNode> }` with
+//!   [`TlvNode::parse_all`], [`TlvNode::from_tlv`], [`TlvNode::primitive`],
+//!   [`TlvNode::constructed`], [`TlvNode::encode`], [`TlvNode::to_bytes`], [`TlvNode::find`].
 //! * [`dict::lookup`]`(Tag) -> Option<&'static TagInfo>` with [`dict::TagInfo`]
 //!   `{ tag, name, format: Format, min_len, max_len, source: Source }`; [`dict::name`],
-//!   [`dict::format`], [`dict::all`].
-//! * [`dol::Dol`]: `Dol::parse(&[u8])`, `entries()`, `total_len()`, `build(|tag| Option<&[u8]>)`
-//!   (EMV Book 3 §5.4 padding and truncation by the dictionary's format), `build_with` (own
-//!   formats), `build_into`, `split` (data back into values), `to_bytes`; [`dol::fit`] for one
-//!   value.
-//! * [`TlvError`]: one enum, every variant with the offset (absolute in the outermost buffer),
-//!   the tag when known, and the reason.
+//!   [`dict::format`], [`dict::all`]. [`dict::Format`] is `A | An | Ans | B | Cn | N | Var`,
+//!   [`dict::Source`] is `Icc | Terminal | Issuer | IssuerOrTerminal`.
+//! * [`dol::Dol`]: `Dol::parse(&[u8]) -> Result<Dol, TlvError>`, `entries() -> &[DolEntry]`,
+//!   `total_len()`, `contains(tag)`, `build(|tag| -> Option<&[u8]>) -> Vec<u8>` (EMV Book 3 §5.4
+//!   padding and truncation by the dictionary's format), `build_with(source, format_of)`,
+//!   `build_into(source, format_of, &mut Vec<u8>)`, `split(&[u8])` (data back into values, for
+//!   the card side), `from_entries`, `to_bytes`; [`dol::fit`] applies §5.4 to one value.
+//! * [`TlvError`]: one enum for all of it; every variant carries the offset (absolute in the
+//!   outermost buffer), the tag when one was read, and says why.
 //!
 //! # Encoding rules (EMV Book 3 Annex B)
 //!

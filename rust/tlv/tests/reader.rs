@@ -467,3 +467,74 @@ fn primitive_has_no_children() {
     assert_eq!(tlv.child(Tag(0xA5)).unwrap(), None);
     assert_eq!(tlv.value_offset(), 2);
 }
+
+// Source: moov-io/bertlv fuzz_test.go seed corpus and tlv_test.go (real-world EMV FCI): PPSE
+// response of a Mastercard card.
+const PPSE_MASTERCARD: &str = "6F2F840E325041592E5359532E4444463031A51DBF0C1A61184F07A0000000041010500A4D617374657263617264870101";
+
+#[test]
+fn mastercard_ppse() {
+    let data = h(PPSE_MASTERCARD);
+    let app = find_path(
+        &data,
+        &[
+            Tag::FCI_TEMPLATE,
+            Tag::FCI_PROPRIETARY_TEMPLATE,
+            Tag::FCI_ISSUER_DISCRETIONARY_DATA,
+            Tag::APPLICATION_TEMPLATE,
+        ],
+    )
+    .unwrap()
+    .unwrap();
+    let fields: Vec<(Tag, &[u8])> = app
+        .children()
+        .map(|t| t.map(|t| (t.tag, t.value)).unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            (Tag::AID, &h("A0000000041010")[..]),
+            (Tag::APPLICATION_LABEL, &b"Mastercard"[..]),
+            (Tag::APPLICATION_PRIORITY_INDICATOR, &[0x01][..]),
+        ]
+    );
+    // Rebuilding it with the builder gives the card's bytes back.
+    let mut b = TlvBuilder::new();
+    b.push_constructed(Tag::FCI_TEMPLATE, |b| {
+        b.push(Tag::DF_NAME, b"2PAY.SYS.DDF01");
+        b.push_constructed(Tag::FCI_PROPRIETARY_TEMPLATE, |b| {
+            b.push_constructed(Tag::FCI_ISSUER_DISCRETIONARY_DATA, |b| {
+                b.push_constructed(Tag::APPLICATION_TEMPLATE, |b| {
+                    b.push(Tag::AID, &h("A0000000041010"));
+                    b.push(Tag::APPLICATION_LABEL, b"Mastercard");
+                    b.push(Tag::APPLICATION_PRIORITY_INDICATOR, &[0x01]);
+                });
+            });
+        });
+    });
+    assert_eq!(b.finish(), data);
+}
+
+#[test]
+fn response_format_1_is_primitive() {
+    // GET PROCESSING OPTIONS response, format 1 (EMV Book 3 §6.5.8.4): tag 80 holding AIP || AFL
+    // without tags of their own.
+    let data = h("800E 1980 08010100 10010301 18010200");
+    let tlv = parse_one(&data).unwrap();
+    assert_eq!(tlv.tag, Tag::RESPONSE_TEMPLATE_1);
+    assert!(!tlv.is_constructed());
+    assert_eq!(&tlv.value[..2], &[0x19, 0x80]);
+    assert_eq!(tlv.children().count(), 0);
+    validate(&data).unwrap();
+}
+
+#[test]
+fn status_word_left_on_is_read_as_an_empty_90() {
+    // Callers must strip SW1 SW2 first: '90 00' is itself a well-formed empty object (tag 90).
+    let mut data = h(PPSE_MASTERCARD);
+    data.extend_from_slice(&[0x90, 0x00]);
+    let all = parse_all(&data).unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[1].tag, Tag::ISSUER_PUBLIC_KEY_CERTIFICATE);
+    assert!(all[1].value.is_empty());
+}
