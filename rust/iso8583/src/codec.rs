@@ -531,7 +531,7 @@ fn unpack_field(
             }
         }
         (DataEncoding::Bcd, FieldKind::XN) => {
-            let (sign, digits) = data.split_first().ok_or_else(|| Error::Truncated {
+            let (sign, digits) = data.split_first().ok_or(Error::Truncated {
                 part,
                 offset: pos,
                 needed: 1,
