@@ -145,3 +145,43 @@ fn malformed_payloads_are_named() {
     assert!(matches!(err, QrError::CpmInvalid { ref tag, .. } if tag == "57"));
     assert!(!err.to_string().contains("1234567890"));
 }
+
+// EMVCo QRCPS-CPM example with two application templates and a common data template.
+// source: mvallim/emv-qrcode @0ee851ab10851b62e339302f4b90ba28f3a653c2
+// src/test/java/com/emv/qrcode/decoder/cpm/ConsumerPresentedModeDecoderTest.java testSuccessDecode
+const TWO_APPS: &str = "hQVDUFYwMWETTwegAAAAVVVVUAhQcm9kdWN0MWETTwegAAAAZmZmUAhQcm9kdWN0MmJJWggSNFZ4kBI0WF8gDkNBUkRIT0xERVIvRU1WXy0IcnVlc2RlZW5kIZ8QBwYBCgMAAACfJghYT9OF+iNLzJ82AgABnzcEbVjvEw==";
+const TWO_APPS_HEX: &str = "8505435056303161134F07A0000000555555500850726F647563743161134F07A0000000666666500850726F647563743262495A0812345678901234585F200E43415244484F4C4445522F454D565F2D08727565736465656E64219F100706010A030000009F2608584FD385FA234BCC9F360200019F37046D58EF13";
+
+#[test]
+fn two_applications_and_common_data() {
+    let payload = CpmPayload::parse(TWO_APPS).unwrap();
+    assert_eq!(payload.applications.len(), 2);
+    assert_eq!(
+        payload.applications[0].aid.as_deref(),
+        Some(&hex::decode("A0000000555555").unwrap()[..])
+    );
+    assert_eq!(payload.applications[0].label.as_deref(), Some("Product1"));
+    assert_eq!(
+        payload.applications[1].aid.as_deref(),
+        Some(&hex::decode("A0000000666666").unwrap()[..])
+    );
+    assert_eq!(payload.applications[1].label.as_deref(), Some("Product2"));
+    let common = payload.common.as_ref().unwrap();
+    assert_eq!(common.pan.as_ref().unwrap().digits(), "1234567890123458");
+    assert_eq!(common.cardholder_name.as_deref(), Some("CARDHOLDER/EMV"));
+    assert_eq!(common.language_preference.as_deref(), Some("ruesdeen"));
+    assert!(payload.track2().is_none());
+    assert_eq!(payload.pan().unwrap().digits(), "1234567890123458");
+    // The common transparent template (64) is the ICC data for field 55.
+    assert_eq!(
+        hex::encode_upper(payload.field55()),
+        "9F100706010A030000009F2608584FD385FA234BCC9F360200019F37046D58EF13"
+    );
+    assert_eq!(hex::encode_upper(payload.to_bytes()), TWO_APPS_HEX);
+    assert_eq!(payload.to_base64().unwrap(), TWO_APPS);
+    let debug = format!("{payload:?}");
+    assert!(
+        !debug.contains("1234567890123458") && !debug.contains("CARDHOLDER"),
+        "{debug}"
+    );
+}

@@ -394,3 +394,40 @@ fn builder_reports_the_bad_field() {
         Some(PointOfInitiation::Dynamic)
     );
 }
+
+// Every root ID in one payload, CRC 4220 — but not valid per the specification (55 = "01" with 56
+// and 57, 62.09 of five characters).
+// source: mvallim/emv-qrcode @a03fdf57433cb31cd5d0409eaa26bd982a853edd
+// src/test/java/com/emv/qrcode/decoder/mpm/MerchantPresentedModeDecoderTest.java testeSuccessToString
+const ALL_IDS: &str = "00020101021102160004hoge0104abcd520441115303156540523.725502015603500570155802CN5914BEST TRANSPORT6007BEIJING6107123456762950105123450205678900305098760405543210505abcde0605fghij0705klmno0805pqres0905tuvxy5010000110101i64280002ZH0102北京0204最佳运输0304abcd65020080320016A01122334499887707081234567863044220";
+
+#[test]
+fn all_ids_vector_frames_with_a_good_crc_but_fails_validation() {
+    let (objects, crc) = mpm::read_framing(ALL_IDS).unwrap();
+    assert!(crc.is_ok());
+    assert_eq!(crc.computed, 0x4220);
+    let ids: Vec<u8> = objects.iter().map(|o| o.id).collect();
+    assert_eq!(
+        ids,
+        [
+            0, 1, 2, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 64, 65, 80, 63
+        ]
+    );
+    assert_eq!(
+        mpm::parse(ALL_IDS),
+        Err(QrError::BadLength {
+            field: FieldId::sub(62, 9),
+            length: 5,
+            expected: "1 to 3".into()
+        })
+    );
+    // With 62.09 corrected (and the CRC recomputed) the 55/56/57 conflict is reported.
+    let fixed = ALL_IDS
+        .replace("0905tuvxy", "0903AME")
+        .replace("6295", "6293");
+    let fixed = with_crc(&fixed[..fixed.len() - 8]);
+    assert!(matches!(
+        mpm::parse(&fixed),
+        Err(QrError::TipConsistency { .. })
+    ));
+}
