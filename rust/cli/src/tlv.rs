@@ -17,7 +17,7 @@ use crate::report::{CliResult, Report, UsageError, hex_upper, parse_hex};
 use clap::Subcommand;
 use serde_json::{Value, json};
 use smartpos_tlv::dict::{self, Format};
-use smartpos_tlv::{Class, Tag, TlvNode};
+use smartpos_tlv::{Class, Tag, TlvNode, mask};
 use std::fmt::Write as _;
 
 #[derive(Subcommand)]
@@ -104,36 +104,10 @@ fn node_text(node: &TlvNode, depth: usize, out: &mut String) {
 
 /// The value as shown: upper hex, or masked for PAN and track data (principle 5).
 fn shown_value(node: &TlvNode) -> (String, bool) {
-    let hex = hex_upper(&node.value);
-    match node.tag.0 {
-        // PAN (cn): keep first 6 and last 4 digits; drop the F padding.
-        0x5A => (mask_pan(hex.trim_end_matches('F')), true),
-        // Track 2 equivalent data: PAN 'D' rest; mask the PAN and everything after it.
-        0x57 | 0x9F6B => {
-            let (pan, rest) = hex.split_once('D').unwrap_or((hex.as_str(), ""));
-            let mut shown = mask_pan(pan);
-            if hex.contains('D') {
-                shown.push('D');
-            }
-            shown.push_str(&"*".repeat(rest.len()));
-            (shown, true)
-        }
-        // Track 1 and discretionary track data: nothing shown.
-        0x56 | 0x9F1F | 0x9F20 | 0xDF812A | 0xDF812B => ("*".repeat(hex.len()), true),
-        _ => (hex, false),
+    match mask::masked_hex(node.tag, &node.value) {
+        Some(masked) => (masked, true),
+        None => (hex_upper(&node.value), false),
     }
-}
-
-fn mask_pan(digits: &str) -> String {
-    let n = digits.chars().count();
-    if n <= 10 {
-        return "*".repeat(n);
-    }
-    digits
-        .chars()
-        .enumerate()
-        .map(|(i, c)| if i < 6 || i >= n - 4 { c } else { '*' })
-        .collect()
 }
 
 fn tag_info(tag: &str) -> CliResult {

@@ -35,6 +35,8 @@
 //!   padding and truncation by the dictionary's format), `build_with(source, format_of)`,
 //!   `build_into(source, format_of, &mut Vec<u8>)`, `split(&[u8])` (data back into values, for
 //!   the card side), `from_entries`, `to_bytes`; [`dol::fit`] applies §5.4 to one value.
+//! * [`mask`]: [`mask::is_sensitive`]`(Tag)`, [`mask::mask_pan`] (first 6 + last 4),
+//!   [`mask::masked_hex`]`(tag, value)` for showing PAN and track data.
 //! * [`TlvError`]: one enum for all of it; every variant carries the offset (absolute in the
 //!   outermost buffer), the tag when one was read, and says why.
 //!
@@ -58,6 +60,7 @@ mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 mod length;
+pub mod mask;
 mod node;
 mod reader;
 mod tag;
