@@ -11,9 +11,10 @@ use smartpos_tlv::TlvReader;
 /// Cryptogram types (Book 3 §6.5.5 Table 12 / CID b8-b7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Cryptogram {
+    /// Ordered as Book 3 §6.5.5.2: AAC < ARQC < TC (a card may always answer lower).
     Aac,
-    Tc,
     Arqc,
+    Tc,
 }
 
 impl Cryptogram {

@@ -217,6 +217,7 @@ pub(crate) struct Ctx {
     pub trace: Trace,
     pub adf_name: Option<Vec<u8>>,
     pub label: Option<String>,
+    pub language: Option<String>,
 }
 
 /// Internal result of a phase: continue, or a final decision.
@@ -261,6 +262,7 @@ impl Ctx {
             trace: Trace::default(),
             adf_name: None,
             label: None,
+            language: None,
         }
     }
 
@@ -384,6 +386,7 @@ impl Ctx {
             data_record,
             advice_requested: self.advice,
             script_results: hex::encode_upper(&self.script_results),
+            language: self.language.clone(),
             trace: std::mem::take(&mut self.trace),
         }
     }
@@ -477,6 +480,7 @@ fn run_first_half<T: CardTransport>(
         }
         if let Some(l) = &selected.fci.language_preference {
             ctx.store.set_card(0x5F2D, l.as_bytes().to_vec());
+            ctx.language = selection::negotiate_language(l, &ctx.cfg.terminal.languages);
         }
         // Book 3 §10.1: PDOL data from the terminal data.
         ctx.pdol_data = match &selected.fci.pdol {

@@ -47,6 +47,23 @@ pub enum EndReason {
     Parameters(String),
 }
 
+impl EndReason {
+    /// The chip could not be used (card or reader fault, unreadable data): the terminal may
+    /// fall back to the magnetic stripe if its acquirer allows it, flagging the swipe as
+    /// fallback (see [`crate::magstripe::swipe_decision`]). Not for cancellations, blocked
+    /// cards or "not accepted".
+    pub fn allows_fallback(&self) -> bool {
+        matches!(
+            self,
+            EndReason::Transport(_)
+                | EndReason::CardError { .. }
+                | EndReason::FormatError { .. }
+                | EndReason::MissingMandatoryData { .. }
+                | EndReason::DuplicateData { .. }
+        )
+    }
+}
+
 impl From<TransportError> for EndReason {
     fn from(e: TransportError) -> Self {
         match e {
@@ -111,8 +128,40 @@ pub struct TransactionResult {
     pub advice_requested: bool,
     /// Issuer script results (9F5B), hex; empty if no script was processed.
     pub script_results: String,
+    /// Cardholder language agreed from the card's 5F2D and the terminal's list (Book 1 §12.4).
+    pub language: Option<String>,
     /// Masked APDU trace.
     pub trace: Trace,
+}
+
+impl TransactionResult {
+    /// The JSON object of `smartpos emv run --json`: outcome, aid, kernel, oda, oda_ok, tvr,
+    /// tsi, cvm_results, pan_masked, field55 and the masked APDU list.
+    pub fn summary_json(&self) -> serde_json::Value {
+        let outcome = match self.decision {
+            Decision::Approved => "approved",
+            Decision::Declined => "declined",
+            Decision::OnlineRequest => "online_request",
+            Decision::EndApplication => "end_application",
+        };
+        serde_json::json!({
+            "outcome": outcome,
+            "end_reason": self.end_reason.as_ref().map(|r| r.to_string()),
+            "aid": self.aid,
+            "kernel": "contact",
+            "oda": self.oda,
+            "oda_ok": self.oda_ok,
+            "tvr": self.tvr.hex(),
+            "tsi": self.tsi.hex(),
+            "cvm_results": self.cvm_results,
+            "signature_required": self.signature_required,
+            "pan_masked": self.pan_masked,
+            "field55": crate::trace::hex_upper(&self.data_record),
+            "advice": self.advice_requested,
+            "script_results": self.script_results,
+            "apdus": self.trace.entries,
+        })
+    }
 }
 
 fn ser_reason<S: serde::Serializer>(r: &Option<EndReason>, s: S) -> Result<S::Ok, S::Error> {

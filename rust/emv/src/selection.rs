@@ -247,7 +247,8 @@ fn aid_list_candidates<T: CardTransport>(
         for _ in 0..16 {
             let resp = ch.transmit(&Apdu::select(&aid.aid, next))?;
             let status = resp.status();
-            if status == StatusWord::FunctionNotSupported && !next && out.is_empty() && i == 0 {
+            // Book 1 §12.3.3: 6A81 (card blocked / SELECT not supported) ends the transaction.
+            if status == StatusWord::FunctionNotSupported {
                 return Err(EndReason::CardBlocked);
             }
             let blocked = status == StatusWord::SelectedFileInvalidated;
@@ -312,6 +313,9 @@ pub fn final_selection<T: CardTransport>(
             };
         let cand = candidates.remove(index);
         let resp = ch.transmit(&Apdu::select(&cand.adf_name, false))?;
+        if resp.status() == StatusWord::FunctionNotSupported {
+            return Err(EndReason::CardBlocked);
+        }
         if resp.status() == StatusWord::Success {
             if let Ok(fci) = parse_adf_fci(&resp.data) {
                 if fci.df_name.starts_with(&cand.adf_name)
@@ -329,4 +333,15 @@ pub fn final_selection<T: CardTransport>(
         }
         // 6283 (application blocked), other SW, or a bad FCI: not selectable, try the rest.
     }
+}
+
+/// Book 1 §12.4 / Book 4 §11.1: the first of the card's preferred languages (5F2D, ISO 639-1
+/// pairs in order) that the terminal supports; `None` means use the terminal's default.
+pub fn negotiate_language(card_preference: &str, terminal_languages: &[String]) -> Option<String> {
+    let bytes = card_preference.as_bytes();
+    bytes
+        .chunks_exact(2)
+        .filter_map(|c| std::str::from_utf8(c).ok())
+        .map(str::to_ascii_lowercase)
+        .find(|l| terminal_languages.iter().any(|t| t.eq_ignore_ascii_case(l)))
 }

@@ -102,6 +102,8 @@ pub struct Profile {
     pub ac_format2: bool,
     /// Tags removed from record 1 (missing-data tests).
     pub drop_tags: Vec<u32>,
+    /// Static Data Authentication Tag List (9F4A).
+    pub sda_tag_list: Vec<u8>,
 }
 
 impl Default for Profile {
@@ -149,6 +151,7 @@ impl Default for Profile {
             gpo_sw: None,
             ac_format2: true,
             drop_tags: Vec::new(),
+            sda_tag_list: vec![0x82],
         }
     }
 }
@@ -217,7 +220,7 @@ impl VirtualCard {
                 r3.push((0x92, icert.remainder));
             }
             r3.push((0x9F32, icert.exponent));
-            r3.push((0x9F4A, vec![0x82]));
+            r3.push((0x9F4A, p.sda_tag_list.clone()));
             if p.oda == CardOda::Sda {
                 r3.push((
                     0x93,

@@ -1,0 +1,501 @@
+//! Per-phase checks: CVM condition codes (Book 3 Annex C.3 Table 40), random transaction
+//! selection (Book 3 §10.6.2), ODA failure paths (9F4A, revocation list, CA key expiry),
+//! CDA offline approval, advice, offline-only terminals, and the result summary.
+mod common;
+use common::*;
+use smartpos_emv::cvm::{CvmList, CvmRule};
+use smartpos_emv::risk::randomly_selected;
+use smartpos_emv::*;
+
+fn set(p: &mut Profile, tag: u32, v: &[u8]) {
+    p.record1.retain(|(t, _)| *t != tag);
+    p.record1.push((tag, v.to_vec()));
+}
+
+fn run(
+    profile: Profile,
+    cfg: TerminalConfig,
+    txn: impl FnOnce(&mut TransactionParams),
+    host: Option<HostResponse>,
+) -> TransactionResult {
+    let kernel = kernel_with(cfg);
+    let mut card = VirtualCard::new(profile);
+    let mut p = params(1000);
+    txn(&mut p);
+    let mut pin = TestPinPad {
+        online: Some(vec![0xEE; 8]),
+        ..Default::default()
+    };
+    let mut svc = TestServices::default();
+    match start(&kernel, &mut card, p, &mut pin, &mut svc) {
+        Step::Done(r) => *r,
+        Step::Online(req) => match host {
+            Some(h) => req.complete(&mut card, &h),
+            None => req.unable_to_go_online(&mut card),
+        },
+    }
+}
+
+#[test]
+fn cvm_condition_codes() {
+    // X = 20.00, Y = 50.00 (binary, minor units); rule under test, then signature always.
+    struct C {
+        cond: u8,
+        tt: TransactionType,
+        amount: u64,
+        terminal_type: u8,
+        currency: [u8; 2],
+        satisfied: bool,
+    }
+    let rows = [
+        C {
+            cond: 0x00,
+            tt: TransactionType::Purchase,
+            amount: 1000,
+            terminal_type: 0x22,
+            currency: [1, 0x56],
+            satisfied: true,
+        },
+        C {
+            cond: 0x01,
+            tt: TransactionType::Cash,
+            amount: 1000,
+            terminal_type: 0x14,
+            currency: [1, 0x56],
+            satisfied: true,
+        },
+        C {
+            cond: 0x01,
+            tt: TransactionType::Cash,
+            amount: 1000,
+            terminal_type: 0x22,
+            currency: [1, 0x56],
+            satisfied: false,
+        },
+        C {
+            cond: 0x02,
+            tt: TransactionType::Purchase,
+            amount: 1000,
+            terminal_type: 0x22,
+            currency: [1, 0x56],
+            satisfied: true,
+        },
+        C {
+            cond: 0x02,
+            tt: TransactionType::PurchaseWithCashback,
+            amount: 1000,
+            terminal_type: 0x22,
+            currency: [1, 0x56],
+            satisfied: false,
+        },
+        C {
+            cond: 0x02,
+            tt: TransactionType::Cash,
+            amount: 1000,
+            terminal_type: 0x22,
+            currency: [1, 0x56],
+            satisfied: false,
+        },
+        C {
+            cond: 0x03,
+            tt: TransactionType::Purchase,
+            amount: 1000,
+            terminal_type: 0x22,
+            currency: [1, 0x56],
+            satisfied: true,
+        },
+        C {
+            cond: 0x04,
+            tt: TransactionType::Cash,
+            amount: 1000,
+            terminal_type: 0x22,
+            currency: [1, 0x56],
+            satisfied: true,
+        },
+        C {
+            cond: 0x04,
+            tt: TransactionType::Purchase,
+            amount: 1000,
+            terminal_type: 0x22,
+            currency: [1, 0x56],
+            satisfied: false,
+        },
+        C {
+            cond: 0x05,
+            tt: TransactionType::PurchaseWithCashback,
+            amount: 1000,
+            terminal_type: 0x22,
+            currency: [1, 0x56],
+            satisfied: true,
+        },
+        C {
+            cond: 0x06,
+            tt: TransactionType::Purchase,
+            amount: 1999,
+            terminal_type: 0x22,
+            currency: [1, 0x56],
+            satisfied: true,
+        },
+        C {
+            cond: 0x06,
+            tt: TransactionType::Purchase,
+            amount: 2000,
+            terminal_type: 0x22,
+            currency: [1, 0x56],
+            satisfied: false,
+        },
+        C {
+            cond: 0x06,
+            tt: TransactionType::Purchase,
+            amount: 1000,
+            terminal_type: 0x22,
+            currency: [0x08, 0x40],
+            satisfied: false,
+        },
+        C {
+            cond: 0x07,
+            tt: TransactionType::Purchase,
+            amount: 2001,
+            terminal_type: 0x22,
+            currency: [1, 0x56],
+            satisfied: true,
+        },
+        C {
+            cond: 0x07,
+            tt: TransactionType::Purchase,
+            amount: 2000,
+            terminal_type: 0x22,
+            currency: [1, 0x56],
+            satisfied: false,
+        },
+        C {
+            cond: 0x08,
+            tt: TransactionType::Purchase,
+            amount: 4999,
+            terminal_type: 0x22,
+            currency: [1, 0x56],
+            satisfied: true,
+        },
+        C {
+            cond: 0x09,
+            tt: TransactionType::Purchase,
+            amount: 5001,
+            terminal_type: 0x22,
+            currency: [1, 0x56],
+            satisfied: true,
+        },
+        C {
+            cond: 0x09,
+            tt: TransactionType::Purchase,
+            amount: 4999,
+            terminal_type: 0x22,
+            currency: [1, 0x56],
+            satisfied: false,
+        },
+        C {
+            cond: 0x0A,
+            tt: TransactionType::Purchase,
+            amount: 1000,
+            terminal_type: 0x22,
+            currency: [1, 0x56],
+            satisfied: false,
+        },
+    ];
+    for (i, c) in rows.iter().enumerate() {
+        let mut p = Profile::default();
+        set(
+            &mut p,
+            0x8E,
+            &hex::decode(format!("000007D0000013881F{:02X}1E00", c.cond)).unwrap(),
+        );
+        set(&mut p, 0x9F42, &c.currency);
+        let mut cfg = config();
+        cfg.terminal.terminal_type = c.terminal_type;
+        let amount = c.amount;
+        let tt = c.tt;
+        let r = run(
+            p,
+            cfg,
+            |x| {
+                x.amount = amount;
+                x.transaction_type = tt;
+            },
+            Some(host_approve()),
+        );
+        let want = if c.satisfied {
+            format!("1F{:02X}02", c.cond)
+        } else {
+            "1E0000".to_string()
+        };
+        assert_eq!(r.cvm_results, want, "row {i} (condition {:02X})", c.cond);
+        assert_eq!(r.signature_required, !c.satisfied, "row {i}");
+    }
+}
+
+#[test]
+fn cvm_list_parsing_and_pin_block() {
+    let l = CvmList::parse(&hex::decode("000007D0000013884103 1E03".replace(' ', "")).unwrap())
+        .unwrap();
+    assert_eq!((l.x, l.y), (2000, 5000));
+    assert_eq!(
+        l.rules,
+        vec![
+            CvmRule {
+                code: 0x41,
+                condition: 0x03
+            },
+            CvmRule {
+                code: 0x1E,
+                condition: 0x03
+            }
+        ]
+    );
+    assert!(l.rules[0].apply_next_if_unsuccessful() && l.rules[0].method() == 1);
+    assert!(CvmList::parse(&[0; 7]).is_none());
+    assert!(CvmList::parse(&[0; 11]).is_none());
+    assert!(PlaintextPinBlock::from_digits("123").is_none());
+    assert!(PlaintextPinBlock::from_digits("12a4").is_none());
+    let b = PlaintextPinBlock::from_digits("1234").unwrap();
+    assert_eq!(format!("{b:?}"), "PlaintextPinBlock(<masked>)");
+}
+
+#[test]
+fn random_selection_table() {
+    // (amount, floor, threshold, target, max, draw, selected)
+    let rows = [
+        (100, 10_000, 5_000, 25, 75, 25, true),
+        (100, 10_000, 5_000, 25, 75, 26, false),
+        (7_500, 10_000, 5_000, 25, 75, 50, true), // 25 + 50 * 2500/5000 = 50
+        (7_500, 10_000, 5_000, 25, 75, 51, false),
+        (10_000, 10_000, 5_000, 99, 99, 1, false), // at the floor limit: never random
+        (0, 0, 0, 0, 0, 1, false),
+    ];
+    for (i, (a, f, t, tp, mx, d, want)) in rows.iter().enumerate() {
+        assert_eq!(
+            randomly_selected(*a, *f, *t, *tp, *mx, *d),
+            *want,
+            "row {i}"
+        );
+    }
+}
+
+#[test]
+fn cda_offline_approval_verifies_the_tc_signature() {
+    let mut p = Profile {
+        oda: CardOda::Cda,
+        card_decision: 0x40,
+        ..Profile::default()
+    };
+    set(&mut p, 0x8E, &hex::decode("00000000000000001F00").unwrap());
+    let mut cfg = config();
+    cfg.aids[0].floor_limit = 100_000;
+    let r = run(p, cfg, |_| {}, None);
+    assert_eq!(r.decision, Decision::Approved, "{:?}", r.end_reason);
+    assert_eq!(r.oda, OdaMethod::Cda);
+    assert!(r.oda_ok, "{:?}", r.oda_failure);
+    assert_eq!(r.tvr.hex(), "0000000000");
+    assert_eq!(r.tsi.hex(), "E800");
+    // The GENERATE AC asked for CDA (P1 = 50).
+    assert!(
+        r.trace
+            .entries
+            .iter()
+            .any(|e| e.command.starts_with("80AE5000"))
+    );
+}
+
+#[test]
+fn cda_format1_answer_fails_cda() {
+    let mut p = Profile {
+        oda: CardOda::Cda,
+        card_decision: 0x40,
+        ac_format2: false,
+        ..Profile::default()
+    };
+    set(&mut p, 0x8E, &hex::decode("00000000000000001F00").unwrap());
+    let mut cfg = config();
+    cfg.aids[0].floor_limit = 100_000;
+    let r = run(p, cfg, |_| {}, None);
+    assert_eq!(r.decision, Decision::Declined);
+    assert!(r.tvr.is_set(TvrBit::CdaFailed));
+    assert!(!r.oda_ok);
+}
+
+#[test]
+fn oda_failure_paths() {
+    // 9F4A naming another tag than 82: SDA fails (Book 3 §10.3).
+    let p = Profile {
+        oda: CardOda::Sda,
+        ..Profile::default()
+    };
+    let r = run(p.clone(), config(), |_| {}, Some(host_approve()));
+    assert!(r.oda_ok, "baseline SDA ok: {:?}", r.oda_failure);
+    let r = run(
+        Profile {
+            sda_tag_list: vec![0x82, 0x5A],
+            ..p
+        },
+        config(),
+        |_| {},
+        Some(host_approve()),
+    );
+    assert!(r.tvr.is_set(TvrBit::SdaFailed), "{:?}", r.tvr);
+    assert!(
+        r.oda_failure.as_deref().unwrap_or("").contains("Tag List"),
+        "{:?}",
+        r.oda_failure
+    );
+
+    // Issuer certificate on the revocation list: DDA fails.
+    let mut cfg = config();
+    cfg.terminal
+        .revoked_certificates
+        .push(smartpos_emv::config::RevokedCertificate {
+            rid: RID.to_vec(),
+            index: CA_INDEX,
+            serial: vec![0, 0, 1],
+        });
+    let r = run(Profile::default(), cfg, |_| {}, Some(host_approve()));
+    assert!(r.tvr.is_set(TvrBit::DdaFailed), "{:?}", r.tvr);
+    assert!(
+        r.oda_failure
+            .as_deref()
+            .unwrap_or("")
+            .contains("revocation"),
+        "{:?}",
+        r.oda_failure
+    );
+
+    // CA key expired before the transaction date.
+    let mut keys = CaKeyStore::new();
+    keys.insert(
+        RID,
+        CA_INDEX,
+        20_251_231,
+        pki().ca.public_key().try_clone().unwrap(),
+    );
+    let kernel = ContactKernel::new(std::sync::Arc::new(config()), std::sync::Arc::new(keys));
+    let mut card = VirtualCard::new(Profile::default());
+    let mut pin = TestPinPad {
+        online: Some(vec![1; 8]),
+        ..Default::default()
+    };
+    let mut svc = TestServices::default();
+    let Step::Online(req) = start(&kernel, &mut card, params(1000), &mut pin, &mut svc) else {
+        panic!("online")
+    };
+    assert!(req.tvr().is_set(TvrBit::DdaFailed));
+
+    // A terminal without ODA capabilities: not performed.
+    let r = run(
+        Profile {
+            oda: CardOda::Dda,
+            pse: false,
+            ..Profile::default()
+        },
+        {
+            let mut c = config();
+            c.terminal.capabilities = vec![0xE0, 0xF8, 0x00];
+            c
+        },
+        |_| {},
+        Some(host_approve()),
+    );
+    // Terminal supports no ODA: not performed.
+    assert!(r.tvr.is_set(TvrBit::OfflineDataAuthenticationNotPerformed));
+    assert_eq!(r.oda, OdaMethod::None);
+}
+
+#[test]
+fn advice_bit_and_offline_only_terminal() {
+    let mut p = Profile {
+        cid_advice: true,
+        ..Profile::default()
+    };
+    set(&mut p, 0x8E, &hex::decode("00000000000000001F00").unwrap());
+    let mut cfg = config();
+    cfg.terminal.online_capable = false;
+    // Offline-only: TAC default decides; nothing in TVR matches once the floor limit is high.
+    cfg.aids[0].floor_limit = 100_000;
+    let r = run(p, cfg, |_| {}, None);
+    assert_eq!(r.decision, Decision::Approved, "{:?}", r.end_reason);
+    assert!(r.advice_requested);
+}
+
+#[test]
+fn unable_to_go_online_approves_when_default_codes_allow() {
+    let mut p = Profile::default();
+    set(&mut p, 0x8E, &hex::decode("00000000000000001F00").unwrap());
+    set(&mut p, 0x9F0D, &[0, 0, 0, 0, 0]);
+    let mut cfg = config();
+    cfg.aids[0].tac_default = vec![0; 5];
+    let r = run(p, cfg, |x| x.merchant_forced_online = true, None);
+    assert_eq!(r.decision, Decision::Approved, "{:?}", r.end_reason);
+    // ARC Y3 went to the card in CDOL2 (8A first).
+    let gen2 = r
+        .trace
+        .entries
+        .iter()
+        .rev()
+        .find(|e| e.command.starts_with("80AE"))
+        .unwrap();
+    assert!(
+        gen2.command.starts_with("80AE4000175933"),
+        "{}",
+        gen2.command
+    );
+}
+
+#[test]
+fn summary_json_and_language() {
+    let r = run(Profile::default(), config(), |_| {}, Some(host_approve()));
+    let j = r.summary_json();
+    for key in [
+        "outcome",
+        "aid",
+        "kernel",
+        "oda",
+        "oda_ok",
+        "tvr",
+        "tsi",
+        "cvm_results",
+        "pan_masked",
+        "field55",
+        "apdus",
+    ] {
+        assert!(j.get(key).is_some(), "{key}");
+    }
+    assert_eq!(j["outcome"], "approved");
+    assert_eq!(j["oda"], "dda");
+    assert_eq!(j["pan_masked"], "476173******0119");
+    let text = j.to_string();
+    assert!(
+        !text.contains("4761739001010119"),
+        "PAN leaked into the summary"
+    );
+    assert_eq!(r.language.as_deref(), Some("en"));
+    assert_eq!(
+        smartpos_emv::selection::negotiate_language("frzh", &["en".into(), "zh".into()]).as_deref(),
+        Some("zh")
+    );
+    assert_eq!(
+        smartpos_emv::selection::negotiate_language("fr", &["en".into()]),
+        None
+    );
+    // field 55 starts with the cryptogram 9F26.
+    assert!(
+        j["field55"]
+            .as_str()
+            .unwrap()
+            .starts_with("9F2608C0C1C2C3C4C5C6C7")
+    );
+    assert!(
+        EndReason::CardError {
+            command: "READ RECORD",
+            sw: 0x6A83
+        }
+        .allows_fallback()
+    );
+    assert!(!EndReason::Cancelled.allows_fallback());
+    assert!(!EndReason::CardBlocked.allows_fallback());
+}
