@@ -10,8 +10,9 @@
 //!   upper-case hex (`9F26`); constants for common tags ([`Tag::PAN`], [`Tag::AIP`],
 //!   [`Tag::AFL`], [`Tag::TVR`], [`Tag::CDOL1`], [`Tag::PDOL`], ...).
 //! * [`TlvReader`]`::new(&[u8])`: allocation-free iterator yielding `Result<Tlv, TlvError>`;
-//!   skips `00`/`FF` padding; yields one `Err` for the first malformed object, then ends.
-//!   [`TlvReader::remaining`] gives the unread bytes.
+//!   skips `00`/`FF` padding (`.padding(Padding::ZeroOnly)` for `00` only, to read `FF..` tags);
+//!   yields one `Err` for the first malformed object, then ends. [`TlvReader::remaining`] gives
+//!   the unread bytes.
 //! * [`Tlv`]`<'a> { tag, value: &'a [u8], raw: &'a [u8], offset }` (`raw` is the whole encoded
 //!   object, `offset` is absolute in the outermost buffer); [`Tlv::children`] reads a constructed
 //!   object's value (empty for a primitive one), [`Tlv::child`] finds a direct child,
@@ -47,8 +48,10 @@
 //! * Lengths: `00`..`7F`, `81 xx`, `82 xx xx`, `83 xx xx xx`, `84 xx xx xx xx`. Indefinite (`80`)
 //!   and `85`..`FF` are rejected, as is any length beyond the bytes the buffer (or the enclosing
 //!   constructed object) holds. The builder always writes the minimal form.
-//! * `00` and `FF` bytes before, between and after objects are padding and skipped. Hence tags
-//!   whose first byte is `FF` (e.g. Mastercard's `FF8105`) cannot be read by [`TlvReader`].
+//! * `00` and `FF` bytes before, between and after objects are padding and skipped (EMVCo
+//!   Specification Update 69 warns issuers off tags starting `FF` for this reason). Tags whose
+//!   first byte is `FF` (Mastercard's `FF8101`..`FF8106`, used between kernel and terminal) need
+//!   [`Padding::ZeroOnly`]; the recursive helpers always use `00`/`FF`.
 //! * Recursive helpers stop at [`MAX_DEPTH`] levels of nesting with [`TlvError::TooDeep`].
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -69,5 +72,7 @@ pub use builder::{TlvBuilder, encode};
 pub use error::TlvError;
 pub use length::{MAX_LENGTH_BYTES, encode_length, encode_tag, encoded_length_len};
 pub use node::TlvNode;
-pub use reader::{MAX_DEPTH, Tlv, TlvReader, find, find_path, parse_all, parse_one, validate};
+pub use reader::{
+    MAX_DEPTH, Padding, Tlv, TlvReader, find, find_path, parse_all, parse_one, validate,
+};
 pub use tag::{Class, MAX_TAG_LEN, Tag, TagBytes};

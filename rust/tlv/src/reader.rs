@@ -9,6 +9,17 @@ use crate::tag::{self, Tag};
 /// nests at most 4 levels (`6F` > `A5` > `BF0C` > `61` > primitive).
 pub const MAX_DEPTH: usize = 32;
 
+/// Which bytes between objects are padding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Padding {
+    /// `00` and `FF` (EMV Book 3 Annex B1 and ISO/IEC 7816-4): what cards may send. The default.
+    #[default]
+    ZeroAndFf,
+    /// `00` only, so tags whose first byte is `FF` (Mastercard's `FF8101`..`FF8106` in the
+    /// kernel's data exchange) can be read. For data that does not come from a card.
+    ZeroOnly,
+}
+
 /// One BER-TLV data object borrowed from the buffer it was read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tlv<'a> {
@@ -34,14 +45,19 @@ impl<'a> Tlv<'a> {
     }
 
     /// Reader over the children of a constructed object; empty for a primitive one. Error offsets
-    /// stay absolute (relative to the outermost buffer).
+    /// stay absolute (relative to the outermost buffer). Padding is `00` and `FF`.
     pub fn children(&self) -> TlvReader<'a> {
+        self.children_with(Padding::ZeroAndFf)
+    }
+
+    /// As [`Tlv::children`], with the given padding rule.
+    pub fn children_with(&self, padding: Padding) -> TlvReader<'a> {
         let value = if self.is_constructed() {
             self.value
         } else {
             &[]
         };
-        TlvReader::with_base(value, self.value_offset())
+        TlvReader::with_base(value, self.value_offset()).padding(padding)
     }
 
     /// First direct child with `tag` (no recursion); `Ok(None)` for a primitive object.
@@ -58,7 +74,8 @@ impl<'a> Tlv<'a> {
 
 /// Iterator over the BER-TLV objects of a buffer, without allocating (EMV Book 3 Annex B).
 ///
-/// Skips padding bytes `00` and `FF` before, between and after objects (Annex B1). Yields
+/// Skips padding bytes `00` and `FF` before, between and after objects (Annex B1); with
+/// [`Padding::ZeroOnly`] only `00`. Yields
 /// `Err` once for the first malformed object and then ends. It does not descend into
 /// constructed objects: use [`Tlv::children`], [`find`] or [`validate`] for that.
 #[derive(Debug, Clone)]
@@ -67,6 +84,8 @@ pub struct TlvReader<'a> {
     rest: &'a [u8],
     /// Absolute offset of `rest[0]`.
     offset: usize,
+    /// Whether `FF` is padding (see [`Padding`]).
+    ff_is_padding: bool,
 }
 
 impl<'a> TlvReader<'a> {
@@ -81,7 +100,14 @@ impl<'a> TlvReader<'a> {
         TlvReader {
             rest: data,
             offset: base,
+            ff_is_padding: true,
         }
+    }
+
+    /// The same reader with another padding rule ([`Padding::ZeroAndFf`] unless set).
+    pub fn padding(mut self, padding: Padding) -> Self {
+        self.ff_is_padding = padding == Padding::ZeroAndFf;
+        self
     }
 
     /// The bytes not yet read.
@@ -98,7 +124,10 @@ impl<'a> Iterator for TlvReader<'a> {
         let mut rest = self.rest;
         let mut offset = self.offset;
         // Annex B1: '00' (and, per ISO/IEC 7816-4, 'FF') bytes may precede, separate or follow objects.
-        while let [0x00 | 0xFF, tail @ ..] = rest {
+        while let [b @ (0x00 | 0xFF), tail @ ..] = rest {
+            if *b == 0xFF && !self.ff_is_padding {
+                break;
+            }
             rest = tail;
             offset += 1;
         }

@@ -1,7 +1,7 @@
 //! Reader, builder and tag tests (EMV Book 3 Annex B).
 
 use smartpos_tlv::{
-    Class, Tag, TlvBuilder, TlvError, TlvNode, TlvReader, encode, encode_length,
+    Class, Padding, Tag, TlvBuilder, TlvError, TlvNode, TlvReader, encode, encode_length,
     encoded_length_len, find, find_path, parse_all, parse_one, validate,
 };
 
@@ -537,4 +537,33 @@ fn status_word_left_on_is_read_as_an_empty_90() {
     assert_eq!(all.len(), 2);
     assert_eq!(all[1].tag, Tag::ISSUER_PUBLIC_KEY_CERTIFICATE);
     assert!(all[1].value.is_empty());
+}
+
+#[test]
+fn ff_tags_need_zero_only_padding() {
+    // Mastercard Data Record (FF8105) holding the Outcome Parameter Set (DF8129).
+    let data = h("00 FF8105 0C DF8129 08 1000000000000000 00");
+    // As card data, FF is padding, and the rest happens to read as other, well-formed objects
+    // (81 with 5 bytes, then 10 with none): the silent misreading that Padding::ZeroOnly avoids.
+    let as_card_data: Vec<Tag> = parse_all(&data).unwrap().iter().map(|t| t.tag).collect();
+    assert_eq!(as_card_data, [Tag(0x81), Tag(0x10)]);
+    let record = TlvReader::new(&data)
+        .padding(Padding::ZeroOnly)
+        .next()
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.tag, Tag(0xFF8105));
+    assert_eq!(record.offset, 1);
+    let ops: Vec<_> = record
+        .children_with(Padding::ZeroOnly)
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(ops.len(), 1);
+    assert_eq!(ops[0].tag, Tag(0xDF8129));
+    assert_eq!(ops[0].value, h("1000000000000000"));
+    // Trailing 00 is still padding; FF is not.
+    let tail = h("5A0100 00 FF");
+    let mut r = TlvReader::new(&tail).padding(Padding::ZeroOnly);
+    assert!(r.next().unwrap().is_ok());
+    assert_eq!(r.next(), Some(Err(TlvError::TruncatedTag { offset: 4 })));
 }
