@@ -2,6 +2,7 @@
 //! 1 KiB. Run: `cargo bench -p smartpos-crypto --bench sym -- --warm-up-time 1 --measurement-time 3`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use smartpos_crypto::cipher::{self, BlockCipher};
 use smartpos_crypto::dukpt::aes::{self as dukpt_aes, KeyType, KeyUsage};
 use smartpos_crypto::dukpt::tdes::{self, Ksn, Originator, Variant};
 use smartpos_crypto::key::{KeyAlgorithm, SecretKey};
@@ -105,5 +106,60 @@ fn macs(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, dukpt, pin_blocks, macs);
+/// The single-block fast path: a fresh OpenSSL context per block versus a reused `BlockCipher`,
+/// and re-keying a reused context (what DUKPT's non-reversible steps do).
+fn single_block(c: &mut Criterion) {
+    let aes =
+        SecretKey::from_hex(KeyAlgorithm::Aes128, "2B7E151628AED2A6ABF7158809CF4F3C").expect("key");
+    let des_a = SecretKey::from_hex(KeyAlgorithm::Des, "0123456789ABCDEF").expect("key");
+    let des_b = SecretKey::from_hex(KeyAlgorithm::Des, "FEDCBA9876543210").expect("key");
+    c.bench_function("aes_block_fresh_context", |b| {
+        b.iter(|| {
+            let mut block = [0u8; 16];
+            cipher::encrypt_block(&aes, black_box(&mut block)).expect("block");
+            block
+        })
+    });
+    let mut bc = BlockCipher::new(&aes).expect("cipher");
+    c.bench_function("aes_block_reused_context", |b| {
+        b.iter(|| {
+            let mut block = [0u8; 16];
+            bc.encrypt_block(black_box(&mut block)).expect("block");
+            block
+        })
+    });
+    let aes_b =
+        SecretKey::from_hex(KeyAlgorithm::Aes128, "000102030405060708090A0B0C0D0E0F").expect("key");
+    let mut ac = BlockCipher::new(&aes).expect("cipher");
+    let mut aflip = false;
+    c.bench_function("aes_block_rekeyed_context", |b| {
+        b.iter(|| {
+            aflip = !aflip;
+            ac.rekey(if aflip { &aes } else { &aes_b }).expect("rekey");
+            let mut block = [0u8; 16];
+            ac.encrypt_block(black_box(&mut block)).expect("block");
+            block
+        })
+    });
+    c.bench_function("des_block_fresh_context", |b| {
+        b.iter(|| {
+            let mut block = [0u8; 8];
+            cipher::encrypt_block(&des_a, black_box(&mut block)).expect("block");
+            block
+        })
+    });
+    let mut dc = BlockCipher::new(&des_a).expect("cipher");
+    let mut flip = false;
+    c.bench_function("des_block_rekeyed_context", |b| {
+        b.iter(|| {
+            flip = !flip;
+            dc.rekey(if flip { &des_a } else { &des_b }).expect("rekey");
+            let mut block = [0u8; 8];
+            dc.encrypt_block(black_box(&mut block)).expect("block");
+            block
+        })
+    });
+}
+
+criterion_group!(benches, dukpt, pin_blocks, macs, single_block);
 criterion_main!(benches);

@@ -13,7 +13,9 @@ use std::sync::OnceLock;
 
 use openssl::cipher::{Cipher, CipherRef};
 use openssl::cipher_ctx::CipherCtx;
-use zeroize::Zeroize;
+use openssl::lib_ctx::LibCtx;
+use openssl::provider::Provider;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::CryptoError;
 use crate::key::{KeyAlgorithm, SecretKey};
@@ -47,10 +49,77 @@ fn fetched(slot: usize, name: &str, fallback: &'static CipherRef) -> &'static Ci
     }
 }
 
-/// The OpenSSL cipher for an algorithm and mode (single and 2-key DES go through DES-EDE3 with an
-/// expanded key, see `SecretKey::openssl_key`).
+/// Single DES from OpenSSL's legacy provider, loaded into a private library context so that the
+/// process-wide default context is left as it is. Single DES has a third of the key schedule and
+/// block work of DES-EDE3 with K1 = K2 = K3, which matters for DUKPT (two key changes per step)
+/// and the retail MAC. `None` where the legacy provider is not installed: then DES runs as
+/// DES-EDE3 with the key repeated, which gives the same results.
+struct LegacyDes {
+    ecb: Cipher,
+    cbc: Cipher,
+    _provider: Provider,
+    _ctx: LibCtx,
+}
+
+static LEGACY_DES: OnceLock<Option<LegacyDes>> = OnceLock::new();
+
+fn legacy_des() -> Option<&'static LegacyDes> {
+    LEGACY_DES
+        .get_or_init(|| {
+            let ctx = LibCtx::new().ok()?;
+            let provider = Provider::load(Some(&ctx), "legacy").ok()?;
+            let ecb = Cipher::fetch(Some(&ctx), "DES-ECB", None).ok()?;
+            let cbc = Cipher::fetch(Some(&ctx), "DES-CBC", None).ok()?;
+            Some(LegacyDes {
+                ecb,
+                cbc,
+                _provider: provider,
+                _ctx: ctx,
+            })
+        })
+        .as_ref()
+}
+
+/// Whether single DES runs on the legacy provider's DES (otherwise on DES-EDE3 with K K K).
+pub fn native_single_des() -> bool {
+    legacy_des().is_some()
+}
+
+/// The key bytes as the chosen OpenSSL cipher wants them: single DES K as K (legacy provider) or
+/// K K K (DES-EDE3); 2-key K1 K2 as K1 K2 K1; other algorithms unchanged.
+fn cipher_key(key: &SecretKey) -> Zeroizing<Vec<u8>> {
+    if key.algorithm() == KeyAlgorithm::Des && legacy_des().is_some() {
+        Zeroizing::new(key.as_bytes().to_vec())
+    } else {
+        key.openssl_key()
+    }
+}
+
+/// Which OpenSSL cipher object a key uses (keys of the same class can share a context).
+fn cipher_class(algorithm: KeyAlgorithm) -> u8 {
+    use KeyAlgorithm::*;
+    match algorithm {
+        Des if legacy_des().is_some() => 0,
+        Des | Tdes2 | Tdes3 => 1,
+        Aes128 => 2,
+        Aes192 => 3,
+        Aes256 => 4,
+        Sm4 => 5,
+    }
+}
+
+/// The OpenSSL cipher for an algorithm and mode (2-key DES, and single DES without the legacy
+/// provider, go through DES-EDE3 with an expanded key).
 fn evp_cipher(algorithm: KeyAlgorithm, mode: Mode) -> &'static CipherRef {
     use KeyAlgorithm::*;
+    if algorithm == Des {
+        if let Some(l) = legacy_des() {
+            return match mode {
+                Mode::Ecb => &l.ecb,
+                Mode::Cbc => &l.cbc,
+            };
+        }
+    }
     match (algorithm, mode) {
         (Des | Tdes2 | Tdes3, Mode::Ecb) => fetched(0, "DES-EDE3-ECB", Cipher::des_ede3_ecb()),
         (Des | Tdes2 | Tdes3, Mode::Cbc) => fetched(1, "DES-EDE3-CBC", Cipher::des_ede3_cbc()),
@@ -99,7 +168,7 @@ fn new_ctx(
         }
     }
     let cipher = evp_cipher(algorithm, mode);
-    let okey = key.openssl_key();
+    let okey = cipher_key(key);
     let mut ctx = CipherCtx::new()?;
     match direction {
         Direction::Encrypt => ctx.encrypt_init(Some(cipher), Some(&okey), iv)?,
@@ -259,13 +328,11 @@ impl BlockCipher {
     /// (any DES-family key, or the same AES/SM4 size): cheaper than a new [`BlockCipher`] when the key
     /// changes on every block, as in DUKPT key generation.
     pub fn rekey(&mut self, key: &SecretKey) -> Result<(), CryptoError> {
-        let (old, new) = (self.key.algorithm(), key.algorithm());
-        let same_cipher = old == new || (old.is_des_family() && new.is_des_family());
-        if !same_cipher {
+        if cipher_class(self.key.algorithm()) != cipher_class(key.algorithm()) {
             *self = BlockCipher::new(key)?;
             return Ok(());
         }
-        let okey = key.openssl_key();
+        let okey = cipher_key(key);
         self.enc.encrypt_init(None, Some(&okey), None)?;
         self.enc.set_padding(false);
         self.dec = None;
