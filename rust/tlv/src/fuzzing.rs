@@ -4,7 +4,7 @@
 
 use crate::dol::Dol;
 use crate::node::TlvNode;
-use crate::reader::{TlvReader, find, find_path, validate};
+use crate::reader::{Padding, TlvReader, find, find_path, validate};
 use crate::tag::Tag;
 use crate::{dict, parse_all};
 
@@ -36,6 +36,26 @@ pub fn tlv_parse(data: &[u8]) -> Result<(), String> {
         last_end = end;
         let _ = dict::lookup(tlv.tag);
         let _ = tlv.tag.to_string();
+    }
+    // With `00`-only padding the reader sees at least as many bytes as objects, never fewer.
+    let mut zero_only_end = 0;
+    for tlv in TlvReader::new(data).padding(Padding::ZeroOnly) {
+        let Ok(tlv) = tlv else { break };
+        check(tlv.offset >= zero_only_end, || {
+            "ZeroOnly objects overlap".to_string()
+        })?;
+        check(
+            data.get(tlv.offset..tlv.offset + tlv.raw.len()) == Some(tlv.raw),
+            || format!("ZeroOnly raw of {} is not the buffer's bytes", tlv.tag),
+        )?;
+        zero_only_end = tlv.offset + tlv.raw.len();
+        for child in tlv.children_with(Padding::ZeroOnly) {
+            let Ok(child) = child else { break };
+            check(
+                child.offset >= tlv.value_offset() && child.offset < zero_only_end,
+                || format!("child {} outside its parent {}", child.tag, tlv.tag),
+            )?;
+        }
     }
     let valid = validate(data);
     let nodes = TlvNode::parse_all(data);
