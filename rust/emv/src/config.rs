@@ -99,9 +99,10 @@ pub struct TerminalData {
     /// Whether a PIN pad is present and working (Book 4 §6.3.4).
     #[serde(default = "default_true")]
     pub pin_pad_present: bool,
-    /// Whether PIN bypass is allowed by the terminal policy (Book 4 §6.3.4.4).
-    #[serde(default)]
-    pub pin_bypass_allowed: bool,
+    /// PIN bypass policy (Book 4 §6.3.4.4): `true` = a bypass applies to every later PIN CVM of
+    /// the transaction ("subsequent bypass"); `false` = each PIN CVM prompts again.
+    #[serde(default, alias = "pin_bypass_allowed")]
+    pub subsequent_pin_bypass: bool,
     /// Terminal can go online (false for an offline-only terminal).
     #[serde(default = "default_true")]
     pub online_capable: bool,

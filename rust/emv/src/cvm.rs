@@ -311,7 +311,7 @@ fn perform_method<T: CardTransport>(
                     Ok(Performed::Success(RESULT_UNKNOWN))
                 }
                 OnlinePinEntry::Bypassed => {
-                    *pin_bypassed = true;
+                    *pin_bypassed = ctx.cfg.terminal.subsequent_pin_bypass;
                     ctx.set(TvrBit::PinNotEntered);
                     Ok(Performed::Failed)
                 }
@@ -398,7 +398,7 @@ fn offline_pin<T: CardTransport>(
         let block = match entry {
             PinEntry::Entered(b) => b,
             PinEntry::Bypassed => {
-                *pin_bypassed = true;
+                *pin_bypassed = ctx.cfg.terminal.subsequent_pin_bypass;
                 ctx.set(TvrBit::PinNotEntered);
                 return Ok(Performed::Failed);
             }

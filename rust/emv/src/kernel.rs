@@ -157,7 +157,6 @@ pub struct HostResponse {
 }
 
 /// A suspended transaction waiting for the host (Book 3 §10.9).
-#[derive(Debug)]
 pub struct OnlineRequest {
     /// The data record for field 55 (BER-TLV).
     pub data_record: Vec<u8>,
@@ -165,6 +164,20 @@ pub struct OnlineRequest {
     pub online_pin_block: Option<Vec<u8>>,
     pub pan_masked: Option<String>,
     pub(crate) ctx: Ctx,
+}
+
+impl std::fmt::Debug for OnlineRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OnlineRequest")
+            .field("data_record_len", &self.data_record.len())
+            .field(
+                "online_pin_block",
+                &self.online_pin_block.as_ref().map(|_| "<encrypted>"),
+            )
+            .field("pan_masked", &self.pan_masked)
+            .field("tvr", &self.ctx.tvr)
+            .finish()
+    }
 }
 
 impl OnlineRequest {

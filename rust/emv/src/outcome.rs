@@ -98,8 +98,9 @@ pub enum OdaMethod {
     Cda,
 }
 
-/// Everything the terminal needs after the kernel finished.
-#[derive(Debug, Clone, Serialize)]
+/// Everything the terminal needs after the kernel finished. `Debug` omits the data record
+/// bytes (a scheme's field-55 list may name track 2 or the PAN).
+#[derive(Clone, Serialize)]
 pub struct TransactionResult {
     pub decision: Decision,
     #[serde(serialize_with = "ser_reason")]
@@ -178,4 +179,26 @@ fn ser_tsi<S: serde::Serializer>(t: &Tsi, s: S) -> Result<S::Ok, S::Error> {
 }
 fn ser_hex<S: serde::Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&hex::encode_upper(v))
+}
+
+impl std::fmt::Debug for TransactionResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TransactionResult")
+            .field("decision", &self.decision)
+            .field("end_reason", &self.end_reason)
+            .field("aid", &self.aid)
+            .field("oda", &self.oda)
+            .field("oda_ok", &self.oda_ok)
+            .field("oda_failure", &self.oda_failure)
+            .field("tvr", &self.tvr)
+            .field("tsi", &self.tsi)
+            .field("cvm_results", &self.cvm_results)
+            .field("signature_required", &self.signature_required)
+            .field("pan_masked", &self.pan_masked)
+            .field("data_record_len", &self.data_record.len())
+            .field("advice_requested", &self.advice_requested)
+            .field("script_results", &self.script_results)
+            .field("trace", &self.trace)
+            .finish()
+    }
 }

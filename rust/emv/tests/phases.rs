@@ -499,3 +499,37 @@ fn summary_json_and_language() {
     assert!(!EndReason::Cancelled.allows_fallback());
     assert!(!EndReason::CardBlocked.allows_fallback());
 }
+
+#[test]
+fn pin_bypass_policy() {
+    // Offline PIN (bypassed), then online PIN, then signature.
+    for (subsequent, want_cvm, online_prompted) in
+        [(true, "1E0000", false), (false, "420000", true)]
+    {
+        let mut p = Profile::default();
+        set(
+            &mut p,
+            0x8E,
+            &hex::decode("000000000000000041004200 1E00".replace(' ', "")).unwrap(),
+        );
+        let mut cfg = config();
+        cfg.terminal.subsequent_pin_bypass = subsequent;
+        let kernel = kernel_with(cfg);
+        let mut card = VirtualCard::new(p);
+        let mut pin = TestPinPad {
+            offline: vec![None].into(),
+            online: Some(vec![0xEE; 8]),
+            ..Default::default()
+        };
+        let mut svc = TestServices::default();
+        let step = start(&kernel, &mut card, params(1000), &mut pin, &mut svc);
+        let Step::Online(req) = step else {
+            panic!("online expected")
+        };
+        assert_eq!(req.online_pin_block.is_some(), online_prompted);
+        let r = req.complete(&mut card, &host_approve());
+        assert_eq!(r.cvm_results, want_cvm, "subsequent bypass {subsequent}");
+        assert!(r.tvr.is_set(TvrBit::PinNotEntered));
+        assert_eq!(pin.prompts.len(), 1, "one offline prompt");
+    }
+}
