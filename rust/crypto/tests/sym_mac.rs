@@ -212,7 +212,8 @@ fn cup_ecb_mac_published_example() {
     let tdes = SecretKey::tdes(&h("22222222222222222222222222222222")).unwrap();
     assert_eq!(&mac::cup_ecb_mac(&tdes, &mab).unwrap(), b"E267B6E2");
     // A real TDES key differs, and flipping one data bit changes the MAC.
-    let other = SecretKey::tdes(&hex::decode("2222222222222222333333333333333").unwrap_or_default()).ok();
+    let other =
+        SecretKey::tdes(&hex::decode("2222222222222222333333333333333").unwrap_or_default()).ok();
     assert!(other.is_none(), "31 hex digits is not a key");
     let k2 = SecretKey::tdes(&h("22222222222222223333333333333333")).unwrap();
     assert_ne!(&mac::cup_ecb_mac(&k2, &mab).unwrap(), b"E267B6E2");
