@@ -131,3 +131,62 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    // Outside input never panics: PIN block decode/decrypt, DUKPT state import, KSN parsing, MAC
+    // verification and ciphers with arbitrary lengths all return values or typed errors.
+    #[test]
+    fn outside_input_never_panics(
+        bytes in proptest::collection::vec(any::<u8>(), 0..80),
+        pan in "[0-9A-F]{0,21}",
+        fmt in 0u8..=6,
+    ) {
+        if let Ok(format) = PinBlockFormat::from_number(fmt) {
+            let _ = pin::decode(format, &bytes, Some(&pan));
+            let _ = pin::decode(format, &bytes, None);
+            let key = SecretKey::aes(&[7u8; 16]).unwrap();
+            let _ = pin::decrypt(&key, format, &bytes, Some(&pan));
+            let tkey = SecretKey::tdes(&[7u8; 16]).unwrap();
+            let _ = pin::decrypt(&tkey, format, &bytes, Some(&pan));
+        }
+        let _ = tdes::Originator::import_state(&bytes);
+        let _ = dukpt_aes::Originator::import_state(&bytes);
+        let _ = tdes::Ksn::new(&bytes);
+        let _ = dukpt_aes::Ksn::new(&bytes);
+        let _ = mac::verify(&[1u8; 8], &bytes);
+        let _ = SecretKey::tdes(&bytes);
+        let _ = SecretKey::aes(&bytes);
+        let aes = SecretKey::aes(&[9u8; 16]).unwrap();
+        let _ = cipher::encrypt_ecb(&aes, &bytes);
+        let _ = cipher::decrypt_cbc(&aes, &bytes, &bytes);
+        let _ = mac::cup_ecb_mac(&SecretKey::tdes(&[3u8; 8]).unwrap(), &bytes);
+        let _ = smartpos_crypto::kcv::check(&aes, &bytes);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    // A damaged DUKPT state either fails to import or gives a device that keeps working without
+    // panicking (it may hand out wrong keys; the host will then reject them).
+    #[test]
+    fn damaged_state_never_panics(pos in any::<prop::sample::Index>(), xor in 1u8..=255, steps in 0usize..40) {
+        let bdk = SecretKey::from_hex(KeyAlgorithm::Tdes2, "0123456789ABCDEFFEDCBA9876543210").unwrap();
+        let ksn = tdes::Ksn::from_hex("FFFF9876543210E00000").unwrap();
+        let ipek = tdes::derive_ipek(&bdk, &ksn).unwrap();
+        let mut dev = tdes::Originator::load_initial_key(&ipek, &ksn).unwrap();
+        for _ in 0..steps {
+            dev.next_transaction().unwrap();
+        }
+        let mut state = dev.export_state().to_vec();
+        let i = pos.index(state.len());
+        state[i] ^= xor;
+        if let Ok(mut d) = tdes::Originator::import_state(&state) {
+            for _ in 0..5 {
+                let _ = d.next_transaction();
+            }
+        }
+    }
+}
