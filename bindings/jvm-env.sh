@@ -54,7 +54,7 @@ jvm_prepare() {
     sources=$(find "$GENERATED" "$ROOT/android/smartpos/src/main/kotlin" "$ROOT/bindings/tests/kotlin" \
         "$ROOT/bindings/bench/kotlin" -name '*.kt' | LC_ALL=C sort)
     key=$( { echo "$RUNTIME_JARS"; "$KOTLINC" -version 2>&1 | tail -n1; cat $sources; } | sha256sum | cut -d' ' -f1)
-    if [ ! -f "$JVM_WORK/classes.key" ] || [ "$(cat "$JVM_WORK/classes.key")" != "$key" ]; then
+    if [ ! -d "$classes/io/smartpos" ] || [ ! -f "$JVM_WORK/classes.key" ] || [ "$(cat "$JVM_WORK/classes.key")" != "$key" ]; then
         rm -rf "$classes" "$JVM_WORK/classes.key"
         mkdir -p "$classes"
         # One kotlinc invocation for everything (it is slow to start); warnings go to the log.

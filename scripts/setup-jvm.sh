@@ -40,8 +40,15 @@ if [ "$installed_version" != "$KOTLIN_VERSION" ] || [ ! -x "$kotlin_pkg/bin/kotl
     fi
     echo "setup-jvm: installing kotlin-compiler $KOTLIN_VERSION into $kotlin_dir"
     mkdir -p "$kotlin_dir"
-    npm install --prefix "$kotlin_dir" --no-audit --no-fund --silent --loglevel=error \
-        "kotlin-compiler@$KOTLIN_VERSION" >/dev/null 2>&1
+    npm_log=$(mktemp)
+    if ! npm install --prefix "$kotlin_dir" --no-audit --no-fund --loglevel=error \
+        "kotlin-compiler@$KOTLIN_VERSION" >"$npm_log" 2>&1; then
+        cat "$npm_log" >&2
+        rm -f "$npm_log"
+        echo "setup-jvm: npm install kotlin-compiler@$KOTLIN_VERSION failed" >&2
+        exit 1
+    fi
+    rm -f "$npm_log"
     chmod +x "$kotlin_pkg"/bin/* 2>/dev/null || true
 fi
 
