@@ -56,6 +56,7 @@ fn raw_public_op_strategies_agree_and_invert_private_op() {
             PublicOpStrategy::MulMod,
             PublicOpStrategy::OpensslRsa,
             PublicOpStrategy::ModExp,
+            PublicOpStrategy::CubeOneDivision,
         ] {
             assert_eq!(
                 public.public_op_using(strategy, &sig).unwrap(),

@@ -58,26 +58,44 @@ impl From<openssl::error::ErrorStack> for RsaError {
     }
 }
 
-thread_local! {
-    static BN_CTX: RefCell<Option<BigNumContext>> = const { RefCell::new(None) };
+/// Per-thread scratch space for the public operation: a `BN_CTX` and the three numbers the
+/// square-and-multiply needs, so a call allocates only its output.
+struct Scratch {
+    ctx: BigNumContext,
+    m: BigNum,
+    sq: BigNum,
+    r: BigNum,
 }
 
-/// Run `f` with this thread's cached `BN_CTX` (created on first use).
-fn with_bn_ctx<T>(
-    f: impl FnOnce(&mut BigNumContext) -> Result<T, openssl::error::ErrorStack>,
-) -> Result<T, openssl::error::ErrorStack> {
-    BN_CTX.with(|cell| match cell.try_borrow_mut() {
+impl Scratch {
+    fn new() -> Result<Self, openssl::error::ErrorStack> {
+        Ok(Scratch {
+            ctx: BigNumContext::new()?,
+            m: BigNum::new()?,
+            sq: BigNum::new()?,
+            r: BigNum::new()?,
+        })
+    }
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Option<Scratch>> = const { RefCell::new(None) };
+}
+
+/// Run `f` with this thread's scratch space (created on first use).
+fn with_scratch<T>(f: impl FnOnce(&mut Scratch) -> Result<T, RsaError>) -> Result<T, RsaError> {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
         Ok(mut slot) => {
             if slot.is_none() {
-                *slot = Some(BigNumContext::new()?);
+                *slot = Some(Scratch::new()?);
             }
             match slot.as_mut() {
-                Some(ctx) => f(ctx),
-                None => f(&mut BigNumContext::new()?),
+                Some(scratch) => f(scratch),
+                None => f(&mut Scratch::new()?),
             }
         }
-        // Re-entered on this thread (not expected): use a fresh context.
-        Err(_) => f(&mut BigNumContext::new()?),
+        // Re-entered on this thread (not expected): use fresh scratch space.
+        Err(_) => f(&mut Scratch::new()?),
     })
 }
 
@@ -91,6 +109,8 @@ pub enum PublicOpStrategy {
     OpensslRsa,
     /// `BN_mod_exp` (sets up a Montgomery context per call).
     ModExp,
+    /// e = 3 only: m² · m unreduced, then one division.
+    CubeOneDivision,
 }
 
 /// An RSA public key prepared for repeated raw public operations (the recovery context).
@@ -226,24 +246,26 @@ impl RsaPublicKey {
                 // OpenSSL strips nothing with RSA_NO_PADDING, but be exact anyway.
                 Ok(left_pad(out, n, len))
             }
-            PublicOpStrategy::MulMod | PublicOpStrategy::ModExp => {
-                let m = BigNum::from_slice(input)?;
-                if m.ucmp(&self.n) != std::cmp::Ordering::Less {
+            PublicOpStrategy::MulMod
+            | PublicOpStrategy::ModExp
+            | PublicOpStrategy::CubeOneDivision => with_scratch(|s| {
+                s.m.copy_from_slice(input)?;
+                if s.m.ucmp(&self.n) != std::cmp::Ordering::Less {
                     return Err(RsaError::InputOutOfRange);
                 }
-                let result = with_bn_ctx(|ctx| {
-                    let mut r = BigNum::new()?;
-                    if strategy == PublicOpStrategy::MulMod && self.exponent_is_three {
-                        let mut sq = BigNum::new()?;
-                        sq.mod_sqr(&m, &self.n, ctx)?;
-                        r.mod_mul(&sq, &m, &self.n, ctx)?;
-                    } else {
-                        r.mod_exp(&m, &self.e, &self.n, ctx)?;
-                    }
-                    Ok(r)
-                })?;
-                Ok(result.to_vec_padded(len as i32)?)
-            }
+                if strategy == PublicOpStrategy::MulMod && self.exponent_is_three {
+                    s.sq.mod_sqr(&s.m, &self.n, &mut s.ctx)?;
+                    s.r.mod_mul(&s.sq, &s.m, &self.n, &mut s.ctx)?;
+                } else if strategy == PublicOpStrategy::CubeOneDivision && self.exponent_is_three {
+                    s.sq.sqr(&s.m, &mut s.ctx)?;
+                    s.r.checked_mul(&s.sq, &s.m, &mut s.ctx)?;
+                    s.sq.nnmod(&s.r, &self.n, &mut s.ctx)?;
+                    return Ok(s.sq.to_vec_padded(len as i32)?);
+                } else {
+                    s.r.mod_exp(&s.m, &self.e, &self.n, &mut s.ctx)?;
+                }
+                Ok(s.r.to_vec_padded(len as i32)?)
+            }),
         }
     }
 
