@@ -114,16 +114,19 @@ pub trait TerminalServices {
     fn on_exception_file(&self, _pan: &str, _pan_sequence: Option<u8>) -> bool {
         false
     }
-    /// Random bytes for the enciphered-PIN padding (Book 2 §7.1); deterministic in tests.
+    /// Random bytes for the enciphered-PIN padding (Book 2 §7.1). Production terminals fill
+    /// this from their RNG; replays inject fixed bytes.
+    fn random_padding(&mut self, out: &mut [u8]);
+}
+
+/// Services with no journal and no exception file, and a fixed padding: for replays and tests.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoServices;
+impl TerminalServices for NoServices {
     fn random_padding(&mut self, out: &mut [u8]) {
         out.fill(0x55);
     }
 }
-
-/// Services with no journal and no exception file.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct NoServices;
-impl TerminalServices for NoServices {}
 
 /// The callbacks a transaction needs: cardholder UI, PIN pad, terminal services.
 pub struct Interaction<'a> {

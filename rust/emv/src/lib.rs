@@ -56,7 +56,7 @@ pub use apdu::{Apdu, Response, StatusWord};
 pub use config::{AidConfig, CaKeyStore, ConfigError, TerminalConfig, TerminalData};
 pub use cvm::{OfflinePinPrompt, OnlinePinEntry, PinEntry, PinPad, PlaintextPinBlock};
 pub use kernel::{
-    ContactKernel, HostResponse, Interaction, OnlineRequest, Step, TerminalServices,
+    ContactKernel, HostResponse, Interaction, NoServices, OnlineRequest, Step, TerminalServices,
     TransactionParams, TransactionType,
 };
 pub use outcome::{Decision, EndReason, OdaMethod, TransactionResult};

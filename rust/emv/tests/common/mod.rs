@@ -625,6 +625,9 @@ impl TerminalServices for TestServices {
     fn on_exception_file(&self, _pan: &str, _psn: Option<u8>) -> bool {
         self.hot
     }
+    fn random_padding(&mut self, out: &mut [u8]) {
+        out.fill(0xA5);
+    }
 }
 
 /// Run a transaction to its first step.
