@@ -468,3 +468,55 @@ fn kcv() {
     let (code, _, stderr) = smartpos(&["crypto", "kcv", "--alg", "aes", "--key", "0011", "--json"]);
     assert_eq!(code, 2, "{stderr}");
 }
+
+#[test]
+fn bad_arguments_fail_cleanly() {
+    // KSN of the wrong length for TDES DUKPT.
+    let (code, stdout, stderr) = smartpos(&[
+        "crypto",
+        "dukpt",
+        "--bdk",
+        "0123456789ABCDEFFEDCBA9876543210",
+        "--ksn",
+        "FFFF9876543210E0",
+        "--json",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("ksn"), "{stderr}");
+    // A counter with 11 one bits is refused by the host derivation.
+    let (code, _, stderr) = smartpos(&[
+        "crypto",
+        "dukpt",
+        "--bdk",
+        "0123456789ABCDEFFEDCBA9876543210",
+        "--ksn",
+        "FFFF9876543210E007FF",
+        "--json",
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("one bits"), "{stderr}");
+    // PIN too short, bad padding number, unknown format.
+    let (code, _, _) = smartpos(&[
+        "crypto", "pinblock", "encode", "--format", "2", "--pin", "123", "--json",
+    ]);
+    assert_eq!(code, 2);
+    let (code, _, _) = smartpos(&[
+        "crypto",
+        "mac",
+        "--alg",
+        "iso9797-1-m1",
+        "--key",
+        "0123456789ABCDEF",
+        "--data",
+        "00",
+        "--padding",
+        "4",
+        "--json",
+    ]);
+    assert_eq!(code, 2);
+    let (code, _, _) = smartpos(&[
+        "crypto", "pinblock", "decode", "--format", "7", "--block", "00", "--json",
+    ]);
+    assert_eq!(code, 2);
+}

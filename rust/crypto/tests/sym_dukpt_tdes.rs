@@ -413,3 +413,15 @@ fn state_export_import() {
         Err(CryptoError::DukptExhausted)
     ));
 }
+
+// One non-reversible step from the IPEK with the KSN register for counter 1 gives the published
+// transaction key of dukpt-tdes-init-01 (X9.24-1:2009 A.2 "non-reversible key generation process").
+#[test]
+fn single_non_reversible_step() {
+    let ipek = tdes::derive_ipek(&bdk(), &initial_ksn()).unwrap();
+    let reg: [u8; 8] = h("9876543210E00001").try_into().unwrap();
+    let k = tdes::non_reversible_key(&ipek, &reg).unwrap();
+    assert_eq!(k.as_bytes(), &h("042666B49184CFA368DE9628D0397BC9")[..]);
+    let aes = SecretKey::aes(&[0u8; 16]).unwrap();
+    assert!(tdes::non_reversible_key(&aes, &reg).is_err());
+}
