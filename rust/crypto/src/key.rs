@@ -247,7 +247,7 @@ impl SecretKey {
     /// 2-key K1 K2 → K1 K2 K1; other algorithms unchanged.
     pub(crate) fn openssl_key(&self) -> Zeroizing<Vec<u8>> {
         let b = &self.bytes;
-        let mut out = Zeroizing::new(Vec::with_capacity(24));
+        let mut out = Zeroizing::new(Vec::with_capacity(32));
         match self.algorithm {
             KeyAlgorithm::Des => {
                 for _ in 0..3 {

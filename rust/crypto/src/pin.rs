@@ -217,7 +217,13 @@ fn pack(nibbles: &[u8]) -> Zeroizing<Vec<u8>> {
 }
 
 fn unpack(bytes: &[u8]) -> Zeroizing<Vec<u8>> {
-    Zeroizing::new(bytes.iter().flat_map(|b| [b >> 4, b & 0x0F]).collect())
+    // Pre-sized: growing a buffer of PIN nibbles would leave copies in freed memory.
+    let mut out = Zeroizing::new(Vec::with_capacity(bytes.len() * 2));
+    for b in bytes {
+        out.push(b >> 4);
+        out.push(b & 0x0F);
+    }
+    out
 }
 
 /// The 8-byte PAN field of formats 0 and 3: `0000` + the 12 rightmost PAN digits excluding the check
@@ -352,8 +358,11 @@ pub fn decode(format: PinBlockFormat, block: &[u8], pan: Option<&str>) -> Result
         PinBlockFormat::Iso4 => fill_ok(&|f| f == 0x0A, "A")?,
         PinBlockFormat::Iso1 => {}
     }
-    let digits: Zeroizing<String> =
-        Zeroizing::new(pin_nibbles.iter().map(|d| char::from(b'0' + d)).collect());
+    // Pre-sized so that no reallocation leaves PIN digits behind in freed memory.
+    let mut digits = Zeroizing::new(String::with_capacity(12));
+    for d in pin_nibbles {
+        digits.push(char::from(b'0' + d));
+    }
     Pin::new(&digits)
 }
 
