@@ -178,11 +178,15 @@ pub fn openssl_random(buf: &mut [u8]) -> Result<(), CryptoError> {
     Ok(())
 }
 
-fn validate_pan(pan: &str) -> Result<&[u8], CryptoError> {
-    if !(8..=19).contains(&pan.len()) {
-        return Err(CryptoError::InvalidPan {
-            reason: "length must be 8 to 19 digits",
-        });
+fn validate_pan(format: PinBlockFormat, pan: &str) -> Result<&[u8], CryptoError> {
+    // Format 4's PAN field takes 1 to 19 digits (§9.3.5, shorter PANs are left-padded to 12);
+    // formats 0 and 3 take a real card number, here 8 to 19 digits (ISO/IEC 7812-1).
+    let (range, reason) = match format {
+        PinBlockFormat::Iso4 => (1..=19, "length must be 1 to 19 digits"),
+        _ => (8..=19, "length must be 8 to 19 digits"),
+    };
+    if !range.contains(&pan.len()) {
+        return Err(CryptoError::InvalidPan { reason });
     }
     if !pan.bytes().all(|b| b.is_ascii_digit()) {
         return Err(CryptoError::InvalidPan {
@@ -194,7 +198,7 @@ fn validate_pan(pan: &str) -> Result<&[u8], CryptoError> {
 
 fn require_pan(format: PinBlockFormat, pan: Option<&str>) -> Result<&[u8], CryptoError> {
     match pan {
-        Some(p) => validate_pan(p),
+        Some(p) => validate_pan(format, p),
         None => Err(CryptoError::InvalidPan {
             reason: match format {
                 PinBlockFormat::Iso4 => "format 4 needs the PAN",
@@ -252,7 +256,7 @@ fn pan_field_16(pan: &[u8]) -> Vec<u8> {
 /// The PAN field for a format: 8 bytes for formats 0 and 3, 16 bytes for format 4. Formats 1 and
 /// 2 have none (an error).
 pub fn pan_field(format: PinBlockFormat, pan: &str) -> Result<Vec<u8>, CryptoError> {
-    let pan = validate_pan(pan)?;
+    let pan = validate_pan(format, pan)?;
     match format {
         PinBlockFormat::Iso0 | PinBlockFormat::Iso3 => Ok(pan_field_8(pan)),
         PinBlockFormat::Iso4 => Ok(pan_field_16(pan)),

@@ -408,3 +408,184 @@ fn key_algorithm_must_fit_the_format() {
         .is_err()
     );
 }
+
+// knovichikhin/psec tests/test_pinblock.py (repository test file as stored; see published.md for the
+// pinned commit @90ccbf3): test_encode_pinblock_iso_0, test_encode_pinblock_iso_2,
+// test_decode_pinblock_iso_0/2/3.
+#[test]
+fn psec_clear_block_vectors() {
+    let pan = Some("5555555551234567");
+    for (digits, block) in [
+        ("1234", "041261AAAAEDCBA9"),
+        ("123456789012", "0C1261032D8226A9"),
+    ] {
+        let p = Pin::new(digits).unwrap();
+        let b = pin::encode(PinBlockFormat::Iso0, &p, pan, &mut fixed(0)).unwrap();
+        assert_eq!(b.as_bytes(), &h(block)[..]);
+    }
+    for (digits, block) in [
+        ("1234", "241234FFFFFFFFFF"),
+        ("123456789", "29123456789FFFFF"),
+        ("1234567890", "2A1234567890FFFF"),
+        ("123456789012", "2C123456789012FF"),
+    ] {
+        let p = Pin::new(digits).unwrap();
+        assert_eq!(
+            pin::encode(PinBlockFormat::Iso2, &p, None, &mut fixed(0))
+                .unwrap()
+                .as_bytes(),
+            &h(block)[..]
+        );
+        assert_eq!(
+            pin::decode(PinBlockFormat::Iso2, &h(block), None)
+                .unwrap()
+                .as_str(),
+            digits
+        );
+    }
+    for (digits, b0, b3) in [
+        ("1234", "041261AAAAEDCBA9", "341261AAAAEDCBA9"),
+        ("123456789", "091261032D8DCBA9", "391261032D8DCBA9"),
+        ("1234567890", "0A1261032D82CBA9", "3A1261032D82CBA9"),
+        ("123456789012", "0C1261032D8226A9", "3C1261032D8226A9"),
+    ] {
+        assert_eq!(
+            pin::decode(PinBlockFormat::Iso0, &h(b0), pan)
+                .unwrap()
+                .as_str(),
+            digits
+        );
+        assert_eq!(
+            pin::decode(PinBlockFormat::Iso3, &h(b3), pan)
+                .unwrap()
+                .as_str(),
+            digits
+        );
+    }
+    // psec's rejected blocks (test_decode_pinblock_iso_0/2/3_exception).
+    for (format, block) in [
+        (PinBlockFormat::Iso0, "241261AAAAEDCBA9"),
+        (PinBlockFormat::Iso0, "0F1261AAAAEDCBA9"),
+        (PinBlockFormat::Iso0, "021261AAAAEDCBA9"),
+        (PinBlockFormat::Iso0, "041261AAAAEDCBAA"),
+        (PinBlockFormat::Iso0, "051261AAAAEDCBA9"),
+        (PinBlockFormat::Iso3, "3F1261AAAAEDCBA9"),
+        (PinBlockFormat::Iso3, "341261AAAAEDCBA2"),
+        (PinBlockFormat::Iso3, "351261AAAAEDCBA9"),
+    ] {
+        assert!(
+            matches!(
+                pin::decode(format, &h(block), pan),
+                Err(CryptoError::InvalidPinBlock { .. })
+            ),
+            "{block}"
+        );
+    }
+    for block in [
+        "041234FFFFFFFFFF",
+        "2F123456789012FF",
+        "22123456789012FF",
+        "2C123456789012CF",
+        "2C12345678901FFF",
+    ] {
+        assert!(
+            matches!(
+                pin::decode(PinBlockFormat::Iso2, &h(block), None),
+                Err(CryptoError::InvalidPinBlock { .. })
+            ),
+            "{block}"
+        );
+    }
+}
+
+// knovichikhin/psec tests/test_pinblock.py test_encipher_pinblock_iso_4_det (random half all FF),
+// test_decipher_pinblock_iso_4 (first case from the ep2 EFT/POS 2000 Security Specification 8.0.0
+// §8.4; second with a 1-digit PAN) and test_decipher_pinblock_iso_4_exception.
+#[test]
+fn psec_format4_vectors() {
+    let key =
+        SecretKey::from_hex(KeyAlgorithm::Aes128, "00112233445566778899AABBCCDDEEFF").unwrap();
+    let p = Pin::new("1234").unwrap();
+    let enc = pin::encrypt(
+        &key,
+        PinBlockFormat::Iso4,
+        &p,
+        Some("1234567890123456789"),
+        &mut fixed(0xFF),
+    )
+    .unwrap();
+    assert_eq!(enc, h("28B41FDDD29B743E93124BD8E32D921E"));
+
+    let ep2 =
+        SecretKey::from_hex(KeyAlgorithm::Aes128, "C1D0F8FB4958670DBA40AB1F3752EF0D").unwrap();
+    let got = pin::decrypt(
+        &ep2,
+        PinBlockFormat::Iso4,
+        &h("CC17F65586BFD0953010226C4FC5B3CA"),
+        Some("432198765432109870"),
+    )
+    .unwrap();
+    assert_eq!(got.as_str(), "1234");
+    let got = pin::decrypt(
+        &key,
+        PinBlockFormat::Iso4,
+        &h("39B69B1B91FE05D48F7EF0D68EB2CBD6"),
+        Some("1"),
+    )
+    .unwrap();
+    assert_eq!(got.as_str(), "123456");
+
+    for (key_hex, block, pan, what) in [
+        (
+            "E60B15B90ABDF14CEE337C97440F0D6E",
+            "7D5AF4C33667A2098626027FB7A9A1B7",
+            "4266229809609384667",
+            "control",
+        ),
+        (
+            "C7BBEBA16C5AD97D5866450718C03750",
+            "2F9C910447F17293EC95DEDE1E3CA201",
+            "8220499325458689523",
+            "digit",
+        ),
+        (
+            "820F6C7C12355BDFF1AB6CE12E8EED89",
+            "CCF310A8300B46C925A86B1098089301",
+            "939589847393485609",
+            "fill",
+        ),
+        (
+            "4FE3F0311936FBCE44F17159F1659CF09B2BF8913BB514A1",
+            "51334B00A6CBA3EC7B1C6F871F060AFC",
+            "2129100799029059903",
+            "length",
+        ),
+    ] {
+        let k = SecretKey::aes(&h(key_hex)).unwrap();
+        match pin::decrypt(&k, PinBlockFormat::Iso4, &h(block), Some(pan)) {
+            Err(CryptoError::InvalidPinBlock { reason }) => {
+                assert!(reason.contains(what), "{reason}")
+            }
+            other => panic!("{block}: {other:?}"),
+        }
+    }
+    // 17-byte block and 20-digit PAN are rejected.
+    assert!(
+        pin::decrypt(
+            &ep2,
+            PinBlockFormat::Iso4,
+            &h("CC17F65586BFD0953010226C4FC5B3CA00"),
+            Some("432198765432109870")
+        )
+        .is_err()
+    );
+    assert!(matches!(
+        pin::decrypt(
+            &ep2,
+            PinBlockFormat::Iso4,
+            &h("CC17F65586BFD0953010226C4FC5B3CA"),
+            Some("43219876543210987099")
+        ),
+        Err(CryptoError::InvalidPan { .. })
+    ));
+}
