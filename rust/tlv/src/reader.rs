@@ -160,7 +160,7 @@ impl<'a> Iterator for TlvReader<'a> {
                 }
             }
         }
-        match read_object(rest, 0, offset) {
+        match read_object(rest, offset) {
             Ok((tlv, end)) => {
                 self.rest = rest.get(end..).unwrap_or(&[]);
                 self.offset = offset + end;
@@ -176,39 +176,27 @@ impl<'a> Iterator for TlvReader<'a> {
 
 impl std::iter::FusedIterator for TlvReader<'_> {}
 
-/// Read one object whose tag starts at `data[pos]`; returns it and the offset just past it.
-#[inline(always)]
-fn read_object(data: &[u8], pos: usize, base: usize) -> Result<(Tlv<'_>, usize), TlvError> {
-    let (tag, tag_len) = tag::decode_at(data, pos, base)?;
-    let len_pos = pos + tag_len;
-    let (len, len_len) = length::decode_at(data, len_pos, base, tag, pos)?;
-    let value_start = len_pos + len_len;
-    let available = data.len() - value_start;
-    if len > available {
-        return Err(TlvError::ValueOverrun {
-            offset: base + value_start,
-            tag,
-            length: len,
-            available,
-        });
-    }
-    let end = value_start + len;
-    match (data.get(value_start..end), data.get(pos..end)) {
-        (Some(value), Some(raw)) => Ok((
+/// Read the object at the start of `data`, which sits at absolute offset `base`; returns it and
+/// its encoded size. Handles every form the reader's fast path does not.
+fn read_object(data: &[u8], base: usize) -> Result<(Tlv<'_>, usize), TlvError> {
+    let (tag, tag_len) = tag::decode_at(data, 0, base)?;
+    let (len, len_len) = length::decode_at(data, tag_len, base, tag, 0)?;
+    let header_len = tag_len + len_len;
+    match header_len.checked_add(len).and_then(|end| data.get(..end)) {
+        Some(raw) => Ok((
             Tlv {
                 tag,
-                value,
+                value: raw.get(header_len..).unwrap_or(&[]),
                 raw,
-                offset: base + pos,
+                offset: base,
             },
-            end,
+            raw.len(),
         )),
-        // Unreachable: `end <= data.len()` was checked above.
-        _ => Err(TlvError::ValueOverrun {
-            offset: base + value_start,
+        None => Err(TlvError::ValueOverrun {
+            offset: base + header_len,
             tag,
             length: len,
-            available,
+            available: data.len().saturating_sub(header_len),
         }),
     }
 }
