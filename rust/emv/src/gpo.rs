@@ -201,13 +201,17 @@ pub fn read_records<T: CardTransport>(
             }
             let for_oda = u16::from(rec) < u16::from(e.first) + u16::from(e.oda_count);
             let mut objs = TlvReader::new(&resp.data);
-            let first = objs
-                .next()
-                .transpose()
-                .map_err(|err| EndReason::FormatError {
-                    command: READ_RECORD,
-                    reason: format!("SFI {} record {rec}: {err}", e.sfi),
-                })?;
+            let first = match objs.next().transpose() {
+                Ok(first) => first,
+                // Records in SFI 11-30 need not be BER-TLV (Book 3 §10.2); only ODA cares.
+                Err(_) if e.sfi > 10 => None,
+                Err(err) => {
+                    return Err(EndReason::FormatError {
+                        command: READ_RECORD,
+                        reason: format!("SFI {} record {rec}: {err}", e.sfi),
+                    });
+                }
+            };
             let trailing = objs.next().is_some();
             let template = match first {
                 Some(t) if t.tag == Tag(0x70) && !trailing => Some(t),

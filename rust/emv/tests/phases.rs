@@ -533,3 +533,147 @@ fn pin_bypass_policy() {
         assert_eq!(pin.prompts.len(), 1, "one offline prompt");
     }
 }
+
+#[test]
+fn enciphered_pin_with_pin_encipherment_key() {
+    let mut p = Profile {
+        pin_key: true,
+        ..Profile::default()
+    };
+    set(&mut p, 0x8E, &hex::decode("00000000000000000400").unwrap());
+    let kernel = kernel_with(config());
+    let mut card = VirtualCard::new(p);
+    let mut pin = TestPinPad {
+        offline: vec![Some("0000"), Some("1234")].into(),
+        ..Default::default()
+    };
+    let mut svc = TestServices::default();
+    let Step::Online(req) = start(&kernel, &mut card, params(1000), &mut pin, &mut svc) else {
+        panic!("online")
+    };
+    let r = req.complete(&mut card, &host_approve());
+    assert_eq!(r.cvm_results, "040002");
+    // First try wrong (63C2), the prompt then shows 2 tries left.
+    assert_eq!(
+        pin.prompts.iter().map(|p| p.tries_left).collect::<Vec<_>>(),
+        vec![Some(3), Some(2)]
+    );
+    assert!(pin.prompts.iter().all(|p| p.enciphered));
+    assert_eq!(
+        r.trace
+            .entries
+            .iter()
+            .filter(|e| e.command.starts_with("00200088"))
+            .count(),
+        2
+    );
+    assert_eq!(
+        r.trace
+            .entries
+            .iter()
+            .filter(|e| e.command.starts_with("0084"))
+            .count(),
+        2,
+        "a fresh challenge per try"
+    );
+}
+
+#[test]
+fn same_card_amounts_count_towards_the_floor_limit() {
+    for (same_card, exceeded) in [(0u64, false), (4_000, true)] {
+        let mut p = Profile::default();
+        set(&mut p, 0x8E, &hex::decode("00000000000000001F00").unwrap());
+        let mut cfg = config();
+        cfg.aids[0].floor_limit = 5_000;
+        let kernel = kernel_with(cfg);
+        let mut card = VirtualCard::new(p);
+        let mut pin = TestPinPad::default();
+        let mut svc = TestServices {
+            same_card,
+            ..Default::default()
+        };
+        let tvr = match start(&kernel, &mut card, params(1000), &mut pin, &mut svc) {
+            Step::Done(r) => r.tvr,
+            Step::Online(req) => req.tvr(),
+        };
+        assert_eq!(
+            tvr.is_set(TvrBit::FloorLimitExceeded),
+            exceeded,
+            "same-card {same_card}"
+        );
+    }
+}
+
+#[test]
+fn velocity_without_last_online_atc() {
+    let mut p = Profile {
+        last_online_atc: None,
+        ..Profile::default()
+    };
+    set(&mut p, 0x9F14, &[0x05]);
+    set(&mut p, 0x9F23, &[0x10]);
+    let r = run(p, config(), |_| {}, Some(host_approve()));
+    for b in [
+        TvrBit::LowerConsecutiveOfflineLimitExceeded,
+        TvrBit::UpperConsecutiveOfflineLimitExceeded,
+        TvrBit::IccDataMissing,
+    ] {
+        assert!(r.tvr.is_set(b), "{b:?} in {:?}", r.tvr);
+    }
+}
+
+#[test]
+fn issuer_authentication_inside_second_generate_ac() {
+    // AIP without "issuer authentication supported": the ARPC goes in CDOL2 (91), no EXTERNAL AUTHENTICATE.
+    let p = Profile {
+        aip: [0x1C & !0x04, 0x00],
+        cdol2: hex::decode("8A02910A9F3704").unwrap(),
+        ..Profile::default()
+    };
+    let r = run(p, config(), |_| {}, Some(host_approve()));
+    assert_eq!(r.decision, Decision::Approved);
+    assert!(r.tsi.is_set(TsiBit::IssuerAuthenticationPerformed));
+    assert!(
+        !r.trace
+            .entries
+            .iter()
+            .any(|e| e.command.starts_with("0082"))
+    );
+    let gen2 = r
+        .trace
+        .entries
+        .iter()
+        .rev()
+        .find(|e| e.command.starts_with("80AE"))
+        .unwrap();
+    assert!(
+        gen2.command.starts_with(&format!(
+            "80AE400010{}{}",
+            hex::encode_upper(b"00"),
+            hex::encode_upper(ARPC)
+        )),
+        "{}",
+        gen2.command
+    );
+}
+
+#[test]
+fn script_results_9f5b() {
+    let scripts = hex::decode(
+        "72109F1804000000038607841E000002AABB".to_owned() + "71109F180400000004860700DA000002AABB",
+    )
+    .unwrap();
+    let r = run(
+        Profile::default(),
+        config(),
+        |_| {},
+        Some(HostResponse {
+            scripts,
+            ..host_approve()
+        }),
+    );
+    // 71 runs first (fails at command 1), then 72 after the final GENERATE AC (performed).
+    assert_eq!(r.script_results, "11000000042000000003");
+    assert!(r.tvr.is_set(TvrBit::ScriptFailedBeforeFinalGenerateAc));
+    assert!(!r.tvr.is_set(TvrBit::ScriptFailedAfterFinalGenerateAc));
+}

@@ -39,6 +39,12 @@ pub fn pki() -> &'static Pki {
     })
 }
 
+/// The ICC PIN Encipherment key (Book 2 §7.1), separate from the ICC key.
+pub fn pin_key() -> &'static RsaPrivateKey {
+    static KEY: OnceLock<RsaPrivateKey> = OnceLock::new();
+    KEY.get_or_init(|| RsaPrivateKey::generate(768, 3).expect("PIN key"))
+}
+
 pub fn ca_store() -> Arc<CaKeyStore> {
     let mut s = CaKeyStore::new();
     s.insert(
@@ -104,6 +110,8 @@ pub struct Profile {
     pub drop_tags: Vec<u32>,
     /// Static Data Authentication Tag List (9F4A).
     pub sda_tag_list: Vec<u8>,
+    /// Personalise a separate ICC PIN Encipherment key (9F2D/9F2E/9F2F).
+    pub pin_key: bool,
 }
 
 impl Default for Profile {
@@ -152,6 +160,7 @@ impl Default for Profile {
             ac_format2: true,
             drop_tags: Vec::new(),
             sda_tag_list: vec![0x82],
+            pin_key: false,
         }
     }
 }
@@ -242,6 +251,22 @@ impl VirtualCard {
                 }
                 r3.push((0x9F47, cc.exponent));
                 r3.push((0x9F49, vec![0x9F, 0x37, 0x04]));
+            }
+            if p.pin_key {
+                let pc = sign_icc_certificate(
+                    &pki.issuer,
+                    &pan,
+                    [0x12, 0x30],
+                    [0x00, 0x00, 0x03],
+                    pin_key().public_key(),
+                    &[],
+                )
+                .expect("PIN key cert");
+                r3.push((0x9F2D, pc.certificate));
+                if !pc.remainder.is_empty() {
+                    r3.push((0x9F2F, pc.remainder));
+                }
+                r3.push((0x9F2E, pc.exponent));
             }
         }
         let mut records = vec![
@@ -467,7 +492,12 @@ impl CardTransport for VirtualCard {
                     return Ok(Self::sw(0x6983));
                 }
                 let block = if cmd.p2 == 0x88 {
-                    match pki().icc.private_op(&cmd.data) {
+                    let key = if self.p.pin_key {
+                        pin_key()
+                    } else {
+                        &pki().icc
+                    };
+                    match key.private_op(&cmd.data) {
                         Ok(plain)
                             if plain.first() == Some(&0x7F)
                                 && plain.get(9..17) == Some(&self.challenge[..]) =>
