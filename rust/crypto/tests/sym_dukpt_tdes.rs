@@ -425,3 +425,215 @@ fn single_non_reversible_step() {
     let aes = SecretKey::aes(&[0u8; 16]).unwrap();
     assert!(tdes::non_reversible_key(&aes, &reg).is_err());
 }
+
+// ANSI X9.24-1:2009 A.4.2 (initial sequence, counters 1..=0x15) and A.4.3 (rollover sequence from
+// EFF800, through the 10-ones skips to F00000): KSN, transaction key and the ISO 0 PIN block
+// 041274EDCBA9876F enciphered under the PIN variant. Source: openemv/dukpt
+// @1d01ddafa9dac103f4eee2ad1b20483596d83012 test/dukpt_tdes_test.c.
+const A42: &[(&str, &str, &str)] = &[
+    (
+        "FFFF9876543210E00001",
+        "042666B49184CFA368DE9628D0397BC9",
+        "1B9C1845EB993A7A",
+    ),
+    (
+        "FFFF9876543210E00002",
+        "C46551CEF9FD24B0AA9AD834130D3BC7",
+        "10A01C8D02C69107",
+    ),
+    (
+        "FFFF9876543210E00003",
+        "0DF3D9422ACA56E547676D07AD6BADFA",
+        "18DC07B94797B466",
+    ),
+    (
+        "FFFF9876543210E00004",
+        "279C0F6AEED0BE652B2C733E1383AE91",
+        "0BC79509D5645DF7",
+    ),
+    (
+        "FFFF9876543210E00005",
+        "5F8DC6D2C845C125508DDC048093B83F",
+        "5BC0AF22AD87B327",
+    ),
+    (
+        "FFFF9876543210E00006",
+        "5E415CB0BAF9F03CD0C14B63FB62FF43",
+        "A16DF70AE36158D8",
+    ),
+    (
+        "FFFF9876543210E00007",
+        "0C8F780B7C8B49D0AE84A9EB2A6CE660",
+        "27711C16CB257F8E",
+    ),
+    (
+        "FFFF9876543210E00008",
+        "27F66D5244FF62E1AA6F6120EDEB4280",
+        "50E55547A5027551",
+    ),
+    (
+        "FFFF9876543210E00009",
+        "27E31064FDC565698900E2057F658E7E",
+        "536CF7F678ACFC8D",
+    ),
+    (
+        "FFFF9876543210E0000A",
+        "6CF2500A22507C7CC776CEADC1E33014",
+        "EDABBA23221833FE",
+    ),
+    (
+        "FFFF9876543210E0000B",
+        "3E8260BA04B2D620C01482B3819A18B7",
+        "2328981C57B4BDBA",
+    ),
+    (
+        "FFFF9876543210E0000C",
+        "B716E1E11CF53D80726CAEE75C3A624F",
+        "038D03CC926CF286",
+    ),
+    (
+        "FFFF9876543210E0000D",
+        "E072EDF95340535FB6C581C58FBF2533",
+        "6C8AA97088B62C68",
+    ),
+    (
+        "FFFF9876543210E0000E",
+        "A80046087F5B8F245AAD95E18429084F",
+        "F17C9E1D72CD4950",
+    ),
+    (
+        "FFFF9876543210E0000F",
+        "93DD5B956C4878472E453AAEFD32A5AA",
+        "B170F6E7F7F2F64A",
+    ),
+    (
+        "FFFF9876543210E00010",
+        "59598DCBD9BD94C094165CE453585F57",
+        "D5D9638559EF53D6",
+    ),
+    (
+        "FFFF9876543210E00011",
+        "2B5F01F4F0CC05EA639D523231BF1BA2",
+        "D544F8CDD292C863",
+    ),
+    (
+        "FFFF9876543210E00012",
+        "9CF640F279C2AEE615F725EEEAC2CBAF",
+        "7A21BD10F36DC41D",
+    ),
+    (
+        "FFFF9876543210E00013",
+        "C3DF489FDF1153B4F03DE97C27DC4C2F",
+        "78649BD17D0DFA60",
+    ),
+    (
+        "FFFF9876543210E00014",
+        "658488507721B3F14737FA93F923CBD2",
+        "7E7E16EA0C31AD56",
+    ),
+    (
+        "FFFF9876543210E00015",
+        "E161D1956A61F6D2F37AFD7F9CC3699A",
+        "72105C22EBC791E6",
+    ),
+];
+
+const A43: &[(&str, &str, &str)] = &[
+    (
+        "FFFF9876543210EFF800",
+        "F9CDFEBF4F5B1D9EB3EC12454527E176",
+        "33365F5CC6F23C35",
+    ),
+    (
+        "FFFF9876543210EFF801",
+        "5BEE92627E97825C911BF619DF72CA3B",
+        "3A86BF003F835C9D",
+    ),
+    (
+        "FFFF9876543210EFF802",
+        "64CA2F8AB93F61B01620B00BF77C7301",
+        "3DB977D05C36DF3F",
+    ),
+    (
+        "FFFF9876543210EFF804",
+        "35A168695B3BA83307E871C42021DD37",
+        "BA83243305712099",
+    ),
+    (
+        "FFFF9876543210EFF808",
+        "12C380FCB72ED3C26FC6079AF63F4787",
+        "B0DA04AC90A36D85",
+    ),
+    (
+        "FFFF9876543210EFF810",
+        "D8007C833A1E3C49C6889B97A68C54FF",
+        "2CF02BD9C309EEDA",
+    ),
+    (
+        "FFFF9876543210EFF820",
+        "A9C9FF9B735FDD49591F296B0BF0FD70",
+        "9D1E2F77AEEE81C6",
+    ),
+    (
+        "FFFF9876543210EFF840",
+        "0E3E221062CB5E03A384602783A004FA",
+        "40870B0F8BA2011C",
+    ),
+    (
+        "FFFF9876543210EFF880",
+        "CA8225C587124DFBB87F279C0BE29727",
+        "22E340D6ABB40981",
+    ),
+    (
+        "FFFF9876543210EFF900",
+        "906AAC1751D4971A144D52C76C6E1F97",
+        "1A4C10AFBA03A430",
+    ),
+    (
+        "FFFF9876543210EFFA00",
+        "2B9E2CE7C2750337E10B54D2989EA6AF",
+        "849763B43E5F9CFF",
+    ),
+    (
+        "FFFF9876543210EFFC00",
+        "F9430DF975082491C77BE4EF4FDB91EE",
+        "DEFC6F09F8927B71",
+    ),
+    (
+        "FFFF9876543210F00000",
+        "AA4D58DB653EC74A48C75F2F047DD2B5",
+        "73EC88AD0AC5830E",
+    ),
+];
+
+fn check_sequence(dev: &mut Originator, ipek: &SecretKey, table: &[(&str, &str, &str)]) {
+    let clear = h("041274EDCBA9876F");
+    for (ksn_hex, key_hex, enc_hex) in table {
+        let ksn = Ksn::from_hex(ksn_hex).unwrap();
+        let (got_ksn, key) = dev.next_transaction().unwrap();
+        assert_eq!(got_ksn, ksn);
+        assert_eq!(key.as_bytes(), &h(key_hex)[..], "{ksn_hex}");
+        assert_eq!(
+            key,
+            tdes::derive_transaction_key(ipek, &ksn).unwrap(),
+            "{ksn_hex}"
+        );
+        let pin_key = tdes::variant_key(&key, Variant::Pin).unwrap();
+        assert_eq!(
+            cipher::encrypt_ecb(&pin_key, &clear).unwrap(),
+            h(enc_hex),
+            "{ksn_hex}"
+        );
+    }
+}
+
+#[test]
+fn x9_24_1_annex_a4_sequences() {
+    let ipek = tdes::derive_ipek(&bdk(), &initial_ksn()).unwrap();
+    let mut dev = Originator::load_initial_key(&ipek, &initial_ksn()).unwrap();
+    check_sequence(&mut dev, &ipek, A42);
+    // Rollover: EFF800 (9 ones), EFF801 (10 ones), then each step adds the lowest set bit.
+    let start = Ksn::from_hex("FFFF9876543210EFF800").unwrap();
+    let mut dev = Originator::at_ksn_for_simulation(&ipek, &start).unwrap();
+    check_sequence(&mut dev, &ipek, A43);
+}
