@@ -56,6 +56,21 @@ impl TlvBuilder {
         self
     }
 
+    /// Append a primitive object for each of `tags` that `source` has a value for, in the order
+    /// given; absent tags are skipped (e.g. ISO 8583 field 55 from the kernel's data).
+    pub fn push_present<'s>(
+        &mut self,
+        tags: &[Tag],
+        source: impl Fn(Tag) -> Option<&'s [u8]>,
+    ) -> &mut Self {
+        for &tag in tags {
+            if let Some(value) = source(tag) {
+                self.push(tag, value);
+            }
+        }
+        self
+    }
+
     /// Append an object read elsewhere, byte for byte ([`Tlv::raw`]).
     pub fn push_tlv(&mut self, tlv: &Tlv<'_>) -> &mut Self {
         self.buf.extend_from_slice(tlv.raw);

@@ -6,7 +6,8 @@
 //! * [`Tag`]: `u32` newtype of the raw tag bytes (`Tag(0x9F26)`, `Tag(0xDF8129)`), with
 //!   [`Tag::from_bytes`] (exactly one tag), [`Tag::decode`] (leading tag and its size),
 //!   [`Tag::to_bytes`] (stack [`TagBytes`], derefs to `&[u8]`), [`Tag::len`],
-//!   [`Tag::is_constructed`], [`Tag::class`] ([`Class`]), [`Tag::is_valid`]; `Display` is
+//!   [`Tag::is_constructed`], [`Tag::class`] ([`Class`]), [`Tag::is_valid`]; [`parse_tag_list`]
+//!   for lists of bare tags (`9F4A`, `DF8112`); `Display` is
 //!   upper-case hex (`9F26`); constants for common tags ([`Tag::PAN`], [`Tag::AIP`],
 //!   [`Tag::AFL`], [`Tag::TVR`], [`Tag::CDOL1`], [`Tag::PDOL`], ...).
 //! * [`TlvReader`]`::new(&[u8])`: allocation-free iterator yielding `Result<Tlv, TlvError>`;
@@ -21,7 +22,8 @@
 //!   [`validate`] (whole tree), [`find`]`(data, tag) -> Result<Option<Tlv>>` (depth-first,
 //!   recursive), [`find_path`]`(data, &[Tag])` (one tag per level from the top).
 //! * [`TlvBuilder`]: `new`, `with_capacity`, `push(tag, &[u8])`, `push_constructed(tag, |b| ..)`,
-//!   `push_tlv(&Tlv)`, `push_raw(&[u8])`, `as_bytes`, `finish() -> Vec<u8>`; minimal lengths.
+//!   `push_present(&[Tag], |tag| -> Option<&[u8]>)` (e.g. field 55), `push_tlv(&Tlv)`,
+//!   `push_raw(&[u8])`, `as_bytes`, `finish() -> Vec<u8>`; minimal lengths.
 //!   [`encode`]`(tag, value) -> Vec<u8>` for one object; [`encode_tag`], [`encode_length`],
 //!   [`encoded_length_len`] for the pieces.
 //! * [`TlvNode`]: owned tree `{ tag, value: Vec<u8>, children: Vec<TlvNode> }` with
@@ -75,4 +77,4 @@ pub use node::TlvNode;
 pub use reader::{
     MAX_DEPTH, Padding, Tlv, TlvReader, find, find_path, parse_all, parse_one, validate,
 };
-pub use tag::{Class, MAX_TAG_LEN, Tag, TagBytes};
+pub use tag::{Class, MAX_TAG_LEN, Tag, TagBytes, parse_tag_list};

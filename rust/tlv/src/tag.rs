@@ -302,6 +302,19 @@ impl Tag {
     }
 }
 
+/// Parse a tag list: tags concatenated without lengths, as in the Static Data Authentication Tag
+/// List (`9F4A`, EMV Book 3 §10.3) or Mastercard's Tags To Read (`DF8112`).
+pub fn parse_tag_list(data: &[u8]) -> Result<Vec<Tag>, TlvError> {
+    let mut tags = Vec::with_capacity(data.len() / 2);
+    let mut pos = 0;
+    while pos < data.len() {
+        let (tag, len) = decode_at(data, pos, 0)?;
+        tags.push(tag);
+        pos += len;
+    }
+    Ok(tags)
+}
+
 /// Read a tag at `data[pos..]`; `base` is added to error offsets. Returns the tag and its length.
 #[inline(always)]
 pub(crate) fn decode_at(data: &[u8], pos: usize, base: usize) -> Result<(Tag, usize), TlvError> {

@@ -2,7 +2,7 @@
 
 use smartpos_tlv::{
     Class, Padding, Tag, TlvBuilder, TlvError, TlvNode, TlvReader, encode, encode_length,
-    encoded_length_len, find, find_path, parse_all, parse_one, validate,
+    encoded_length_len, find, find_path, parse_all, parse_one, parse_tag_list, validate,
 };
 
 /// Hex to bytes; spaces are ignored so test data can show the structure.
@@ -566,4 +566,40 @@ fn ff_tags_need_zero_only_padding() {
     let mut r = TlvReader::new(&tail).padding(Padding::ZeroOnly);
     assert!(r.next().unwrap().is_ok());
     assert_eq!(r.next(), Some(Err(TlvError::TruncatedTag { offset: 4 })));
+}
+
+#[test]
+fn tag_lists() {
+    // Static Data Authentication Tag List holding only the AIP (EMV Book 3 §10.3).
+    assert_eq!(parse_tag_list(&h("82")).unwrap(), [Tag::AIP]);
+    assert_eq!(
+        parse_tag_list(&h("9F02 5F2A DF8129 82")).unwrap(),
+        [Tag(0x9F02), Tag(0x5F2A), Tag(0xDF8129), Tag(0x82)]
+    );
+    assert!(parse_tag_list(&[]).unwrap().is_empty());
+    assert_eq!(
+        parse_tag_list(&h("829F")),
+        Err(TlvError::TruncatedTag { offset: 1 })
+    );
+}
+
+#[test]
+fn push_present_builds_field_55_from_a_store() {
+    let store = [
+        (Tag::APPLICATION_CRYPTOGRAM, h("7A3C1E5B9D0F2468")),
+        (Tag::CID, h("80")),
+        (Tag::ATC, h("0042")),
+    ];
+    let get = |tag: Tag| {
+        store
+            .iter()
+            .find(|(t, _)| *t == tag)
+            .map(|(_, v)| v.as_slice())
+    };
+    let mut b = TlvBuilder::new();
+    b.push_present(
+        &[Tag::APPLICATION_CRYPTOGRAM, Tag::CID, Tag::TVR, Tag::ATC],
+        get,
+    );
+    assert_eq!(b.finish(), h("9F26087A3C1E5B9D0F2468 9F270180 9F36020042"));
 }
