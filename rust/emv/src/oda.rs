@@ -64,7 +64,10 @@ pub(crate) fn perform_before_ac<T: CardTransport>(ctx: &mut Ctx, ch: &mut Channe
             ctx.set(TvrBit::OfflineDataAuthenticationNotPerformed);
             return Ok(());
         }
-        OdaMethod::Sda => TvrBit::SdaFailed,
+        OdaMethod::Sda => {
+            ctx.set(TvrBit::SdaSelected);
+            TvrBit::SdaFailed
+        }
         OdaMethod::Dda => TvrBit::DdaFailed,
         OdaMethod::Cda => TvrBit::CdaFailed,
     };

@@ -12,6 +12,8 @@ pub enum TvrBit {
     CardOnExceptionFile,
     DdaFailed,
     CdaFailed,
+    /// EMV 4.3+: SDA was the ODA method selected.
+    SdaSelected,
     // Byte 2
     DifferentApplicationVersions,
     ExpiredApplication,
@@ -40,13 +42,14 @@ pub enum TvrBit {
 
 impl TvrBit {
     /// All defined bits, in Annex C order.
-    pub const ALL: [TvrBit; 26] = [
+    pub const ALL: [TvrBit; 27] = [
         TvrBit::OfflineDataAuthenticationNotPerformed,
         TvrBit::SdaFailed,
         TvrBit::IccDataMissing,
         TvrBit::CardOnExceptionFile,
         TvrBit::DdaFailed,
         TvrBit::CdaFailed,
+        TvrBit::SdaSelected,
         TvrBit::DifferentApplicationVersions,
         TvrBit::ExpiredApplication,
         TvrBit::ApplicationNotYetEffective,
@@ -79,6 +82,7 @@ impl TvrBit {
             CardOnExceptionFile => (0, 0x10),
             DdaFailed => (0, 0x08),
             CdaFailed => (0, 0x04),
+            SdaSelected => (0, 0x02),
             DifferentApplicationVersions => (1, 0x80),
             ExpiredApplication => (1, 0x40),
             ApplicationNotYetEffective => (1, 0x20),

@@ -84,13 +84,14 @@ fn rows() -> Vec<Row> {
         Row {
             name: "sda ok",
             card: |p| p.oda = CardOda::Sda,
+            tvr: "0200048000",
             ..BASE
         },
         Row {
             name: "sda failed (CA key unknown)",
             card: |p| p.oda = CardOda::Sda,
             empty_ca: true,
-            tvr: "4000048000",
+            tvr: "4200048000",
             ..BASE
         },
         Row {
