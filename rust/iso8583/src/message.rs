@@ -269,6 +269,55 @@ impl Message {
         self.text(42)
     }
 
+    /// Set field 2, primary account number.
+    pub fn set_pan(&mut self, pan: &str) -> Result<&mut Self, Error> {
+        self.set_text(2, pan)
+    }
+    /// Set field 3, processing code (n6, e.g. `"000000"` purchase).
+    pub fn set_processing_code(&mut self, code: &str) -> Result<&mut Self, Error> {
+        self.set_text(3, code)
+    }
+    /// Set field 11, system trace audit number (n6).
+    pub fn set_stan(&mut self, stan: u32) -> Result<&mut Self, Error> {
+        self.set_numeric(11, u64::from(stan), 6)
+    }
+    /// Set field 37, retrieval reference number (an12).
+    pub fn set_rrn(&mut self, rrn: &str) -> Result<&mut Self, Error> {
+        self.set_text(37, rrn)
+    }
+    /// Set field 38, authorization identification response (an6).
+    pub fn set_auth_code(&mut self, code: &str) -> Result<&mut Self, Error> {
+        self.set_text(38, code)
+    }
+    /// Set field 39, response code (an2).
+    pub fn set_response_code(&mut self, code: &str) -> Result<&mut Self, Error> {
+        self.set_text(39, code)
+    }
+    /// Set field 41, card acceptor terminal identification (ans8).
+    pub fn set_terminal_id(&mut self, tid: &str) -> Result<&mut Self, Error> {
+        self.set_text(41, tid)
+    }
+    /// Set field 42, card acceptor identification code (ans15).
+    pub fn set_merchant_id(&mut self, mid: &str) -> Result<&mut Self, Error> {
+        self.set_text(42, mid)
+    }
+
+    /// The response to this request (MTI function digit + 1, ISO 8583:1987 §4.1.1.3) with the
+    /// `echo` fields copied over as they are (e.g. `[3, 4, 11, 41, 42]`); absent ones are skipped.
+    pub fn respond(&self, echo: &[u8]) -> Result<Message, Error> {
+        let mti = self
+            .mti
+            .response()
+            .ok_or_else(|| Error::BadMti(format!("{} has no response type", self.mti)))?;
+        let mut r = Message::with_capacity(mti, self.live);
+        for &n in echo {
+            if let Some(v) = self.get(n) {
+                r.set_bytes(n, v)?;
+            }
+        }
+        Ok(r)
+    }
+
     // --- crate-internal fast path for the unpacker ---
 
     /// The value buffer, to decode a field straight into it; follow with [`Message::commit_field`].

@@ -71,7 +71,7 @@ impl Profile {
                 && let Ok(subs) = message.subfields(self, n)
             {
                 for (sf, text) in subs {
-                    let _ = writeln!(out, "{:10}{:<8} {:<32} {text}", "", sf.id, sf.name);
+                    let _ = writeln!(out, "{:10}{:<8} {:<38} {text}", "", sf.id, sf.name);
                 }
             }
         }

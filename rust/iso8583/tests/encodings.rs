@@ -221,3 +221,44 @@ fn mti_helpers() {
     assert!(Mti::new("02A0").is_err());
     assert!(Mti::new("200").is_err());
 }
+
+#[test]
+fn domain_setters_and_respond() {
+    let mut req = Message::new(Mti::new("0200").unwrap());
+    req.set_pan("6222021234567890123")
+        .unwrap()
+        .set_processing_code("000000")
+        .unwrap()
+        .set_stan(42)
+        .unwrap()
+        .set_terminal_id("10000001")
+        .unwrap()
+        .set_merchant_id("898310048990001")
+        .unwrap();
+    req.set_amount(4, 100).unwrap();
+    let mut resp = req.respond(&[3, 4, 11, 41, 42, 49]).unwrap();
+    assert_eq!(resp.mti().as_str(), "0210");
+    assert_eq!(
+        resp.field_numbers().collect::<Vec<_>>(),
+        vec![3, 4, 11, 41, 42]
+    );
+    assert_eq!(resp.stan().unwrap(), Some(42));
+    assert!(resp.pan().is_none());
+    resp.set_rrn("000000000042")
+        .unwrap()
+        .set_auth_code("123456")
+        .unwrap()
+        .set_response_code("00")
+        .unwrap();
+    assert_eq!(
+        (resp.rrn(), resp.auth_code(), resp.response_code()),
+        (Some("000000000042"), Some("123456"), Some("00"))
+    );
+    assert_eq!(resp.terminal_id(), Some("10000001"));
+    assert_eq!(resp.merchant_id(), Some("898310048990001"));
+    assert_eq!(resp.processing_code(), Some("000000"));
+    assert!(matches!(
+        resp.respond(&[]),
+        Err(smartpos_iso8583::Error::BadMti(_))
+    ));
+}
