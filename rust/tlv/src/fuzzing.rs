@@ -79,6 +79,12 @@ pub fn tlv_parse(data: &[u8]) -> Result<(), String> {
         }
     }
     let _ = find_path(data, &[Tag(0x6F), Tag(0xA5), Tag(0x50)]);
+    if let Ok(tags) = crate::parse_tag_list(data) {
+        let total: usize = tags.iter().map(|t| t.len()).sum();
+        check(total == data.len(), || {
+            "tag list does not cover the data".to_string()
+        })?;
+    }
     if let Ok(nodes) = nodes {
         // Re-encoding is canonical: encoding the re-parsed tree gives the same bytes again.
         let once: Vec<u8> = nodes.iter().flat_map(TlvNode::to_bytes).collect();
