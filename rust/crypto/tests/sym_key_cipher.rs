@@ -306,3 +306,16 @@ fn kcv_cmac_method_aes() {
     kcv::check_with(&key, KcvMethod::Cmac, &expected[..5]).unwrap();
     assert!(kcv::check_with(&key, KcvMethod::Zeros, &expected[..5]).is_err());
 }
+
+// The types other layers keep in long-lived objects (UniFFI objects, the terminal's PIN pad state)
+// can move between threads.
+#[test]
+fn long_lived_types_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<SecretKey>();
+    send_sync::<BlockCipher>();
+    send_sync::<smartpos_crypto::dukpt::tdes::Originator>();
+    send_sync::<smartpos_crypto::dukpt::aes::Originator>();
+    send_sync::<smartpos_crypto::pin::Pin>();
+    send_sync::<CryptoError>();
+}
