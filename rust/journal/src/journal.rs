@@ -331,17 +331,17 @@ pub(crate) fn row_to_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<Transacti
     })
 }
 
+static LOAD_SQL: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("SELECT {TXN_COLUMNS} FROM transactions WHERE id = ?1"));
+
 pub(crate) fn load(conn: &Connection, id: TxnId) -> Result<TransactionRecord> {
-    conn.query_row(
-        &format!("SELECT {TXN_COLUMNS} FROM transactions WHERE id = ?1"),
-        [id.0],
-        row_to_record,
-    )
-    .optional()?
-    .ok_or_else(|| JournalError::NotFound {
-        what: "transaction",
-        key: id.to_string(),
-    })
+    conn.prepare_cached(&LOAD_SQL)?
+        .query_row([id.0], row_to_record)
+        .optional()?
+        .ok_or_else(|| JournalError::NotFound {
+            what: "transaction",
+            key: id.to_string(),
+        })
 }
 
 pub(crate) fn audit(
@@ -352,10 +352,10 @@ pub(crate) fn audit(
     txn: Option<TxnId>,
     details: &serde_json::Value,
 ) -> Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO audit_log(at, operator_id, action, txn_id, details) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![at.0, operator, action, txn.map(|t| t.0), details.to_string()],
-    )?;
+    )?
+    .execute(params![at.0, operator, action, txn.map(|t| t.0), details.to_string()])?;
     Ok(())
 }
 
@@ -378,7 +378,7 @@ fn apply_sets(conn: &Connection, id: TxnId, sets: Sets<'_>) -> Result<()> {
     );
     let mut values: Vec<&dyn ToSql> = sets.iter().map(|(_, v)| v.as_ref()).collect();
     values.push(&id.0);
-    conn.execute(&sql, values.as_slice())?;
+    conn.prepare_cached(&sql)?.execute(values.as_slice())?;
     Ok(())
 }
 
@@ -500,6 +500,7 @@ impl Journal {
         let owner = acquire_owner_lock(&path)?;
         let mut conn = Connection::open(&path)?;
         conn.busy_timeout(config.busy_timeout)?;
+        conn.set_prepared_statement_cache_capacity(64);
         let mode: String =
             conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
