@@ -13,7 +13,9 @@
 //! * Version D, AES key derivation binding (X9.143-2021 §6.3): as B with AES and a 16-byte MAC.
 //!
 //! The MAC is checked in constant time before the key is returned; for B and D (which MAC the
-//! clear data) the decrypted buffer is zeroized if the check fails.
+//! clear data) the decrypted buffer is zeroized if the check fails. After the MAC, KP and KC
+//! optional blocks (X9.143-2021 §6.3.6: KCV of the KBPK and of the wrapped key) are checked
+//! when present, then the caller's [`KeyUsageRequirement`].
 
 use crate::CryptoError;
 use crate::key::{KeyAlgorithm, SecretKey};
@@ -71,6 +73,13 @@ pub enum Tr31Error {
         field: &'static str,
         expected: String,
         found: String,
+    },
+    /// A KC (KCV of the wrapped key) or KP (KCV of the KBPK) optional block does not match.
+    #[error("optional block {block}: check value {expected} does not match the key ({computed})")]
+    KcvMismatch {
+        block: &'static str,
+        expected: String,
+        computed: String,
     },
     /// The key to wrap is not valid for the header's algorithm.
     #[error("key to wrap: {0}")]
@@ -322,6 +331,14 @@ impl OptionalBlock {
             id: id_bytes,
             data: data.to_string(),
         })
+    }
+
+    /// A KC (KCV of the wrapped key) or KP (KCV of the KBPK) block for `key`
+    /// (X9.143-2021 §6.3.6.7 / §6.3.6.8): KCV algorithm "00" (legacy, encrypt zeros, 3 bytes)
+    /// for TDES keys, "01" (CMAC of zeros, 5 bytes) for AES keys, then the KCV in hex.
+    pub fn kcv_block(id: &str, key: &SecretKey) -> Result<Self, Tr31Error> {
+        let (method, kcv) = key_check_value(key)?;
+        Self::new(id, &format!("{method}{}", hex::encode_upper(kcv)))
     }
 
     /// The ID as text.
@@ -836,10 +853,66 @@ pub fn unwrap(
         });
     }
     let key = Zeroizing::new(payload.get(2..2 + key_len).unwrap_or(&[]).to_vec());
-    if let Some(req) = expect {
-        req.check(&header)?;
+    let unwrapped = UnwrappedKey { header, key };
+    if let Some(kp) = unwrapped.header.optional_block("KP") {
+        check_kcv_block(kp, "KP", kbpk)?;
     }
-    Ok(UnwrappedKey { header, key })
+    if let Some(kc) = unwrapped.header.optional_block("KC") {
+        check_kcv_block(kc, "KC", &unwrapped.to_secret_key()?)?;
+    }
+    if let Some(req) = expect {
+        req.check(&unwrapped.header)?;
+    }
+    Ok(unwrapped)
+}
+
+/// The KCV a KC/KP block carries for `key`: ("00", 3 bytes of encrypt-zeros) for DES-family
+/// keys, ("01", 5 bytes of CMAC of zeros) otherwise.
+fn key_check_value(key: &SecretKey) -> Result<(&'static str, Vec<u8>), Tr31Error> {
+    if key.algorithm().is_des_family() {
+        let mut v = crate::kcv::encrypt_zeros(key)?;
+        v.truncate(3);
+        Ok(("00", v))
+    } else {
+        let mut v = crate::kcv::cmac_zeros(key)?;
+        v.truncate(5);
+        Ok(("01", v))
+    }
+}
+
+/// Check a KC or KP block against `key` (the KCV method is given by the block's first two
+/// characters: "00" encrypt zeros, "01" CMAC).
+fn check_kcv_block(
+    block: &OptionalBlock,
+    name: &'static str,
+    key: &SecretKey,
+) -> Result<(), Tr31Error> {
+    let invalid = |reason: &str| Tr31Error::InvalidOptionalBlock {
+        index: 0,
+        reason: format!("{name}: {reason}"),
+    };
+    let method = block.data.get(..2).ok_or_else(|| invalid("too short"))?;
+    let expected =
+        hex::decode(block.data.get(2..).unwrap_or("")).map_err(|_| invalid("KCV is not hex"))?;
+    if expected.is_empty() {
+        return Err(invalid("empty KCV"));
+    }
+    let full = match method {
+        "00" => crate::kcv::encrypt_zeros(key)?,
+        "01" => crate::kcv::cmac_zeros(key)?,
+        _ => return Err(invalid("KCV algorithm is not 00 or 01")),
+    };
+    let computed = full
+        .get(..expected.len())
+        .ok_or_else(|| invalid("KCV longer than a block"))?;
+    if !ct_eq(computed, &expected) {
+        return Err(Tr31Error::KcvMismatch {
+            block: name,
+            expected: hex::encode_upper(&expected),
+            computed: hex::encode_upper(computed),
+        });
+    }
+    Ok(())
 }
 
 fn ct_eq(a: &[u8], b: &[u8]) -> bool {

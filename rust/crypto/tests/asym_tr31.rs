@@ -431,3 +431,46 @@ fn header_errors_are_precise() {
     assert!(OptionalBlock::new("KS", "\u{7}").is_err());
     let _ = KeyAlgorithm::Tdes2;
 }
+
+#[test]
+fn kc_and_kp_optional_blocks_are_checked() {
+    let kbpk = SecretKey::aes(&[0x42; 32]).unwrap();
+    let clear = hex::decode("F039121BEC83D26B169BDCD5B22AAF8F").unwrap();
+    let wrapped_key = SecretKey::tdes(&clear).unwrap();
+    let mut header = KeyBlockHeader::new(
+        Version::D,
+        KeyUsage::PIN_ENCRYPTION,
+        Algorithm::Tdes,
+        ModeOfUse::EncryptOnly,
+    );
+    header
+        .optional_blocks
+        .push(OptionalBlock::kcv_block("KC", &wrapped_key).unwrap());
+    header
+        .optional_blocks
+        .push(OptionalBlock::kcv_block("KP", &kbpk).unwrap());
+    // KC of the TR-31:2018 A.7.2.1 key: legacy method "00" and its published KCV CB9DEA.
+    assert_eq!(header.optional_blocks[0].data, "00CB9DEA");
+    assert!(header.optional_blocks[1].data.starts_with("01"));
+    assert_eq!(header.optional_blocks[1].data.len(), 12);
+    let block = tr31::wrap(&kbpk, &header, &clear).unwrap();
+    let out = tr31::unwrap(&kbpk, &block, None).unwrap();
+    assert_eq!(out.key_bytes(), &clear[..]);
+    assert_eq!(out.header.optional_block("KC").unwrap().data, "00CB9DEA");
+
+    // A KC that does not match the key inside (a sender bug): refused.
+    let mut bad = header.clone();
+    bad.optional_blocks[0] = OptionalBlock::new("KC", "00CB9DEB").unwrap();
+    let block = tr31::wrap(&kbpk, &bad, &clear).unwrap();
+    assert!(matches!(
+        tr31::unwrap(&kbpk, &block, None),
+        Err(Tr31Error::KcvMismatch { block: "KC", .. })
+    ));
+    // Unknown KCV algorithm.
+    bad.optional_blocks[0] = OptionalBlock::new("KC", "07CB9DEA").unwrap();
+    let block = tr31::wrap(&kbpk, &bad, &clear).unwrap();
+    assert!(matches!(
+        tr31::unwrap(&kbpk, &block, None),
+        Err(Tr31Error::InvalidOptionalBlock { .. })
+    ));
+}
