@@ -22,6 +22,15 @@ pub enum CryptoError {
         expected: &'static str,
     },
 
+    /// Key material whose length fits no key size of the family (DES/TDES: 8, 16, 24 bytes; AES:
+    /// 16, 24, 32 bytes).
+    #[error("{family} key length {len} bytes is not valid (expected {expected})")]
+    InvalidKeyLengthFor {
+        family: &'static str,
+        len: usize,
+        expected: &'static str,
+    },
+
     /// A DES key byte does not have odd parity (ANSI X3.92 / FIPS 46-3 §3).
     #[error("DES key byte {byte_index} does not have odd parity")]
     KeyParity { byte_index: usize },

@@ -149,8 +149,8 @@ impl SecretKey {
     /// 24 → 3-key TDES.
     pub fn tdes(bytes: &[u8]) -> Result<Self, CryptoError> {
         let algorithm =
-            KeyAlgorithm::des_for_len(bytes.len()).ok_or(CryptoError::InvalidKeyLength {
-                algorithm: KeyAlgorithm::Tdes2,
+            KeyAlgorithm::des_for_len(bytes.len()).ok_or(CryptoError::InvalidKeyLengthFor {
+                family: "DES/TDES",
                 len: bytes.len(),
                 expected: "8, 16 or 24 bytes",
             })?;
@@ -160,8 +160,8 @@ impl SecretKey {
     /// An AES key whose size follows from its length (16, 24 or 32 bytes).
     pub fn aes(bytes: &[u8]) -> Result<Self, CryptoError> {
         let algorithm =
-            KeyAlgorithm::aes_for_len(bytes.len()).ok_or(CryptoError::InvalidKeyLength {
-                algorithm: KeyAlgorithm::Aes128,
+            KeyAlgorithm::aes_for_len(bytes.len()).ok_or(CryptoError::InvalidKeyLengthFor {
+                family: "AES",
                 len: bytes.len(),
                 expected: "16, 24 or 32 bytes",
             })?;

@@ -186,8 +186,22 @@ fn wrong_key_length_is_rejected() {
             "{err:?}"
         );
     }
-    assert!(SecretKey::tdes(&[0u8; 12]).is_err());
-    assert!(SecretKey::aes(&[0u8; 20]).is_err());
+    assert!(matches!(
+        SecretKey::tdes(&[0u8; 12]),
+        Err(CryptoError::InvalidKeyLengthFor {
+            family: "DES/TDES",
+            len: 12,
+            ..
+        })
+    ));
+    assert!(matches!(
+        SecretKey::aes(&[0u8; 20]),
+        Err(CryptoError::InvalidKeyLengthFor {
+            family: "AES",
+            len: 20,
+            ..
+        })
+    ));
     assert!(matches!(
         SecretKey::from_hex(KeyAlgorithm::Aes128, "XYZ"),
         Err(CryptoError::InvalidHex { field: "key", .. })
