@@ -189,7 +189,7 @@ pub enum Error {
     #[error("field {field}: {reason}")]
     NotTyped { field: u8, reason: String },
 
-    /// A JSON message (see [`crate::json`]) that does not fit the profile.
+    /// A JSON message (see [`crate::Profile::frame_from_json`]) that does not fit the profile.
     #[error("JSON message: {0}")]
     Json(String),
 }

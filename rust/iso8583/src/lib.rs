@@ -1,13 +1,22 @@
 //! ISO 8583 messages for the acquirer link: field specs, packer/unpacker, profiles.
 //!
-//! * [`Message`]: MTI + fields 2..=128, typed getters/setters, sub-field access, masked `Debug`.
+//! * [`Message`]: MTI + fields 2..=128 in one value buffer; typed getters/setters
+//!   ([`Message::set_text`], [`Message::set_binary`], [`Message::set_numeric`],
+//!   [`Message::set_amount`], [`Message::numeric`], [`Message::pan`], [`Message::set_stan`], ...),
+//!   sub-fields by id, name or index ([`Message::subfield`], [`Message::set_subfield`],
+//!   [`Message::set_subfields`]), [`Message::respond`] for hosts, and a `Debug` that masks PAN,
+//!   tracks, PIN block, MACs and the cardholder tags inside field 55.
 //! * [`Profile`]: a compiled layout loaded from JSON ([`Profile::cups_pos`], [`Profile::iso87_ascii`],
 //!   or a user file with [`Profile::load`]) that packs and unpacks messages
 //!   ([`Profile::pack`]/[`Profile::unpack`]) and whole frames with TPDU and header
-//!   ([`Profile::pack_frame`]/[`Profile::unpack_frame`]).
-//! * [`Error`]: every failure with the field number, byte offset and reason.
+//!   ([`Profile::pack_frame`]/[`Profile::unpack_frame`], [`Frame`], [`Tpdu`], [`CupsHeader`]).
+//! * [`FieldSpec`]: one compiled field (type, length rule, encodings, pad, sub-fields).
+//! * [`Error`]: every failure with the part (field number), byte offset and reason.
 //! * [`Profile::pretty`]: masked human-readable rendering; [`Profile::frame_to_json`] /
 //!   [`Profile::frame_from_json`]: the JSON form used by the CLI.
+//!
+//! Values are stored in text form for character/numeric fields (ASCII digits even when the wire
+//! form is BCD) and as bytes for binary fields; the profile converts on pack and unpack.
 //!
 //! ```
 //! use smartpos_iso8583::{Frame, Message, Mti, Profile, Tpdu};

@@ -1,5 +1,5 @@
 //! Compiled field specifications: what a data element is (type), how long it may be, and how it is
-//! written on the wire. Profiles (see [`crate::profile`]) are loaded from JSON once and compiled into
+//! written on the wire. Profiles (see [`crate::Profile`]) are loaded from JSON once and compiled into
 //! these plain values, so packing and unpacking never look at JSON.
 //!
 //! Type letters follow ISO 8583:1987 §4.2 (n, an, ans, b, z, x+n).
