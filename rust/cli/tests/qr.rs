@@ -189,3 +189,23 @@ fn mpm_generation_with_png_that_decodes_back() {
     assert!(stderr.contains("52"), "{stderr}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn parse_cpm_with_two_applications_keys_templates_in_order() {
+    // EMVCo QRCPS-CPM example, source: mvallim/emv-qrcode @0ee851ab10851b62e339302f4b90ba28f3a653c2
+    // src/test/java/com/emv/qrcode/decoder/cpm/ConsumerPresentedModeDecoderTest.java testSuccessDecode
+    let v = json(&[
+        "qr",
+        "parse",
+        "hQVDUFYwMWETTwegAAAAVVVVUAhQcm9kdWN0MWETTwegAAAAZmZmUAhQcm9kdWN0MmJJWggSNFZ4kBI0WF8gDkNBUkRIT0xERVIvRU1WXy0IcnVlc2RlZW5kIZ8QBwYBCgMAAACfJghYT9OF+iNLzJ82AgABnzcEbVjvEw==",
+        "--json",
+    ]);
+    assert_eq!(v["kind"], "cpm");
+    let f = &v["fields"];
+    assert_eq!(f["61"]["4F"], "A0000000555555");
+    assert_eq!(f["61"]["50"], "50726F6475637431");
+    assert_eq!(f["61#2"]["4F"], "A0000000666666");
+    assert_eq!(f["62"]["5A"], "123456******3458");
+    assert_eq!(f["62"]["64"]["9F26"], "584FD385FA234BCC");
+    assert_eq!(f["62"]["64"]["9F36"], "0001");
+}

@@ -311,4 +311,30 @@ mod tests {
         let inverted = m.to_terminal(true);
         assert_eq!(inverted.lines().next().unwrap().chars().next(), Some('█'));
     }
+    #[test]
+    fn terminal_rendering_is_faithful_to_the_matrix() {
+        let m = QrMatrix::encode("00020101021153031565802CN", &QrOptions::default()).unwrap();
+        for dark_background in [false, true] {
+            let text = m.to_terminal(dark_background);
+            let mut modules = vec![false; m.size * m.size];
+            for (row, line) in text.lines().enumerate() {
+                for (x, glyph) in line.chars().enumerate() {
+                    let (top, bottom) = match glyph {
+                        '█' => (true, true),
+                        '▀' => (true, false),
+                        '▄' => (false, true),
+                        ' ' => (false, false),
+                        other => panic!("unexpected glyph {other:?}"),
+                    };
+                    for (dy, ink) in [(0, top), (1, bottom)] {
+                        let y = row * 2 + dy;
+                        if y < m.size {
+                            modules[y * m.size + x] = ink != dark_background;
+                        }
+                    }
+                }
+            }
+            assert_eq!(modules, m.modules, "dark_background = {dark_background}");
+        }
+    }
 }

@@ -431,3 +431,38 @@ fn all_ids_vector_frames_with_a_good_crc_but_fails_validation() {
         Err(QrError::TipConsistency { .. })
     ));
 }
+
+#[test]
+fn account_template_rules() {
+    // 26-51 without a GUID
+    assert!(matches!(
+        err(&format!("{BASE}26080104ABCD")),
+        QrError::MissingField { field, .. } if field == FieldId::sub(26, 0)
+    ));
+    // GUID longer than 32 characters
+    let guid = "A".repeat(33);
+    assert!(matches!(
+        err(&format!("{BASE}2637{}{guid}", "0033")),
+        QrError::BadLength { field, length: 33, .. } if field == FieldId::sub(26, 0)
+    ));
+    // template value that is not a list of data objects
+    assert!(matches!(
+        err(&format!("{BASE}2604ABCD")),
+        QrError::Malformed { .. }
+    ));
+    // 02-25 must be printable ASCII
+    assert!(matches!(
+        err(&BASE.replace("15311234567890123456789012345678901", "1502银联")),
+        QrError::InvalidValue { field, .. } if field == FieldId::root(15)
+    ));
+    // 64 language preference must be letters, name alternate at most 25 characters
+    assert!(matches!(
+        err(&format!("{BASE}641200021201021X")),
+        QrError::InvalidValue { field, .. } if field == FieldId::sub(64, 0)
+    ));
+    let long_name = "名".repeat(26);
+    assert!(matches!(
+        err(&format!("{BASE}64360002ZH0126{long_name}")),
+        QrError::BadLength { field, length: 26, .. } if field == FieldId::sub(64, 1)
+    ));
+}

@@ -300,3 +300,37 @@ impl CrcCheck {
         self.found == self.computed
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn network_allocation() {
+        let expect = [
+            (1, None),
+            (2, Some(PaymentNetwork::Visa)),
+            (3, Some(PaymentNetwork::Visa)),
+            (4, Some(PaymentNetwork::Mastercard)),
+            (5, Some(PaymentNetwork::Mastercard)),
+            (6, Some(PaymentNetwork::EmvcoReserved)),
+            (8, Some(PaymentNetwork::EmvcoReserved)),
+            (9, Some(PaymentNetwork::Discover)),
+            (10, Some(PaymentNetwork::Discover)),
+            (11, Some(PaymentNetwork::Amex)),
+            (12, Some(PaymentNetwork::Amex)),
+            (13, Some(PaymentNetwork::Jcb)),
+            (14, Some(PaymentNetwork::Jcb)),
+            (15, Some(PaymentNetwork::UnionPay)),
+            (16, Some(PaymentNetwork::UnionPay)),
+            (17, Some(PaymentNetwork::EmvcoReserved)),
+            (25, Some(PaymentNetwork::EmvcoReserved)),
+            (26, Some(PaymentNetwork::Template)),
+            (51, Some(PaymentNetwork::Template)),
+            (52, None),
+        ];
+        for (id, network) in expect {
+            assert_eq!(PaymentNetwork::for_id(id), network, "{id}");
+        }
+    }
+}
