@@ -53,7 +53,7 @@ fn or(a: Tvr, b: Tvr) -> [u8; 5] {
 
 /// Book 3 §10.7: which cryptogram to request first.
 pub(crate) fn terminal_action_analysis(ctx: &Ctx) -> Cryptogram {
-    let (tac_denial, tac_online, tac_default) = ctx.aid.tacs();
+    let (tac_denial, tac_online, tac_default) = ctx.aid().tacs();
     let tvr = ctx.tvr;
     if tvr.matches_action_code(&or(tac_denial, iac(ctx, 0x9F0E, 0x00))) {
         return Cryptogram::Aac;
@@ -74,7 +74,7 @@ pub(crate) fn terminal_action_analysis(ctx: &Ctx) -> Cryptogram {
 
 /// Book 3 §10.7 "unable to go online": default action codes decide.
 pub(crate) fn default_action_analysis(ctx: &Ctx) -> Cryptogram {
-    let (_, _, tac_default) = ctx.aid.tacs();
+    let (_, _, tac_default) = ctx.aid().tacs();
     if ctx
         .tvr
         .matches_action_code(&or(tac_default, iac(ctx, 0x9F0D, 0xFF)))
@@ -183,11 +183,11 @@ fn tc_hash(ctx: &mut Ctx, cdol: &[u8]) -> Phase<()> {
     let tdol = match ctx.store.get(0x97) {
         Some(t) => t.to_vec(),
         None => {
-            if !ctx.aid.default_tdol.is_empty() {
+            if !ctx.aid().default_tdol.is_empty() {
                 ctx.set(TvrBit::DefaultTdolUsed);
                 ctx.sync();
             }
-            ctx.aid.default_tdol.clone()
+            ctx.aid().default_tdol.clone()
         }
     };
     let data = crate::dol::build(&tdol, &ctx.store)?;

@@ -216,7 +216,10 @@ impl OnlineRequest {
 pub(crate) struct Ctx {
     pub cfg: Arc<TerminalConfig>,
     pub keys: Arc<CaKeyStore>,
-    pub aid: AidConfig,
+    /// Index of the selected application's parameters in `cfg.aids`.
+    pub aid_index: usize,
+    /// Parsed data-record tags of the selected application.
+    pub record_tags: Vec<u32>,
     pub params: TransactionParams,
     pub store: TagStore,
     pub tvr: Tvr,
@@ -241,27 +244,11 @@ pub(crate) type Phase<T> = Result<T, EndReason>;
 
 impl Ctx {
     fn new(cfg: Arc<TerminalConfig>, keys: Arc<CaKeyStore>, params: TransactionParams) -> Ctx {
-        let aid = cfg.aids.first().cloned().unwrap_or_else(|| AidConfig {
-            scheme: String::new(),
-            aid: Vec::new(),
-            partial_selection: false,
-            application_version: vec![0, 0],
-            tac_default: vec![0; 5],
-            tac_denial: vec![0; 5],
-            tac_online: vec![0; 5],
-            floor_limit: 0,
-            random_selection_threshold: 0,
-            target_percent: 0,
-            max_target_percent: 0,
-            default_tdol: Vec::new(),
-            default_ddol: Vec::new(),
-            data_record_tags: Vec::new(),
-            skip_velocity_if_absent: false,
-        });
         Ctx {
             cfg,
             keys,
-            aid,
+            aid_index: 0,
+            record_tags: Vec::new(),
             params,
             store: TagStore::new(),
             tvr: Tvr::default(),
@@ -330,17 +317,37 @@ impl Ctx {
         self.sync();
     }
 
+    /// The selected application's parameters (the first AID before selection).
+    pub fn aid(&self) -> &AidConfig {
+        static EMPTY: std::sync::OnceLock<AidConfig> = std::sync::OnceLock::new();
+        self.cfg.aids.get(self.aid_index).unwrap_or_else(|| {
+            EMPTY.get_or_init(|| AidConfig {
+                scheme: String::new(),
+                aid: Vec::new(),
+                partial_selection: false,
+                application_version: vec![0, 0],
+                tac_default: vec![0; 5],
+                tac_denial: vec![0; 5],
+                tac_online: vec![0; 5],
+                floor_limit: 0,
+                random_selection_threshold: 0,
+                target_percent: 0,
+                max_target_percent: 0,
+                default_tdol: Vec::new(),
+                default_ddol: Vec::new(),
+                data_record_tags: Vec::new(),
+                skip_velocity_if_absent: false,
+            })
+        })
+    }
+
     /// Per-application terminal data once the AID is known.
     fn load_aid_data(&mut self) {
-        let a = &self.aid;
+        let version = self.aid().application_version.clone();
+        let floor = self.aid().floor_limit.min(u64::from(u32::MAX)) as u32;
+        self.store.set_terminal(0x9F09, version);
         self.store
-            .set_terminal(0x9F09, a.application_version.clone());
-        self.store.set_terminal(
-            0x9F1B,
-            (a.floor_limit.min(u64::from(u32::MAX)) as u32)
-                .to_be_bytes()
-                .to_vec(),
-        );
+            .set_terminal(0x9F1B, floor.to_be_bytes().to_vec());
     }
 
     /// Copy the TVR, TSI and CVM results into the data store (before any DOL is built).
@@ -365,7 +372,7 @@ impl Ctx {
     pub fn data_record(&mut self) -> Vec<u8> {
         self.sync();
         let mut b = smartpos_tlv::TlvBuilder::new();
-        for tag in self.aid.data_record_tag_values() {
+        for &tag in &self.record_tags {
             if let Some(v) = self.store.get(tag) {
                 b.push(smartpos_tlv::Tag(tag), v);
             }
@@ -462,10 +469,11 @@ fn run_first_half<T: CardTransport>(
     let mut candidates = selection::build_candidate_list(ch, &ctx.cfg)?;
     let options = loop {
         let selected = selection::final_selection(ch, &mut candidates, &mut *io.ui)?;
-        let Some(aid) = ctx.cfg.aids.get(selected.candidate.terminal_aid).cloned() else {
+        if ctx.cfg.aids.get(selected.candidate.terminal_aid).is_none() {
             return Err(EndReason::NotAccepted);
-        };
-        ctx.aid = aid;
+        }
+        ctx.aid_index = selected.candidate.terminal_aid;
+        ctx.record_tags = ctx.aid().data_record_tag_values();
         ctx.adf_name = Some(selected.fci.df_name.clone());
         ctx.label = selected
             .fci
@@ -486,7 +494,8 @@ fn run_first_half<T: CardTransport>(
         };
         ctx.load_aid_data();
         ctx.store.set_card(0x84, selected.fci.df_name.clone());
-        ctx.store.set_terminal(0x9F06, ctx.aid.aid.clone());
+        let terminal_aid = ctx.aid().aid.clone();
+        ctx.store.set_terminal(0x9F06, terminal_aid);
         ctx.store.set_card(0x4F, selected.fci.df_name.clone());
         if let Some(l) = &selected.fci.label {
             ctx.store.set_card(0x50, l.as_bytes().to_vec());

@@ -144,7 +144,7 @@ fn static_data(ctx: &Ctx) -> Result<Vec<u8>, OdaFailure> {
 }
 
 /// Book 2 §5.3 / §6.3: CA key (RID + 8F), then the issuer key from 90/92/9F32, with the CRL check.
-fn retrieve_issuer_key(ctx: &Ctx) -> Result<(RsaPublicKey, IssuerPublicKey), OdaFailure> {
+fn retrieve_issuer_key(ctx: &Ctx) -> Result<IssuerPublicKey, OdaFailure> {
     let index = *need(ctx, 0x8F)?.first().ok_or(OdaFailure::Missing(0x8F))?;
     let rid = ctx
         .adf_name
@@ -179,17 +179,13 @@ fn retrieve_issuer_key(ctx: &Ctx) -> Result<(RsaPublicKey, IssuerPublicKey), Oda
             "issuer certificate is on the revocation list".into(),
         ));
     }
-    let key = issuer
-        .key
-        .try_clone()
-        .map_err(|e| OdaFailure::Failed(e.to_string()))?;
-    Ok((key, issuer))
+    Ok(issuer)
 }
 
 /// Book 2 §5.4: SDA.
 fn sda(ctx: &mut Ctx) -> Result<(), OdaFailure> {
     let ssad = need(ctx, 0x93)?;
-    let (issuer_key, _) = retrieve_issuer_key(ctx)?;
+    let issuer_key = retrieve_issuer_key(ctx)?.key;
     let data = static_data(ctx)?;
     let dac = verify_signed_static_data(&issuer_key, &ssad, &data)
         .map_err(|e| OdaFailure::Failed(e.to_string()))?;
@@ -202,7 +198,7 @@ fn sda(ctx: &mut Ctx) -> Result<(), OdaFailure> {
 fn retrieve_icc_key(ctx: &mut Ctx) -> Result<RsaPublicKey, OdaFailure> {
     let cert = need(ctx, 0x9F46)?;
     let exp = need(ctx, 0x9F47)?;
-    let (issuer_key, _) = retrieve_issuer_key(ctx)?;
+    let issuer_key = retrieve_issuer_key(ctx)?.key;
     let rem = ctx.store.get(0x9F48).unwrap_or(&[]).to_vec();
     let pan = need(ctx, 0x5A)?;
     let data = static_data(ctx)?;
@@ -218,7 +214,7 @@ fn dda<T: CardTransport>(ctx: &mut Ctx, ch: &mut Channel<T>) -> Result<(), OdaFa
     let icc_key = retrieve_icc_key(ctx)?;
     let ddol = match ctx.store.get(0x9F49) {
         Some(d) => d.to_vec(),
-        None if !ctx.aid.default_ddol.is_empty() => ctx.aid.default_ddol.clone(),
+        None if !ctx.aid().default_ddol.is_empty() => ctx.aid().default_ddol.clone(),
         None => return Err(OdaFailure::Missing(0x9F49)),
     };
     if !crate::dol::contains(&ddol, 0x9F37) {
@@ -301,7 +297,7 @@ pub(crate) fn pin_encipherment_key(ctx: &mut Ctx) -> Result<RsaPublicKey, String
         let pan = ctx.store.get(0x5A).ok_or("5A missing")?.to_vec();
         let issuer_key = match ctx.oda.issuer_key.take() {
             Some(k) => k,
-            None => retrieve_issuer_key(ctx).map_err(|e| format!("{e:?}"))?.0,
+            None => retrieve_issuer_key(ctx).map_err(|e| format!("{e:?}"))?.key,
         };
         let today = today(ctx)?;
         let r = recover_icc_public_key(&issuer_key, &cert, &rem, &exp, &pan, &[], today);

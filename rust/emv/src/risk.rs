@@ -68,7 +68,7 @@ pub(crate) fn perform<T: CardTransport>(
     // Book 3 §10.6: performed regardless of the AIP bit (the terminal decides), as Book 4 allows.
     let amount = ctx.params.amount;
     let same_card = services.same_card_amount(&pan_hash(&pan, psn));
-    let floor = ctx.aid.floor_limit;
+    let floor = ctx.aid().floor_limit;
     // §10.6.1 floor limits.
     if amount.saturating_add(same_card) >= floor {
         ctx.set(TvrBit::FloorLimitExceeded);
@@ -78,9 +78,9 @@ pub(crate) fn perform<T: CardTransport>(
         && randomly_selected(
             amount,
             floor,
-            ctx.aid.random_selection_threshold,
-            ctx.aid.target_percent,
-            ctx.aid.max_target_percent,
+            ctx.aid().random_selection_threshold,
+            ctx.aid().target_percent,
+            ctx.aid().max_target_percent,
             ctx.params.random_draw,
         )
     {
