@@ -75,6 +75,17 @@ class CancellationTest {
     }
 
     @Test
+    fun facadeLeavesTheCallersHandleAloneWhenTheFlowSucceeds() = runBlocking {
+        val handle = CancellationHandle()
+        SmartPos.openSession(SimulatedCardReader(Cards.mastercardDebit)).use { session ->
+            assertEquals("A0000000041010", session.selectApplication(handle).aid.toHex())
+            assertFalse(handle.isCancelled())
+            // The same handle serves the next flow.
+            assertEquals("A0000000041010", session.selectApplication(handle).aid.toHex())
+        }
+    }
+
+    @Test
     fun secondFlowOnABusySessionIsRefusedNotInterleaved() = runBlocking {
         val inFirstExchange = CountDownLatch(1)
         val release = CountDownLatch(1)

@@ -17,6 +17,7 @@ import kotlinx.coroutines.flow.MutableSharedFlow
 import kotlinx.coroutines.flow.SharedFlow
 import kotlinx.coroutines.flow.asSharedFlow
 import kotlinx.coroutines.launch
+import java.util.concurrent.atomic.AtomicBoolean
 
 /**
  * The entry point Android POS apps call: a thin layer over the generated UniFFI bindings
@@ -89,16 +90,20 @@ class CardSession internal constructor(reader: CardReader) : AutoCloseable {
      */
     suspend fun selectApplication(cancel: CancellationHandle = CancellationHandle()): ApplicationSelection =
         coroutineScope {
+            val finished = AtomicBoolean(false)
+            // Runs its finally block as soon as the caller's coroutine is cancelled, even while
+            // this coroutine's thread is blocked inside the Rust flow (in the reader callback).
             val watcher = launch(start = CoroutineStart.UNDISPATCHED) {
                 try {
                     awaitCancellation()
                 } finally {
-                    cancel.cancel()
+                    if (!finished.get()) cancel.cancel()
                 }
             }
             try {
                 session.selectApplicationAsync(cancel)
             } finally {
+                finished.set(true)
                 watcher.cancel()
             }
         }
