@@ -8,7 +8,7 @@ pub(crate) fn char_len(value: &str) -> usize {
     value.chars().count()
 }
 
-/// "ans": characters of the EMV QR common character set (printable ASCII 0x20-0x7E).
+/// "ans": the Common Character Set of EMV Book 4 (printable ASCII, 0x20-0x7E).
 pub(crate) fn is_ans(value: &str) -> bool {
     value.chars().all(|c| (' '..='~').contains(&c))
 }

@@ -267,7 +267,8 @@ pub struct MerchantPresentedQr {
     pub additional_data: Option<AdditionalData>,
     /// 64 Merchant Information — Language Template.
     pub language: Option<MerchantLanguage>,
-    /// 65-79 RFU for EMVCo, kept as found.
+    /// 65-79 RFU for EMVCo, kept as found so a scanned code can be re-generated. A code created
+    /// for a merchant should leave it empty: RFU data objects are not to be put in a QR code.
     pub rfu: Vec<DataObject>,
     /// 80-99 Unreserved Templates.
     pub unreserved_templates: Vec<Template>,
