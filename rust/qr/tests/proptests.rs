@@ -304,3 +304,39 @@ fn fuzz_body_accepts_the_vectors() {
     smartpos_qr::fuzzing::qr_parse(SAMPLE.as_bytes()).unwrap();
     smartpos_qr::fuzzing::qr_parse(CPM_EXAMPLE.as_bytes()).unwrap();
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    // Wallet rules written out once more as an oracle (sources in src/wallet.rs): a digit string
+    // is recognised exactly when one rule matches, and by that rule's wallet.
+    #[test]
+    fn wallet_classification_matches_the_published_rules(
+        prefix in prop::sample::select(vec![
+            "", "0", "00", "01", "02", "09", "10", "12", "15", "16", "24", "25", "28", "30", "31",
+            "61", "62", "63", "99",
+        ]),
+        body in vec(0u8..10, 0..25),
+    ) {
+        let digits: String =
+            prefix.chars().chain(body.iter().map(|d| char::from(b'0' + d))).collect();
+        use smartpos_qr::wallet::Wallet;
+        let len = digits.len();
+        let prefix: Option<u8> = digits.get(..2).and_then(|p| p.parse().ok());
+        let expected = match prefix {
+            Some(p) if (10..=15).contains(&p) && len == 18 => Some(Wallet::WeChatPay),
+            Some(p) if (25..=30).contains(&p) && (16..=24).contains(&len) => Some(Wallet::Alipay),
+            Some(62) if len == 19 => Some(Wallet::UnionPay),
+            Some(1) if len == 19 => Some(Wallet::ECny),
+            _ => None,
+        };
+        let got = WalletCode::parse(&digits).ok().map(|c| c.wallet());
+        prop_assert_eq!(got, expected);
+        if let Some(wallet) = expected {
+            match smartpos_qr::parse(&digits) {
+                Ok(smartpos_qr::ScannedCode::Wallet(code)) => prop_assert_eq!(code.wallet(), wallet),
+                other => prop_assert!(false, "{other:?}"),
+            }
+        }
+    }
+}
