@@ -45,6 +45,15 @@ pub(crate) fn encode(text: &[u8], pad: Pad, out: &mut Vec<u8>) {
     }
 }
 
+/// How a BCD value is read: its pad, whether either pad nibble is accepted, whether nibble D is
+/// the track separator `=`.
+#[derive(Clone, Copy)]
+pub(crate) struct Rules {
+    pub pad: Pad,
+    pub lenient: bool,
+    pub separator: bool,
+}
+
 #[inline]
 fn digit(nib: u8, separator: bool, part: Part, offset: usize) -> Result<u8, Error> {
     match nib {
@@ -59,17 +68,23 @@ fn digit(nib: u8, separator: bool, part: Part, offset: usize) -> Result<u8, Erro
 }
 
 /// Decode `digits` digits from `bytes` (exactly `digits.div_ceil(2)` long), appending ASCII to `out`.
-/// `separator`: nibble D decodes to `=` (track data). `offset` is the absolute offset of `bytes[0]`.
+/// `lenient`: a pad nibble of 0 or F is accepted whatever `pad` says. `separator`: nibble D decodes
+/// to `=` (track data). `offset` is the absolute offset of `bytes[0]`.
 pub(crate) fn decode(
     bytes: &[u8],
     digits: usize,
-    pad: Pad,
-    separator: bool,
+    rules: Rules,
     part: Part,
     offset: usize,
     out: &mut Vec<u8>,
 ) -> Result<(), Error> {
+    let Rules {
+        pad,
+        lenient,
+        separator,
+    } = rules;
     let odd = digits % 2 == 1;
+    let pad_ok = |nib: u8| nib == pad.nibble() || (lenient && (nib == 0 || nib == 0xF));
     let bad_pad = |nibble: u8, at: usize| Error::BadPadding {
         part,
         offset: at,
@@ -82,7 +97,7 @@ pub(crate) fn decode(
     if odd {
         if pad.is_left() {
             if let Some((&b, rest)) = body.split_first() {
-                if b >> 4 != pad.nibble() {
+                if !pad_ok(b >> 4) {
                     return Err(bad_pad(b >> 4, offset));
                 }
                 out.push(digit(b & 0x0F, separator, part, offset)?);
@@ -90,7 +105,7 @@ pub(crate) fn decode(
                 body_offset += 1;
             }
         } else if let Some((&b, rest)) = body.split_last() {
-            if b & 0x0F != pad.nibble() {
+            if !pad_ok(b & 0x0F) {
                 return Err(bad_pad(b & 0x0F, offset + bytes.len() - 1));
             }
             trailing = Some(b >> 4);

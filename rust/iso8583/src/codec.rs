@@ -444,6 +444,14 @@ fn write_prefix(enc: PrefixEncoding, digits: u8, count: usize, out: &mut Vec<u8>
     }
 }
 
+fn rules(spec: &FieldSpec, separator: bool) -> bcd::Rules {
+    bcd::Rules {
+        pad: spec.pad,
+        lenient: spec.lenient_pad,
+        separator,
+    }
+}
+
 /// Decode one field at `pos` into the message; returns the position after it.
 fn unpack_field(
     spec: &FieldSpec,
@@ -546,14 +554,20 @@ fn unpack_field(
                 });
             }
             buf.push(*sign);
-            if let Err(e) = bcd::decode(digits, units, spec.pad, false, part, pos + 1, buf) {
+            if let Err(e) = bcd::decode(digits, units, rules(spec, false), part, pos + 1, buf) {
                 buf.truncate(start);
                 return Err(e);
             }
         }
         (DataEncoding::Bcd, kind) => {
-            if let Err(e) = bcd::decode(data, units, spec.pad, kind == FieldKind::Z, part, pos, buf)
-            {
+            if let Err(e) = bcd::decode(
+                data,
+                units,
+                rules(spec, kind == FieldKind::Z),
+                part,
+                pos,
+                buf,
+            ) {
                 buf.truncate(start);
                 return Err(e);
             }

@@ -13,14 +13,15 @@
 //!   "mti": "bcd" | "ascii", "bitmap": "binary" | "hex",
 //!   "defaults": { "numeric": "bcd" | "ascii", "text": "ascii", "binary": "binary" | "hex",
 //!                 "prefix": "bcd" | "ascii" | "binary", "fixed_pad": "left-0", "var_pad": "right-0",
-//!                 "counts": "units" | "encoded" },
+//!                 "counts": "units" | "encoded", "lenient_pad": false },
 //!   "fields": { "2": { "name": "PAN", "type": "n", "length": "LLVAR", "max": 19 },
 //!               "4": { "name": "Amount", "type": "n", "length": "fixed", "len": 12 },
 //!               "60": { "type": "n", "length": "LLLVAR", "max": 17,
 //!                       "subfields": [ { "id": "60.1", "name": "...", "type": "n", "len": 2 } ] } },
 //!   "mandatory": { "0200": [3, 11, 41] } }
 //! ```
-//! A field may override `encoding`, `prefix`, `pad` and `counts`. `counts: "units"` means lengths
+//! A field may override `encoding`, `prefix`, `pad`, `counts` and `lenient_pad` (accept a 0 or F pad
+//! nibble on unpack whatever `pad` says; pack always writes `pad`). `counts: "units"` means lengths
 //! (fixed `len`, `max`, and the prefix value) count digits for n/z/x+n, characters for an/ans and
 //! bytes for b; `"encoded"` counts bytes on the wire (not allowed with BCD data).
 
@@ -225,6 +226,8 @@ struct DefaultsJson {
     var_pad: String,
     #[serde(default = "d_counts")]
     counts: String,
+    #[serde(default)]
+    lenient_pad: bool,
 }
 
 fn d_numeric() -> String {
@@ -256,6 +259,7 @@ impl Default for DefaultsJson {
             fixed_pad: d_pad(),
             var_pad: d_pad(),
             counts: d_counts(),
+            lenient_pad: false,
         }
     }
 }
@@ -280,6 +284,8 @@ struct FieldJson {
     pad: Option<String>,
     #[serde(default)]
     counts: Option<String>,
+    #[serde(default)]
+    lenient_pad: Option<bool>,
     #[serde(default)]
     note: Option<String>,
     #[serde(default)]
@@ -503,6 +509,7 @@ fn compile(source: &str, doc: ProfileJson) -> Result<Profile, ProfileError> {
             encoding,
             prefix,
             pad,
+            lenient_pad: f.lenient_pad.unwrap_or(d.lenient_pad),
             counts,
             subfields,
         });

@@ -205,8 +205,10 @@ pub struct FieldSpec {
     pub encoding: DataEncoding,
     /// Length-prefix encoding (variable-length fields only).
     pub prefix: PrefixEncoding,
-    /// BCD pad for odd digit counts.
+    /// BCD pad for odd digit counts (written on pack).
     pub pad: Pad,
+    /// On unpack, accept either pad nibble (0 or F) where `pad` is expected: hosts differ here.
+    pub lenient_pad: bool,
     /// What lengths count.
     pub counts: LengthCounts,
     /// Sub-fields, in order, if the field is structured.

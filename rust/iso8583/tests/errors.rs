@@ -120,11 +120,11 @@ fn bad_bcd_digits() {
 #[test]
 fn bad_padding() {
     assert_eq!(
-        cups().unpack_frame(&patched(31, 0x3F)),
+        cups().unpack_frame(&patched(31, 0x35)),
         Err(Error::BadPadding {
             part: Part::Field(2),
             offset: 31,
-            nibble: 0xF,
+            nibble: 5,
             expected: 0
         })
     );
@@ -135,6 +135,26 @@ fn bad_padding() {
             part: Part::Field(23),
             offset: 48,
             nibble: 5,
+            expected: 0
+        })
+    );
+}
+
+#[test]
+fn cups_pos_accepts_an_f_pad_and_repacks_with_0() {
+    let f = cups().unpack_frame(&patched(31, 0x3F)).unwrap();
+    assert_eq!(f.message.pan(), Some("6222021234567890123"));
+    assert_eq!(cups().pack_frame(&f).unwrap(), sale());
+    // A strict profile refuses it.
+    let strict_json = include_str!("../profiles/cups-pos.json")
+        .replace("\"lenient_pad\": true", "\"lenient_pad\": false");
+    let strict = Profile::from_json_str("strict", &strict_json).unwrap();
+    assert_eq!(
+        strict.unpack_frame(&patched(31, 0x3F)),
+        Err(Error::BadPadding {
+            part: Part::Field(2),
+            offset: 31,
+            nibble: 0xF,
             expected: 0
         })
     );
