@@ -209,3 +209,36 @@ fn parse_cpm_with_two_applications_keys_templates_in_order() {
     assert_eq!(f["62"]["64"]["9F26"], "584FD385FA234BCC");
     assert_eq!(f["62"]["64"]["9F36"], "0001");
 }
+
+#[test]
+fn mpm_unreserved_templates_and_bad_template_ids() {
+    let dir = std::env::temp_dir().join(format!("smartpos-qr-cli-t-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join("merchant.json");
+    std::fs::write(
+        &input,
+        r#"{"merchant_name":"TEA","merchant_city":"HANGZHOU","mcc":"5814","currency":"156",
+            "country":"CN","templates":[{"id":"27","guid":"com.example.pay","fields":{"01":"X1"}},
+            {"id":"85","guid":"A011223344998877","fields":{"07":"12345678","01":"Z"}}]}"#,
+    )
+    .unwrap();
+    let v = json(&["qr", "mpm", "--json-in", input.to_str().unwrap(), "--json"]);
+    let payload = v["payload"].as_str().unwrap();
+    let parsed = json(&["qr", "parse", payload, "--json"]);
+    assert_eq!(parsed["fields"]["27"]["00"], "com.example.pay");
+    assert_eq!(parsed["fields"]["27"]["01"], "X1");
+    assert_eq!(parsed["fields"]["85"]["00"], "A011223344998877");
+    assert_eq!(parsed["fields"]["85"]["01"], "Z");
+    assert_eq!(parsed["fields"]["85"]["07"], "12345678");
+    // 60 is Merchant City, not a template: a usage error (exit 2)
+    std::fs::write(
+        &input,
+        r#"{"merchant_name":"TEA","merchant_city":"HANGZHOU","mcc":"5814","currency":"156",
+            "country":"CN","templates":[{"id":"60","guid":"x"}]}"#,
+    )
+    .unwrap();
+    let (code, _, stderr) =
+        smartpos(&["qr", "mpm", "--json-in", input.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 2, "{stderr}");
+    std::fs::remove_dir_all(&dir).ok();
+}
