@@ -259,9 +259,6 @@ pub struct AidConfig {
     /// Tags of the data record for the host (ISO 8583 field 55), hex, in order.
     #[serde(default = "default_data_record_tags")]
     pub data_record_tags: Vec<String>,
-    /// Whether velocity checking is skipped when LCOL/UCOL are absent (Book 3 §10.6.3).
-    #[serde(default)]
-    pub skip_velocity_if_absent: bool,
 }
 
 /// A common field-55 tag list (ISO 8583 field 55 as most acquirers require).

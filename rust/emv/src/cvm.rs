@@ -78,6 +78,40 @@ pub trait PinPad {
     fn online_pin(&mut self, pan: &str) -> OnlinePinEntry;
 }
 
+/// A PIN pad with a fixed answer, for replays and the command-line tool: offline PIN from
+/// `pin` (bypass when `None`), online PIN as the given already-encrypted block.
+pub struct FixedPinPad {
+    pub pin: Option<zeroize::Zeroizing<String>>,
+    pub online_block: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for FixedPinPad {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FixedPinPad")
+            .field("pin", &self.pin.as_ref().map(|_| "<masked>"))
+            .finish()
+    }
+}
+
+impl PinPad for FixedPinPad {
+    fn offline_pin(&mut self, _: OfflinePinPrompt) -> PinEntry {
+        match self
+            .pin
+            .as_deref()
+            .and_then(|p| PlaintextPinBlock::from_digits(p))
+        {
+            Some(b) => PinEntry::Entered(b),
+            None => PinEntry::Bypassed,
+        }
+    }
+    fn online_pin(&mut self, _: &str) -> OnlinePinEntry {
+        match &self.online_block {
+            Some(b) => OnlinePinEntry::Entered(b.clone()),
+            None => OnlinePinEntry::Bypassed,
+        }
+    }
+}
+
 /// A PIN pad that is not there.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct NoPinPad;

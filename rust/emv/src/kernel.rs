@@ -73,14 +73,24 @@ pub struct TransactionParams {
 impl TransactionParams {
     /// Build from digits: date YYMMDD, time HHMMSS, UN as 8 hex digits.
     pub fn new(amount: u64, date: &str, time: &str, un: [u8; 4]) -> Result<Self, EndReason> {
+        let date_ok = |d: &[u8; 3]| {
+            let (m, dd) = (bcd_byte(d[1]), bcd_byte(d[2]));
+            (1..=12).contains(&m) && (1..=31).contains(&dd)
+        };
+        let time_ok =
+            |t: &[u8; 3]| bcd_byte(t[0]) < 24 && bcd_byte(t[1]) < 60 && bcd_byte(t[2]) < 60;
+        let d = bcd6(date)
+            .filter(date_ok)
+            .ok_or_else(|| EndReason::Parameters(format!("date {date:?} is not YYMMDD")))?;
+        let t = bcd6(time)
+            .filter(time_ok)
+            .ok_or_else(|| EndReason::Parameters(format!("time {time:?} is not HHMMSS")))?;
         Ok(TransactionParams {
             amount,
             amount_other: 0,
             transaction_type: TransactionType::Purchase,
-            date: bcd6(date)
-                .ok_or_else(|| EndReason::Parameters(format!("date {date:?} is not YYMMDD")))?,
-            time: bcd6(time)
-                .ok_or_else(|| EndReason::Parameters(format!("time {time:?} is not HHMMSS")))?,
+            date: d,
+            time: t,
             unpredictable_number: un,
             random_draw: 99,
             sequence_counter: 1,
@@ -88,11 +98,27 @@ impl TransactionParams {
             pos_entry_mode: 0x05,
         })
     }
+    /// Parse an unpredictable number given as 8 hex digits.
+    pub fn parse_unpredictable_number(hex_text: &str) -> Result<[u8; 4], EndReason> {
+        hex::decode(hex_text.trim())
+            .ok()
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .ok_or_else(|| {
+                EndReason::Parameters(format!(
+                    "unpredictable number {hex_text:?} is not 8 hex digits"
+                ))
+            })
+    }
+
     /// The date as YYYYMMDD-comparable number (20YY).
     pub(crate) fn date_number(&self) -> u32 {
         let d = crate::data::bcd_to_u64(&self.date).unwrap_or(0) as u32;
         crate::config::window_year(d / 10000) * 10000 + d % 10000
     }
+}
+
+fn bcd_byte(b: u8) -> u8 {
+    (b >> 4) * 10 + (b & 0x0F)
 }
 
 fn bcd6(s: &str) -> Option<[u8; 3]> {
@@ -336,7 +362,6 @@ impl Ctx {
                 default_tdol: Vec::new(),
                 default_ddol: Vec::new(),
                 data_record_tags: Vec::new(),
-                skip_velocity_if_absent: false,
             })
         })
     }

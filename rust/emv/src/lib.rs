@@ -54,7 +54,9 @@ pub mod tvr;
 
 pub use apdu::{Apdu, Response, StatusWord};
 pub use config::{AidConfig, CaKeyStore, ConfigError, TerminalConfig, TerminalData};
-pub use cvm::{OfflinePinPrompt, OnlinePinEntry, PinEntry, PinPad, PlaintextPinBlock};
+pub use cvm::{
+    FixedPinPad, NoPinPad, OfflinePinPrompt, OnlinePinEntry, PinEntry, PinPad, PlaintextPinBlock,
+};
 pub use kernel::{
     ContactKernel, HostResponse, Interaction, NoServices, OnlineRequest, Step, TerminalServices,
     TransactionParams, TransactionType,

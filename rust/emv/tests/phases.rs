@@ -677,3 +677,73 @@ fn script_results_9f5b() {
     assert!(r.tvr.is_set(TvrBit::ScriptFailedBeforeFinalGenerateAc));
     assert!(!r.tvr.is_set(TvrBit::ScriptFailedAfterFinalGenerateAc));
 }
+
+#[test]
+fn application_usage_control_international() {
+    // Issuer country US (0840) at a Chinese terminal: international. AUC allows domestic goods
+    // and services only.
+    let mut p = Profile::default();
+    set(&mut p, 0x5F28, &[0x08, 0x40]);
+    set(&mut p, 0x9F07, &[0x2B, 0x00]);
+    let r = run(p.clone(), config(), |_| {}, Some(host_approve()));
+    assert!(r.tvr.is_set(TvrBit::ServiceNotAllowed));
+    // Same card at home: allowed.
+    set(&mut p, 0x5F28, &[0x01, 0x56]);
+    let r = run(p.clone(), config(), |_| {}, Some(host_approve()));
+    assert!(!r.tvr.is_set(TvrBit::ServiceNotAllowed));
+    // Domestic cash not in the AUC.
+    let r = run(
+        p,
+        config(),
+        |x| x.transaction_type = TransactionType::Cash,
+        Some(host_approve()),
+    );
+    assert!(r.tvr.is_set(TvrBit::ServiceNotAllowed));
+}
+
+#[test]
+fn fixed_pin_pad_and_un_parsing() {
+    let mut p = Profile::default();
+    set(&mut p, 0x8E, &hex::decode("00000000000000000100").unwrap());
+    let kernel = kernel_with(config());
+    let mut card = VirtualCard::new(p);
+    let mut pad = FixedPinPad {
+        pin: Some(zeroize::Zeroizing::new("1234".to_string())),
+        online_block: None,
+    };
+    assert!(!format!("{pad:?}").contains("1234"));
+    let mut ui = TestUi::default();
+    let mut svc = NoServices;
+    let step = kernel.start(
+        &mut card,
+        params(1000),
+        Interaction {
+            ui: &mut ui,
+            pin_pad: &mut pad,
+            services: &mut svc,
+        },
+    );
+    let Step::Online(req) = step else {
+        panic!("online")
+    };
+    let r = req.complete(&mut card, &host_approve());
+    assert_eq!(r.cvm_results, "010002");
+    assert_eq!(
+        TransactionParams::parse_unpredictable_number("A1B2C3D4").unwrap(),
+        [0xA1, 0xB2, 0xC3, 0xD4]
+    );
+    assert!(TransactionParams::parse_unpredictable_number("A1B2C3").is_err());
+    for (date, time) in [
+        ("261341", "101500"),
+        ("26112", "101500"),
+        ("261100", "101500"),
+        ("261121", "241500"),
+        ("261121", "1015x0"),
+    ] {
+        assert!(
+            TransactionParams::new(1, date, time, UN).is_err(),
+            "{date} {time}"
+        );
+    }
+    assert!(TransactionParams::new(1, "261231", "235959", UN).is_ok());
+}
