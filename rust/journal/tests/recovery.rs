@@ -425,3 +425,32 @@ fn version_3_file_with_data_is_upgraded_in_place() {
         .unwrap();
     assert_eq!(cols, 8, "covering index in place");
 }
+
+#[test]
+fn garbage_file_is_an_error_not_a_panic() {
+    let f = Fixture::new();
+    std::fs::write(
+        f.path(),
+        b"this is not an SQLite database, just bytes that look like nothing".repeat(100),
+    )
+    .unwrap();
+    let err = Journal::open(
+        f.path(),
+        JournalConfig::default(),
+        Box::new(f.clock.clone()),
+        protector(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, JournalError::Sqlite(_)), "{err}");
+    // a missing directory too
+    let missing = f.dir.path().join("no/such/dir/j.db");
+    assert!(
+        Journal::open(
+            missing,
+            JournalConfig::default(),
+            Box::new(f.clock.clone()),
+            protector()
+        )
+        .is_err()
+    );
+}
