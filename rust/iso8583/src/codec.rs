@@ -194,6 +194,34 @@ impl Profile {
         Ok(())
     }
 
+    /// The bytes a message authentication code covers (ISO 8583:1987 fields 64/128; China UnionPay
+    /// POS: from the MTI to the end of the field before the MAC): the message packed with its MAC
+    /// field present (field 128 when a secondary bitmap is needed, else 64), minus the MAC itself.
+    /// The MAC field's current value is ignored, so this works before the MAC is known.
+    pub fn mac_input(&self, message: &Message) -> Result<Vec<u8>, Error> {
+        let field = if message.bitmap() & bit(1) != 0 {
+            128
+        } else {
+            64
+        };
+        let spec = self.field(field).ok_or_else(|| Error::UndefinedField {
+            field,
+            profile: self.name().to_string(),
+            offset: None,
+        })?;
+        let Length::Fixed(len) = spec.length else {
+            return Err(Error::NotTyped {
+                field,
+                reason: "a MAC field must have a fixed length".into(),
+            });
+        };
+        let mut with_mac = message.clone();
+        with_mac.set_binary(field, &vec![0; len])?;
+        let mut out = self.pack(&with_mac)?;
+        out.truncate(out.len().saturating_sub(spec.wire_len(len)));
+        Ok(out)
+    }
+
     // ------------------------------------------------------------------ unpack
 
     /// Unpack a whole frame (TPDU and header if the profile has them). Error offsets count from

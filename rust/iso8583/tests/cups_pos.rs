@@ -258,3 +258,30 @@ fn json_form_round_trips_and_uses_text_and_hex() {
     assert_eq!(json["fields"]["60"], "2200000100050");
     assert_eq!(p.frame_from_json(&json).unwrap(), f);
 }
+
+#[test]
+fn mac_input_covers_mti_to_the_field_before_the_mac() {
+    let p = Profile::cups_pos();
+    let f = sale_0200();
+    let body = p.pack(&f.message).unwrap();
+    let input = p.mac_input(&f.message).unwrap();
+    assert_eq!(input, body[..body.len() - 8]);
+    assert_eq!(
+        &input[..2],
+        &[0x02, 0x00],
+        "starts at the MTI, not the TPDU"
+    );
+    // Without field 64 yet: same bytes (bit 64 set in the bitmap, MAC value ignored).
+    let mut unsigned = f.message.clone();
+    unsigned.remove(64);
+    assert_eq!(p.mac_input(&unsigned).unwrap(), input);
+    // With a secondary bitmap the MAC is field 128.
+    let mut ext = unsigned.clone();
+    ext.set_binary(128, &[0; 8]).unwrap();
+    let ext_input = p.mac_input(&ext).unwrap();
+    assert_eq!(
+        ext_input,
+        p.pack(&ext).unwrap()[..p.pack(&ext).unwrap().len() - 8]
+    );
+    assert_eq!(ext_input[2] & 0x80, 0x80, "secondary bitmap present");
+}
