@@ -491,7 +491,7 @@ fn unpack_field(
     let prefix_at = pos;
     let count = match spec.length {
         Length::Fixed(len) => len,
-        Length::Variable { digits, max } => {
+        Length::Variable { max, .. } => {
             let plen = spec.prefix_len();
             let p = take(input, pos, plen, part)?;
             let v = match spec.prefix {
@@ -514,7 +514,6 @@ fn unpack_field(
                     p.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b))
                 }
             };
-            let _ = digits;
             pos += plen;
             if v > max {
                 return Err(Error::LengthOverMax {

@@ -192,8 +192,8 @@ impl Message {
         }
         if width <= buf.len() {
             let start = buf.len() - width;
-            let text = buf[start..].to_vec();
-            self.set_bytes(field, &text)
+            let text = buf.get(start..).unwrap_or(&[]);
+            self.set_bytes(field, text)
         } else {
             let mut text = vec![b'0'; width - digits];
             text.extend_from_slice(&buf[i..]);

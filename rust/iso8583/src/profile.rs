@@ -361,6 +361,7 @@ fn parse_counts(s: &str) -> Option<LengthCounts> {
 
 fn compile(source: &str, doc: ProfileJson) -> Result<Profile, ProfileError> {
     let cx = Ctx { source };
+    // `notes` (and a field's `note`) are documentation for people reading the JSON; not compiled.
     let _ = &doc.notes;
     let mti = match doc.mti.as_str() {
         "ascii" => MtiEncoding::Ascii,
