@@ -210,6 +210,30 @@ impl std::fmt::Debug for OnlineRequest {
 }
 
 impl OnlineRequest {
+    /// The transaction as it stands at the online request (decision `OnlineRequest`), e.g. for
+    /// a report when no host answer is available; the request itself stays usable.
+    pub fn snapshot(&self) -> TransactionResult {
+        TransactionResult {
+            decision: Decision::OnlineRequest,
+            end_reason: None,
+            aid: self.ctx.adf_name.as_ref().map(hex::encode_upper),
+            application_label: self.ctx.label.clone(),
+            oda: self.ctx.oda.method,
+            oda_ok: self.ctx.oda.method != OdaMethod::None && !self.ctx.oda.failed,
+            oda_failure: self.ctx.oda.failure.clone(),
+            tvr: self.ctx.tvr,
+            tsi: self.ctx.tsi,
+            cvm_results: hex::encode_upper(self.ctx.cvm_results),
+            signature_required: self.ctx.signature_required,
+            pan_masked: self.pan_masked.clone(),
+            data_record: self.data_record.clone(),
+            advice_requested: self.ctx.advice,
+            script_results: String::new(),
+            language: self.ctx.language.clone(),
+            trace: self.ctx.trace.clone(),
+        }
+    }
+
     /// TVR at the time of the request.
     pub fn tvr(&self) -> Tvr {
         self.ctx.tvr

@@ -747,3 +747,30 @@ fn fixed_pin_pad_and_un_parsing() {
     }
     assert!(TransactionParams::new(1, "261231", "235959", UN).is_ok());
 }
+
+#[test]
+fn online_snapshot_and_host_response_json() {
+    let kernel = kernel_with(config());
+    let mut card = VirtualCard::new(Profile::default());
+    let mut pin = TestPinPad {
+        online: Some(vec![0xEE; 8]),
+        ..Default::default()
+    };
+    let mut svc = TestServices::default();
+    let Step::Online(req) = start(&kernel, &mut card, params(1000), &mut pin, &mut svc) else {
+        panic!("online")
+    };
+    let snap = req.snapshot();
+    assert_eq!(snap.decision, Decision::OnlineRequest);
+    assert_eq!(snap.summary_json()["outcome"], "online_request");
+    assert_eq!(snap.data_record, req.data_record);
+    assert!(snap.data_record.starts_with(&[0x9F, 0x26, 0x08]));
+    let host: HostResponse = serde_json::from_str(
+        r#"{"approved":true,"arc":"00","issuer_authentication_data":"A1A2A3A4A5A6A7A83030"}"#,
+    )
+    .unwrap();
+    assert_eq!(host, host_approve());
+    let r = req.complete(&mut card, &host);
+    assert_eq!(r.decision, Decision::Approved);
+    assert!(r.trace.len() > snap.trace.len());
+}
