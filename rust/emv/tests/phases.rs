@@ -774,3 +774,31 @@ fn online_snapshot_and_host_response_json() {
     assert_eq!(r.decision, Decision::Approved);
     assert!(r.trace.len() > snap.trace.len());
 }
+
+#[test]
+fn missing_oda_data_sets_icc_data_missing() {
+    for (oda, tag, fail_bit) in [
+        (CardOda::Dda, 0x9F46, TvrBit::DdaFailed),
+        (CardOda::Sda, 0x93, TvrBit::SdaFailed),
+        (CardOda::Cda, 0x8F, TvrBit::CdaFailed),
+        (CardOda::Dda, 0x9F32, TvrBit::DdaFailed),
+    ] {
+        let p = Profile {
+            oda,
+            drop_tags: vec![tag],
+            ..Profile::default()
+        };
+        let r = run(p, config(), |_| {}, Some(host_approve()));
+        assert!(r.tvr.is_set(TvrBit::IccDataMissing), "{tag:X}: {:?}", r.tvr);
+        assert!(r.tvr.is_set(fail_bit), "{tag:X}: {:?}", r.tvr);
+        assert!(!r.oda_ok);
+        assert!(
+            r.oda_failure
+                .as_deref()
+                .unwrap_or("")
+                .contains(&format!("{tag:X}")),
+            "{:?}",
+            r.oda_failure
+        );
+    }
+}

@@ -269,6 +269,7 @@ impl VirtualCard {
                 r3.push((0x9F2E, pc.exponent));
             }
         }
+        r3.retain(|(t, _)| !p.drop_tags.contains(t));
         let mut records = vec![
             (1, 1, encode(Tag(0x70), &r1_value)),
             (1, 2, encode(Tag(0x70), &record(&p.record2))),
