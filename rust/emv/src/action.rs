@@ -106,7 +106,7 @@ fn ferr(reason: impl Into<String>) -> EndReason {
     }
 }
 
-/// Book 3 §6.5.5.4: format 1 (80: CID ATC AC [IAD]) or format 2 (77 with 9F27 9F36 9F26 ...).
+/// Book 3 §6.5.5.4: format 1 (80: CID ATC AC, optional IAD) or format 2 (77 with 9F27 9F36 9F26 ...).
 pub fn parse_ac_response(data: &[u8]) -> Result<AcResponse, EndReason> {
     let mut r = TlvReader::new(data);
     let top = r
