@@ -231,3 +231,33 @@ fn tmk_from_tr31_requires_a_kek() {
         Err(KeyHierarchyError::Tr31(_))
     ));
 }
+
+#[test]
+fn sm4_tmk_from_two_components() {
+    let c1 = h("00112233445566778899AABBCCDDEEFF");
+    let c2 = h("0132547698BADCFE67452301EFCDAB89");
+    let combined: Vec<u8> = c1.iter().zip(&c2).map(|(a, b)| a ^ b).collect();
+    let k = |b: &[u8]| SecretKey::sm4(b).unwrap();
+    let (v1, v2, vt) = (kcv(&k(&c1), 4), kcv(&k(&c2), 4), kcv(&k(&combined), 4));
+    let tmk =
+        keyhier::combine_components(KeyAlgorithm::Sm4, &[&c1, &c2], &[&v1, &v2], &vt).unwrap();
+    assert_eq!(tmk.as_bytes(), &combined[..]);
+    assert_eq!(tmk.algorithm(), KeyAlgorithm::Sm4);
+    let mut hier = KeyHierarchy::new(HierarchyAlgorithm::Sm4);
+    hier.install_tmk(tmk.clone()).unwrap();
+    // A 60-byte SM4 field 62 built by the host side loads all three keys.
+    let keys = [k(&[0x10; 16]), k(&[0x20; 16]), k(&[0x30; 16])];
+    let mut field = Vec::new();
+    for key in &keys {
+        let (enc, check) = keyhier::encipher_working_key(&tmk, key).unwrap();
+        field.extend_from_slice(&enc);
+        field.extend_from_slice(&check);
+    }
+    hier.load_sign_on_field(&field).unwrap();
+    assert_eq!(hier.key(WorkingKeyType::Data), Some(&keys[2]));
+    // Swapped components' KCVs are caught.
+    assert!(matches!(
+        keyhier::combine_components(KeyAlgorithm::Sm4, &[&c1, &c2], &[&v2, &v1], &vt),
+        Err(KeyHierarchyError::ComponentKcvMismatch { index: 0, .. })
+    ));
+}

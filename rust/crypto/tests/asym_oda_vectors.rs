@@ -66,6 +66,10 @@ fn issuer_certificate_recovers_published_key() {
     assert_eq!(issuer.issuer_identifier, [0x47, 0x61, 0x73, 0xFF]);
     assert_eq!(issuer.expiry, [0x12, 0x31]);
     assert_eq!(issuer.serial, [0x03, 0xDA, 0x0A]);
+    assert_eq!(
+        issuer.revocation_entry(&[0xA0, 0, 0, 0, 0x03], 0x94),
+        [0xA0, 0, 0, 0, 0x03, 0x94, 0x03, 0xDA, 0x0A]
+    );
     // Valid through December 2031, expired in January 2032.
     assert!(
         oda::recover_issuer_public_key(&ca(), &h(ISSUER_CERT), &[], &[0x03], &PAN, date(2031, 12))

@@ -765,3 +765,25 @@ fn transaction_dates() {
     assert!(TransactionDate::from_bcd_yymmdd(&[0x26, 0x11]).is_err());
     assert!(TransactionDate::new(2026, 0, 1).is_err());
 }
+
+#[test]
+fn keys_can_be_shared_across_threads() {
+    // The CA key store shares recovery contexts between threads.
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<RsaPublicKey>();
+    assert_send_sync::<RsaPrivateKey>();
+    let p = pki();
+    let n = p.ca.modulus_len();
+    let mut msg = vec![0x6A; n];
+    msg[n - 1] = 0xBC;
+    let sig = p.ca.private_op(&msg).unwrap();
+    let key = p.ca.public_key();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| s.spawn(|| key.public_op(&sig).unwrap()))
+            .collect();
+        for h in handles {
+            assert_eq!(h.join().unwrap(), msg);
+        }
+    });
+}

@@ -468,6 +468,18 @@ pub fn recover_issuer_public_key(
     })
 }
 
+impl IssuerPublicKey {
+    /// The entry a certificate revocation list holds for this certificate (Book 2 §5.3 step 10):
+    /// RID ‖ CA Public Key Index ‖ Certificate Serial Number.
+    pub fn revocation_entry(&self, rid: &[u8; 5], ca_index: u8) -> [u8; 9] {
+        let mut entry = [0u8; 9];
+        entry[..5].copy_from_slice(rid);
+        entry[5] = ca_index;
+        entry[6..].copy_from_slice(&self.serial);
+        entry
+    }
+}
+
 /// What an ICC Public Key Certificate certifies.
 #[derive(Debug)]
 pub struct IccPublicKey {
