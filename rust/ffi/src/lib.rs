@@ -8,7 +8,7 @@
 //! * [`version`]
 //! * [`decode_tlv`], [`decode_tlv_hex`], [`encode_tlv`] over smartpos-tlv
 //! * [`CardReader`] (callback, device I/O), [`ApduSession`] (transmit, application selection,
-//!   blocking and async), [`CancellationHandle`]
+//!   blocking and async), [`CancellationHandle`], [`SelectionListener`] (callback, UI events)
 //! * [`SmartPosError`]: one exception class per variant in Kotlin
 //!
 //! The pure flow logic ([`selection`], [`apdu`]) is public so the raw-JNI fast path of
@@ -27,8 +27,8 @@ mod session;
 mod tlv;
 
 pub use error::SmartPosError;
-pub use selection::{ApplicationCandidate, ApplicationSelection, run_selection};
-pub use session::{ApduSession, CancellationHandle, CardReader, ResponseApdu};
+pub use selection::{ApplicationCandidate, ApplicationSelection, SelectionEvent, run_selection};
+pub use session::{ApduSession, CancellationHandle, CardReader, ResponseApdu, SelectionListener};
 pub use tlv::{TlvNode, decode_tlv, decode_tlv_hex, encode_tlv};
 
 /// The smartpos core version (the workspace version of this crate).

@@ -53,6 +53,31 @@ pub struct ApplicationSelection {
     pub exchanges: u32,
 }
 
+/// What the flow decided, for UIs and logs (principle 8: callbacks for UI events). Drained with
+/// [`SelectionFlow::take_events`] after each response.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum SelectionEvent {
+    /// The PPSE was read: the usable entries, in the order they will be tried.
+    CandidatesFound {
+        /// Candidates, priority first.
+        candidates: Vec<ApplicationCandidate>,
+    },
+    /// A candidate was removed from the list (EMV Book 1 §12.4).
+    CandidateRejected {
+        /// Its AID.
+        aid: Vec<u8>,
+        /// Why (`SW 6A82`, `FCI names ...`).
+        reason: String,
+    },
+    /// The application was selected.
+    ApplicationSelected {
+        /// Its AID.
+        aid: Vec<u8>,
+        /// Its label, if any.
+        label: Option<String>,
+    },
+}
+
 /// What to do after a response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
@@ -81,6 +106,7 @@ pub struct SelectionFlow {
     candidates: Vec<ApplicationCandidate>,
     rejected: Vec<String>,
     exchanges: u32,
+    events: Vec<SelectionEvent>,
 }
 
 impl SelectionFlow {
@@ -96,6 +122,7 @@ impl SelectionFlow {
             candidates: Vec::new(),
             rejected: Vec::new(),
             exchanges: 0,
+            events: Vec::new(),
         };
         (flow, command)
     }
@@ -103,6 +130,20 @@ impl SelectionFlow {
     /// Exchanges completed so far.
     pub fn exchanges(&self) -> u32 {
         self.exchanges
+    }
+
+    /// Events since the last call, oldest first.
+    pub fn take_events(&mut self) -> Vec<SelectionEvent> {
+        std::mem::take(&mut self.events)
+    }
+
+    fn reject(&mut self, aid: &[u8], reason: String) {
+        self.rejected
+            .push(format!("{}: {reason}", apdu::hex_upper(aid)));
+        self.events.push(SelectionEvent::CandidateRejected {
+            aid: aid.to_vec(),
+            reason,
+        });
     }
 
     /// Feed the raw response (data || SW1 SW2) to the command last returned.
@@ -200,6 +241,9 @@ impl SelectionFlow {
         // priority come last, in the card's order (stable sort).
         self.candidates
             .sort_by_key(|c| c.priority.map_or(16, u16::from));
+        self.events.push(SelectionEvent::CandidatesFound {
+            candidates: self.candidates.clone(),
+        });
         self.select_candidate(0)
     }
 
@@ -227,9 +271,8 @@ impl SelectionFlow {
                 reason: "candidate index out of range".into(),
             });
         };
-        let aid_hex = apdu::hex_upper(&candidate.aid);
         if sw != SW_OK {
-            self.rejected.push(format!("{aid_hex}: SW {sw:04X}"));
+            self.reject(&candidate.aid, format!("SW {sw:04X}"));
             return self.select_candidate(index + 1);
         }
         let context = "SELECT AID response";
@@ -238,15 +281,12 @@ impl SelectionFlow {
         match df_name {
             Some(name) if name.value == candidate.aid.as_slice() => {}
             Some(name) => {
-                self.rejected.push(format!(
-                    "{aid_hex}: FCI names {}",
-                    apdu::hex_upper(name.value)
-                ));
+                let named = apdu::hex_upper(name.value);
+                self.reject(&candidate.aid, format!("FCI names {named}"));
                 return self.select_candidate(index + 1);
             }
             None => {
-                self.rejected
-                    .push(format!("{aid_hex}: FCI without DF name (84)"));
+                self.reject(&candidate.aid, "FCI without DF name (84)".into());
                 return self.select_candidate(index + 1);
             }
         }
@@ -265,9 +305,14 @@ impl SelectionFlow {
             None => (None, None),
         };
         self.phase = Phase::Done;
+        let label = label.or(candidate.label.clone());
+        self.events.push(SelectionEvent::ApplicationSelected {
+            aid: candidate.aid.clone(),
+            label: label.clone(),
+        });
         Ok(Step::Selected(ApplicationSelection {
             aid: candidate.aid.clone(),
-            label: label.or(candidate.label.clone()),
+            label,
             pdol,
             fci,
             candidates: self.candidates.clone(),

@@ -12,7 +12,7 @@ use std::task::{Context, Poll};
 
 use crate::apdu::Response;
 use crate::error::SmartPosError;
-use crate::selection::{ApplicationSelection, SelectionFlow, Step, run_selection};
+use crate::selection::{ApplicationSelection, SelectionEvent, SelectionFlow, Step};
 
 /// Longest command APDU accepted: extended Lc and Le (ISO/IEC 7816-4 §5.1): 4 + 3 + 65535 + 3.
 pub const MAX_COMMAND_LEN: usize = 4 + 3 + 65_535 + 3;
@@ -26,6 +26,15 @@ pub const MAX_COMMAND_LEN: usize = 4 + 3 + 65_535 + 3;
 pub trait CardReader: Send + Sync {
     /// Exchange one APDU (ISO/IEC 7816-4 §5.1 command, §5.6 response).
     fn transceive(&self, apdu: Vec<u8>) -> Result<Vec<u8>, SmartPosError>;
+}
+
+/// Receives what a selection flow decides, as it decides it (for the UI). Called on the thread
+/// running the flow; keep it quick. An error it returns is logged and otherwise ignored: a UI
+/// failure never stops a card flow.
+#[uniffi::export(callback_interface)]
+pub trait SelectionListener: Send + Sync {
+    /// One event of the flow.
+    fn on_selection_event(&self, event: SelectionEvent) -> Result<(), SmartPosError>;
 }
 
 /// A response APDU split into data and status word (ISO/IEC 7816-4 §5.6).
@@ -68,6 +77,7 @@ impl CancellationHandle {
 #[derive(uniffi::Object)]
 pub struct ApduSession {
     reader: Box<dyn CardReader>,
+    listener: Option<Box<dyn SelectionListener>>,
     busy: AtomicBool,
     exchanges: AtomicU64,
 }
@@ -98,6 +108,29 @@ impl ApduSession {
         self.exchanges.fetch_add(1, Ordering::Relaxed);
         Ok(response)
     }
+
+    /// Feed one response to the flow and hand its events to the listener, also when the step
+    /// fails (the rejections before a `NoApplication` are worth showing).
+    fn advance(&self, flow: &mut SelectionFlow, response: &[u8]) -> Result<Step, SmartPosError> {
+        let step = flow.on_response(response);
+        if let Some(listener) = &self.listener {
+            for event in flow.take_events() {
+                if let Err(error) = listener.on_selection_event(event) {
+                    log::warn!("selection listener failed: {error}");
+                }
+            }
+        }
+        step
+    }
+
+    fn build(reader: Box<dyn CardReader>, listener: Option<Box<dyn SelectionListener>>) -> Self {
+        ApduSession {
+            reader,
+            listener,
+            busy: AtomicBool::new(false),
+            exchanges: AtomicU64::new(0),
+        }
+    }
 }
 
 #[uniffi::export]
@@ -105,11 +138,16 @@ impl ApduSession {
     /// A session over `reader`.
     #[uniffi::constructor]
     pub fn new(reader: Box<dyn CardReader>) -> Arc<Self> {
-        Arc::new(ApduSession {
-            reader,
-            busy: AtomicBool::new(false),
-            exchanges: AtomicU64::new(0),
-        })
+        Arc::new(ApduSession::build(reader, None))
+    }
+
+    /// A session over `reader` that reports selection events to `listener`.
+    #[uniffi::constructor]
+    pub fn with_listener(
+        reader: Box<dyn CardReader>,
+        listener: Box<dyn SelectionListener>,
+    ) -> Arc<Self> {
+        Arc::new(ApduSession::build(reader, Some(listener)))
     }
 
     /// Send one command APDU and split the answer. The command must have at least the four
@@ -137,7 +175,14 @@ impl ApduSession {
     /// candidate when the card refuses one (EMV Book B §3.3, Book 1 §12.4). Blocking.
     pub fn select_application(&self) -> Result<ApplicationSelection, SmartPosError> {
         let _busy = Busy::acquire(&self.busy)?;
-        run_selection(|command| self.transceive(command), || false)
+        let (mut flow, mut command) = SelectionFlow::start();
+        loop {
+            let response = self.transceive(&command)?;
+            match self.advance(&mut flow, &response)? {
+                Step::Transmit(next) => command = next,
+                Step::Selected(selection) => return Ok(selection),
+            }
+        }
     }
 
     /// The same flow as a suspend function. `cancel` is checked before every APDU, and the
@@ -157,7 +202,7 @@ impl ApduSession {
                 });
             }
             let response = self.transceive(&command)?;
-            match flow.on_response(&response)? {
+            match self.advance(&mut flow, &response)? {
                 Step::Transmit(next) => command = next,
                 Step::Selected(selection) => return Ok(selection),
             }

@@ -9,7 +9,10 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use smartpos_ffi::apdu::hex_upper;
 use smartpos_ffi::selection::{SelectionFlow, Step};
-use smartpos_ffi::{ApduSession, CancellationHandle, CardReader, SmartPosError, run_selection};
+use smartpos_ffi::{
+    ApduSession, CancellationHandle, CardReader, SelectionEvent, SelectionListener, SmartPosError,
+    run_selection,
+};
 use smartpos_tlv::{Tag, TlvBuilder};
 
 const SELECT_PPSE: &str = "00A404000E325041592E5359532E444446303100";
@@ -419,4 +422,65 @@ fn unexpected_callback_error_becomes_transport() {
             reason: "java.io.IOException: Tag was lost.".into()
         }
     );
+}
+
+struct Recorder(Arc<Mutex<Vec<SelectionEvent>>>, bool);
+
+impl SelectionListener for Recorder {
+    fn on_selection_event(&self, event: SelectionEvent) -> Result<(), SmartPosError> {
+        self.0.lock().unwrap().push(event);
+        if self.1 {
+            Err(SmartPosError::Transport {
+                reason: "UI gone".into(),
+            })
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[test]
+fn listener_sees_candidates_rejections_and_the_selection() {
+    let (card, _) = ScriptedCard::new(&[
+        (SELECT_PPSE, TWO_APP_PPSE),
+        (SELECT_MC, "6A82"),
+        (SELECT_VISA, VISA_FCI),
+    ]);
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let session =
+        ApduSession::with_listener(Box::new(card), Box::new(Recorder(events.clone(), false)));
+    session.select_application().unwrap();
+    let events = events.lock().unwrap().clone();
+    assert_eq!(events.len(), 3, "{events:?}");
+    assert!(
+        matches!(&events[0], SelectionEvent::CandidatesFound { candidates } if candidates.len() == 2)
+    );
+    assert_eq!(
+        events[1],
+        SelectionEvent::CandidateRejected {
+            aid: hex("A0000000041010"),
+            reason: "SW 6A82".into()
+        }
+    );
+    assert_eq!(
+        events[2],
+        SelectionEvent::ApplicationSelected {
+            aid: hex("A0000000031010"),
+            label: Some("VC".into())
+        }
+    );
+}
+
+#[test]
+fn failing_listener_does_not_stop_the_flow_and_sees_rejections_before_an_error() {
+    let (card, _) = ScriptedCard::new(&[(SELECT_PPSE, VISA_PPSE), (SELECT_VISA, "6A82")]);
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let session =
+        ApduSession::with_listener(Box::new(card), Box::new(Recorder(events.clone(), true)));
+    assert!(matches!(
+        session.select_application(),
+        Err(SmartPosError::NoApplication { .. })
+    ));
+    // CandidatesFound, then the rejection, even though the listener failed on every event.
+    assert_eq!(events.lock().unwrap().len(), 2);
 }

@@ -3,8 +3,11 @@ package io.smartpos.test
 import io.smartpos.ApduEvent
 import io.smartpos.SmartPos
 import io.smartpos.core.ApduSession
+import io.smartpos.core.SelectionEvent
+import io.smartpos.core.SelectionListener
 import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.async
+import kotlinx.coroutines.flow.filterIsInstance
 import kotlinx.coroutines.flow.take
 import kotlinx.coroutines.flow.toList
 import kotlinx.coroutines.runBlocking
@@ -64,6 +67,43 @@ class SessionTest {
     }
 
     @Test
+    fun selectionEventsFromRustReachTheFlow() = runBlocking {
+        val ppse = "6F3A840E325041592E5359532E4444463031A528BF0C25" +
+            "61104F07A0000000031010500256438701026111" + "4F07A0000000041010500350324D870101" + "9000"
+        val card = SimulatedCardReader(
+            mapOf(
+                Cards.SELECT_PPSE to ppse,
+                "00A4040007A000000004101000" to "6A82",
+                "00A4040007A000000003101000" to Cards.visaWithPdol.getValue("00A4040007A000000003101000"),
+            ),
+        )
+        SmartPos.openSession(card).use { session ->
+            val collected = async(start = CoroutineStart.UNDISPATCHED) {
+                session.events.filterIsInstance<ApduEvent.Selection>().take(3).toList().map { it.event }
+            }
+            session.selectApplication()
+            val events = collected.await()
+            val found = events[0] as SelectionEvent.CandidatesFound
+            assertEquals(listOf("A0000000041010", "A0000000031010"), found.candidates.map { it.aid.toHex() })
+            val rejected = events[1] as SelectionEvent.CandidateRejected
+            assertEquals("A0000000041010", rejected.aid.toHex())
+            assertEquals("SW 6A82", rejected.reason)
+            val selected = events[2] as SelectionEvent.ApplicationSelected
+            assertEquals("A0000000031010", selected.aid.toHex())
+            assertEquals("VC", selected.label)
+        }
+    }
+
+    @Test
+    fun throwingListenerDoesNotStopTheFlow() {
+        val listener = object : SelectionListener {
+            override fun onSelectionEvent(event: SelectionEvent) = throw IllegalStateException("UI gone")
+        }
+        val selection = ApduSession.withListener(SimulatedCardReader(Cards.visaWithPdol), listener).use { it.selectApplication() }
+        assertEquals("A0000000031010", selection.aid.toHex())
+    }
+
+    @Test
     fun getResponseChainingIsFollowed() {
         // T=0 style: 61xx means "xx bytes waiting": the flow must send GET RESPONSE (EMV Book 1 §9.3.1.3).
         val ppse = Cards.visaWithPdol.getValue(Cards.SELECT_PPSE)
@@ -95,7 +135,9 @@ class SessionTest {
     @Test
     fun eventsFlowReportsEveryExchangeInOrder() = runBlocking {
         SmartPos.openSession(SimulatedCardReader(Cards.mastercardDebit)).use { session ->
-            val collected = async(start = CoroutineStart.UNDISPATCHED) { session.events.take(2).toList() }
+            val collected = async(start = CoroutineStart.UNDISPATCHED) {
+                session.events.filterIsInstance<ApduEvent.Exchanged>().take(2).toList()
+            }
             session.selectApplication()
             val events = collected.await()
             assertEquals(

@@ -5,6 +5,8 @@ import io.smartpos.core.ApplicationSelection
 import io.smartpos.core.CancellationHandle
 import io.smartpos.core.CardReader
 import io.smartpos.core.ResponseApdu
+import io.smartpos.core.SelectionEvent
+import io.smartpos.core.SelectionListener
 import io.smartpos.core.SmartPosException
 import io.smartpos.core.TlvNode
 import io.smartpos.jni.ApduTransceiver
@@ -57,6 +59,9 @@ sealed class ApduEvent {
 
     /** The reader failed on [command]. */
     class ReaderFailed(val command: ByteArray, val error: SmartPosException) : ApduEvent()
+
+    /** A decision of the Rust selection flow (candidates found, one rejected, one selected). */
+    class Selection(val event: SelectionEvent) : ApduEvent()
 }
 
 /**
@@ -68,7 +73,7 @@ class CardSession internal constructor(reader: CardReader) : AutoCloseable {
         extraBufferCapacity = 64,
         onBufferOverflow = BufferOverflow.DROP_OLDEST,
     )
-    private val session = ApduSession(GuardedReader(reader, eventFlow))
+    private val session = ApduSession.withListener(GuardedReader(reader, eventFlow), FlowListener(eventFlow))
 
     /** Every exchange of this session, as it happens. */
     val events: SharedFlow<ApduEvent> = eventFlow.asSharedFlow()
@@ -109,6 +114,13 @@ class CardSession internal constructor(reader: CardReader) : AutoCloseable {
         }
 
     override fun close() = session.close()
+}
+
+/** Forwards the Rust flow's selection events into the session's flow; never throws into Rust. */
+private class FlowListener(private val events: MutableSharedFlow<ApduEvent>) : SelectionListener {
+    override fun onSelectionEvent(event: SelectionEvent) {
+        events.tryEmit(ApduEvent.Selection(event))
+    }
 }
 
 /**
