@@ -15,6 +15,20 @@ fn nibble_of(c: u8) -> u8 {
 
 /// Append the BCD form of already-validated digit text (`=`/`D` map to nibble D).
 pub(crate) fn encode(text: &[u8], pad: Pad, out: &mut Vec<u8>) {
+    encode_with(text, pad, out, nibble_of);
+}
+
+/// Append raw nibbles given as validated upper-case hex characters (`=` also maps to D).
+pub(crate) fn encode_raw(text: &[u8], pad: Pad, out: &mut Vec<u8>) {
+    encode_with(text, pad, out, |c| match c {
+        b'A'..=b'F' => c - b'A' + 10,
+        b'=' => 0xD,
+        _ => c & 0x0F,
+    });
+}
+
+#[inline(always)]
+fn encode_with(text: &[u8], pad: Pad, out: &mut Vec<u8>, nibble_of: impl Fn(u8) -> u8) {
     let start = out.len();
     out.resize(start + text.len().div_ceil(2), 0);
     let Some(dst) = out.get_mut(start..) else {
@@ -138,6 +152,42 @@ pub(crate) fn decode(
     }
     if let Some(nib) = trailing {
         out.push(digit(nib, separator, part, offset + bytes.len() - 1)?);
+    }
+    Ok(())
+}
+
+/// Decode `digits` raw nibbles (any value) from `bytes` as upper-case hex characters; only the pad
+/// nibble is checked.
+pub(crate) fn decode_raw(
+    bytes: &[u8],
+    digits: usize,
+    rules: Rules,
+    part: Part,
+    offset: usize,
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let pad = rules.pad;
+    let pad_ok = |nib: u8| nib == pad.nibble() || (rules.lenient && (nib == 0 || nib == 0xF));
+    let odd = digits % 2 == 1;
+    let last = bytes.len() * 2;
+    for (i, &b) in bytes.iter().enumerate() {
+        for (j, nib) in [(0usize, b >> 4), (1, b & 0x0F)] {
+            let k = i * 2 + j;
+            let is_pad = odd && ((pad.is_left() && k == 0) || (!pad.is_left() && k + 1 == last));
+            if is_pad {
+                if !pad_ok(nib) {
+                    return Err(Error::BadPadding {
+                        part,
+                        offset: offset + i,
+                        nibble: nib,
+                        expected: pad.nibble(),
+                    });
+                }
+            } else if let Some(&c) = HEX.get(usize::from(nib)) {
+                out.push(c);
+            }
+        }
     }
     Ok(())
 }

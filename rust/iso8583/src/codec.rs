@@ -379,7 +379,20 @@ impl Profile {
 /// Encode one field's value (already in stored form) with its length prefix.
 fn pack_field(spec: &FieldSpec, value: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
     let n = spec.number;
-    if spec.kind.is_text() {
+    if spec.raw_nibbles {
+        let bad = value
+            .iter()
+            .position(|&b| !(b.is_ascii_digit() || (b'A'..=b'F').contains(&b) || b == b'='));
+        if let Some(i) = bad {
+            let byte = value.get(i).copied().unwrap_or(0);
+            return Err(Error::InvalidValue {
+                field: n,
+                position: i,
+                byte,
+                kind: spec.kind,
+            });
+        }
+    } else if spec.kind.is_text() {
         if let Some(i) = spec.kind.first_invalid(value) {
             let byte = value.get(i).copied().unwrap_or(0);
             return Err(Error::InvalidValue {
@@ -433,6 +446,7 @@ fn pack_field(spec: &FieldSpec, value: &[u8], out: &mut Vec<u8>) -> Result<(), E
                 bcd::encode(digits, spec.pad, out);
             }
         }
+        (DataEncoding::Bcd, _) if spec.raw_nibbles => bcd::encode_raw(value, spec.pad, out),
         (DataEncoding::Bcd, _) => bcd::encode(value, spec.pad, out),
     }
     Ok(())
@@ -585,6 +599,9 @@ fn unpack_field(
                 buf.truncate(start);
                 return Err(e);
             }
+        }
+        (DataEncoding::Bcd, _) if spec.raw_nibbles => {
+            bcd::decode_raw(data, units, rules(spec, true), part, pos, buf)?;
         }
         (DataEncoding::Bcd, kind) => {
             if let Err(e) = bcd::decode(

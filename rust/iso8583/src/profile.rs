@@ -21,7 +21,8 @@
 //!   "mandatory": { "0200": [3, 11, 41] } }
 //! ```
 //! A field may override `encoding`, `prefix`, `pad`, `counts` and `lenient_pad` (accept a 0 or F pad
-//! nibble on unpack whatever `pad` says; pack always writes `pad`). `counts: "units"` means lengths
+//! nibble on unpack whatever `pad` says; pack always writes `pad`); a `z` field in BCD may set
+//! `"raw_nibbles": true` to carry partly encrypted track data (nibbles as hex characters). `counts: "units"` means lengths
 //! (fixed `len`, `max`, and the prefix value) count digits for n/z/x+n, characters for an/ans and
 //! bytes for b; `"encoded"` counts bytes on the wire (not allowed with BCD data).
 
@@ -287,6 +288,8 @@ struct FieldJson {
     #[serde(default)]
     lenient_pad: Option<bool>,
     #[serde(default)]
+    raw_nibbles: bool,
+    #[serde(default)]
     note: Option<String>,
     #[serde(default)]
     subfields: Vec<SubfieldJson>,
@@ -500,6 +503,9 @@ fn compile(source: &str, doc: ProfileJson) -> Result<Profile, ProfileError> {
                 ));
             }
         }
+        if f.raw_nibbles && (kind != FieldKind::Z || encoding != DataEncoding::Bcd) {
+            return Err(cx.err(&what, "raw_nibbles is for z fields in BCD only"));
+        }
         let _ = &f.note;
         let subfields = compile_subfields(&cx, &what, number, kind, length, &f.subfields)?;
         fields[usize::from(number)] = Some(FieldSpec {
@@ -511,6 +517,7 @@ fn compile(source: &str, doc: ProfileJson) -> Result<Profile, ProfileError> {
             prefix,
             pad,
             lenient_pad: f.lenient_pad.unwrap_or(d.lenient_pad),
+            raw_nibbles: f.raw_nibbles,
             counts,
             subfields,
         });

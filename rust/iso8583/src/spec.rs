@@ -209,6 +209,10 @@ pub struct FieldSpec {
     pub pad: Pad,
     /// On unpack, accept either pad nibble (0 or F) where `pad` is expected: hosts differ here.
     pub lenient_pad: bool,
+    /// `z` fields in BCD only: keep every nibble, as an upper-case hex character, instead of
+    /// requiring digits and the separator. For track data that is partly encrypted on the wire
+    /// (e.g. China UnionPay track encryption); the separator then reads as `D`.
+    pub raw_nibbles: bool,
     /// What lengths count.
     pub counts: LengthCounts,
     /// Sub-fields, in order, if the field is structured.

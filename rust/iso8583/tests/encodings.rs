@@ -34,6 +34,7 @@ const LAB: &str = r#"{
     "24": { "type": "ans", "length": "LLVAR", "max": 20, "counts": "encoded" },
     "25": { "type": "n", "length": "LLVAR", "max": 10, "encoding": "bcd", "prefix": "binary", "pad": "right-0" },
     "26": { "type": "n", "length": "LLLLVAR", "max": 9999, "encoding": "bcd", "prefix": "bcd", "pad": "left-0" },
+    "27": { "type": "z", "length": "LLVAR", "max": 37, "encoding": "bcd", "prefix": "bcd", "pad": "right-f", "raw_nibbles": true },
     "70": { "type": "n", "length": "fixed", "len": 3 },
     "128": { "type": "b", "length": "fixed", "len": 8 }
   }
@@ -77,6 +78,7 @@ fn table() -> Vec<(u8, V, &'static str)> {
         (24, T("hi!"), "3033 686921"),      // ans, prefix counts encoded bytes
         (25, T("12345"), "05 123450"),      // binary LL prefix over BCD digits
         (26, T("12345"), "0005 012345"),    // LLLLVAR BCD numeric, left pad
+        (27, T("12DA4"), "05 12DA4F"),      // raw nibbles (encrypted track data) kept as hex
         (70, T("007"), "303037"),           // secondary-bitmap field
         (128, B(&[9, 8, 7, 6, 5, 4, 3, 2]), "0908070605040302"),
     ]

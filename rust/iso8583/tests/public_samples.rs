@@ -75,3 +75,52 @@ fn purchase_response_from_iso8583_cup_for_java() {
     // Byte-identical round trip.
     assert_eq!(p.pack_frame(&f).unwrap(), bytes);
 }
+
+/// A purchase request body with an encrypted track 2 (nibbles B, C... inside field 35).
+/// Source: github.com/soloicesky/ISO8583-CUP-FOR-JAVA-, src/com/cup/iso8583/Main.java (first
+/// `parseISO8583Msg` call). Framed here with TPDU, header and MTI 0200.
+const SALE_0200_ENCRYPTED_TRACK_BODY: &str = "3020048020C08811000000000000000001000139022000376013822000594988787DB26C2C1903514D8900313233343536373831323334353637383930313233343531353606100000000000000014220000490005013532413644424543";
+
+#[test]
+fn encrypted_track_needs_raw_nibbles() {
+    let framed = format!("60000000006031003100000200{SALE_0200_ENCRYPTED_TRACK_BODY}");
+    let bytes = hex::decode(&framed).unwrap();
+    // The stock profile rejects the ciphertext nibble B in field 35 (track data is digits and '=').
+    let err = Profile::cups_pos().unpack_frame(&bytes).unwrap_err();
+    assert_eq!(
+        err,
+        smartpos_iso8583::Error::BadBcdDigit {
+            part: smartpos_iso8583::Part::Field(35),
+            offset: 47,
+            nibble: 0xB
+        }
+    );
+    // A profile with "raw_nibbles" on field 35 keeps every nibble.
+    let json = include_str!("../profiles/cups-pos.json").replace(
+        r#""type": "z", "length": "LLVAR", "max": 37 }"#,
+        r#""type": "z", "length": "LLVAR", "max": 37, "raw_nibbles": true }"#,
+    );
+    let p = Profile::from_json_str("cups-pos-track-encryption", &json).unwrap();
+    assert!(p.field(35).unwrap().raw_nibbles);
+    let f = p.unpack_frame(&bytes).unwrap();
+    let m = &f.message;
+    assert_eq!(m.text(35), Some("6013822000594988787DB26C2C1903514D890"));
+    assert_eq!(m.text(22), Some("022"));
+    assert_eq!(m.text(41), Some("12345678"));
+    assert_eq!(m.text(42), Some("123456789012345"));
+    assert_eq!(m.subfield(&p, 60, "60.2").unwrap(), Some("000049"));
+    assert_eq!(p.pack_frame(&f).unwrap(), bytes);
+    // Masked like any track: PAN part first 6 + last 4, the rest starred.
+    let shown = p.pretty(&f);
+    assert!(
+        shown.contains("601382*********8787=*****************"),
+        "{shown}"
+    );
+    assert!(!shown.contains("B26C2C19"), "{shown}");
+    // raw_nibbles is refused where it makes no sense.
+    let bad = include_str!("../profiles/cups-pos.json").replace(
+        r#""type": "n", "length": "fixed", "len": 6 },"#,
+        r#""type": "n", "length": "fixed", "len": 6, "raw_nibbles": true },"#,
+    );
+    assert!(Profile::from_json_str("bad", &bad).is_err());
+}
