@@ -165,74 +165,95 @@ pub fn sort_candidates(list: &mut [Candidate]) {
     list.sort_by_key(|c| c.priority().unwrap_or(16));
 }
 
-/// PSE method (Book 1 §12.3.2). `Ok(None)`: use the list-of-AIDs method instead.
+/// Most directories (PSE plus nested DDFs) followed in one selection.
+const MAX_DDFS: usize = 8;
+
+/// PSE method (Book 1 §12.3.2), following DDF entries (9D) into their own directories after
+/// the current one. `Ok(None)`: use the list-of-AIDs method instead.
 fn pse_candidates<T: CardTransport>(
     ch: &mut Channel<T>,
     config: &TerminalConfig,
 ) -> Result<Option<Vec<Candidate>>, EndReason> {
-    let resp = ch.transmit(&Apdu::select(PSE_NAME, false))?;
-    match resp.status() {
-        StatusWord::Success => {}
-        StatusWord::FunctionNotSupported => return Err(EndReason::CardBlocked),
-        _ => return Ok(None),
-    }
-    let Ok(Some(fci)) = find_path(&resp.data, &[Tag(0x6F)]) else {
-        return Ok(None);
-    };
-    let sfi = match fci.child(Tag(0xA5)) {
-        Ok(Some(a5)) => match a5.child(Tag(0x88)) {
-            Ok(Some(sfi)) => sfi.value.first().copied(),
-            _ => None,
-        },
-        _ => None,
-    };
-    let Some(sfi) = sfi.filter(|s| (1..=10).contains(s)) else {
-        return Ok(None);
-    };
     let mut out = Vec::new();
-    for record in 1..=u8::MAX {
-        let resp = ch.transmit(&Apdu::read_record(sfi, record))?;
+    let mut ddfs: Vec<Vec<u8>> = vec![PSE_NAME.to_vec()];
+    let mut next = 0;
+    while let Some(ddf) = ddfs.get(next).cloned() {
+        let is_pse = next == 0;
+        next += 1;
+        let resp = ch.transmit(&Apdu::select(&ddf, false))?;
         match resp.status() {
             StatusWord::Success => {}
-            StatusWord::RecordNotFound => break,
-            _ => return Ok(None),
+            StatusWord::FunctionNotSupported if is_pse => return Err(EndReason::CardBlocked),
+            _ if is_pse => return Ok(None),
+            _ => continue,
         }
-        let Ok(Some(rec)) = find_path(&resp.data, &[Tag(0x70)]) else {
-            return Ok(None);
+        let sfi = directory_sfi(&resp.data);
+        let Some(sfi) = sfi.filter(|s| (1..=10).contains(s)) else {
+            if is_pse {
+                return Ok(None);
+            }
+            continue;
         };
-        for entry in rec.children() {
-            let Ok(entry) = entry else { return Ok(None) };
-            if entry.tag != Tag(0x61) {
-                continue;
+        for record in 1..=u8::MAX {
+            let resp = ch.transmit(&Apdu::read_record(sfi, record))?;
+            match resp.status() {
+                StatusWord::Success => {}
+                StatusWord::RecordNotFound => break,
+                _ if is_pse => return Ok(None),
+                _ => break,
             }
-            let mut adf = None;
-            let mut label = None;
-            let mut pref = None;
-            let mut prio = None;
-            for obj in entry.children() {
-                let Ok(obj) = obj else { return Ok(None) };
-                match obj.tag.0 {
-                    0x4F => adf = Some(obj.value.to_vec()),
-                    0x50 => label = Some(text(obj.value)),
-                    0x9F12 => pref = Some(text(obj.value)),
-                    0x87 => prio = obj.value.first().copied(),
-                    _ => {}
+            let Ok(Some(rec)) = find_path(&resp.data, &[Tag(0x70)]) else {
+                return Ok(None);
+            };
+            for entry in rec.children() {
+                let Ok(entry) = entry else { return Ok(None) };
+                if entry.tag != Tag(0x61) {
+                    continue;
                 }
-            }
-            // Entries without an ADF name (e.g. DDF entries with 9D) are not followed.
-            let Some(adf) = adf else { continue };
-            if let Some(i) = config.aids.iter().position(|a| aid_matches(a, &adf)) {
-                out.push(Candidate {
-                    adf_name: adf,
-                    label,
-                    preferred_name: pref,
-                    priority_indicator: prio,
-                    terminal_aid: i,
-                });
+                let mut adf = None;
+                let mut ddf_name = None;
+                let mut label = None;
+                let mut pref = None;
+                let mut prio = None;
+                for obj in entry.children() {
+                    let Ok(obj) = obj else { return Ok(None) };
+                    match obj.tag.0 {
+                        0x4F => adf = Some(obj.value.to_vec()),
+                        0x9D => ddf_name = Some(obj.value.to_vec()),
+                        0x50 => label = Some(text(obj.value)),
+                        0x9F12 => pref = Some(text(obj.value)),
+                        0x87 => prio = obj.value.first().copied(),
+                        _ => {}
+                    }
+                }
+                if let Some(d) = ddf_name {
+                    if ddfs.len() < MAX_DDFS && !ddfs.contains(&d) {
+                        ddfs.push(d);
+                    }
+                    continue;
+                }
+                let Some(adf) = adf else { continue };
+                if let Some(i) = config.aids.iter().position(|a| aid_matches(a, &adf)) {
+                    out.push(Candidate {
+                        adf_name: adf,
+                        label,
+                        preferred_name: pref,
+                        priority_indicator: prio,
+                        terminal_aid: i,
+                    });
+                }
             }
         }
     }
     Ok(Some(out))
+}
+
+/// SFI of the directory elementary file (88) in a DDF's FCI (6F/A5/88).
+fn directory_sfi(fci_data: &[u8]) -> Option<u8> {
+    let fci = find_path(fci_data, &[Tag(0x6F)]).ok()??;
+    let a5 = fci.child(Tag(0xA5)).ok()??;
+    let sfi = a5.child(Tag(0x88)).ok()??;
+    sfi.value.first().copied()
 }
 
 /// List of AIDs method (Book 1 §12.3.3), with SELECT next for partial matches.

@@ -696,3 +696,66 @@ fn partial_selection_with_select_next() {
         "asked once with two candidates, then the last one is automatic"
     );
 }
+
+#[test]
+fn pse_follows_nested_ddf() {
+    let ddf_fci = |name: &[u8], sfi: u8| {
+        let mut b = TlvBuilder::new();
+        b.push_constructed(Tag(0x6F), |b| {
+            b.push(Tag(0x84), name);
+            b.push_constructed(Tag(0xA5), |b| {
+                b.push(Tag(0x88), &[sfi]);
+            });
+        });
+        hexs(&b.finish()) + "9000"
+    };
+    let dir = |entries: &[(u32, &[u8])]| {
+        let mut b = TlvBuilder::new();
+        b.push_constructed(Tag(0x70), |b| {
+            for (t, v) in entries {
+                b.push_constructed(Tag(0x61), |b| {
+                    b.push(Tag(*t), v);
+                });
+            }
+        });
+        hexs(&b.finish()) + "9000"
+    };
+    let ddf = b"NESTED.DDF";
+    let visa = hex::decode("A0000000031010").unwrap();
+    let pairs: Vec<(String, String)> = vec![
+        (PSE.into(), ddf_fci(b"1PAY.SYS.DDF01", 1)),
+        ("00B2010C00".into(), dir(&[(0x9D, &ddf[..])])),
+        ("00B2020C00".into(), "6A83".into()),
+        (format!("00A404000A{}00", hexs(ddf)), ddf_fci(ddf, 2)),
+        ("00B2011400".into(), dir(&[(0x4F, &visa[..])])),
+        ("00B2021400".into(), "6A83".into()),
+        (SEL_VISA.into(), visa_fci()),
+        ("80A8000002830000".into(), "6985".into()),
+    ];
+    let p: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let mut card = ScriptedCard::from_pairs("3B", &p).unwrap();
+    let kernel = kernel_with(config());
+    let mut ui = TestUi::default();
+    let mut pin = TestPinPad::default();
+    let mut svc = TestServices::default();
+    let Step::Done(r) = kernel.start(
+        &mut card,
+        params(1),
+        Interaction {
+            ui: &mut ui,
+            pin_pad: &mut pin,
+            services: &mut svc,
+        },
+    ) else {
+        panic!("done expected")
+    };
+    assert_eq!(r.end_reason, Some(EndReason::NotAccepted), "{:?}", r.trace);
+    assert_eq!(
+        card.remaining(),
+        0,
+        "the nested directory was read and Visa selected"
+    );
+}
