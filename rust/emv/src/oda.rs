@@ -195,7 +195,7 @@ fn sda(ctx: &mut Ctx) -> Result<(), OdaFailure> {
 }
 
 /// Book 2 §6.4: the ICC public key from 9F46/9F48/9F47.
-fn retrieve_icc_key(ctx: &mut Ctx) -> Result<RsaPublicKey, OdaFailure> {
+pub(crate) fn retrieve_icc_key(ctx: &mut Ctx) -> Result<RsaPublicKey, OdaFailure> {
     let cert = need(ctx, 0x9F46)?;
     let exp = need(ctx, 0x9F47)?;
     let issuer_key = retrieve_issuer_key(ctx)?.key;
