@@ -29,3 +29,37 @@ fn happy_path_dda_online_approved() {
     assert_eq!(r.cvm_results, "420300");
     assert_eq!(r.pan_masked.as_deref(), Some("476173******0119"));
 }
+
+/// Architecture principle 1: a transaction replays bit for bit from a scripted card.
+#[test]
+fn cda_transaction_replays_deterministically_from_its_script() {
+    let kernel = kernel_with(config());
+    let mut rec = Recorder::new(VirtualCard::new(Profile {
+        oda: CardOda::Cda,
+        ..Profile::default()
+    }));
+    let live = run_online(&kernel, &mut rec);
+    assert_eq!(live.decision, Decision::Approved);
+    assert_eq!(live.oda, OdaMethod::Cda);
+    assert!(live.oda_ok, "{:?}", live.oda_failure);
+    let json = serde_json::to_string(&rec.script).unwrap();
+    for _ in 0..2 {
+        let mut card = ScriptedCard::from_json(&json).unwrap();
+        let replay = run_online(&kernel, &mut card);
+        assert_eq!(replay.summary_json(), live.summary_json());
+        assert_eq!(replay.data_record, live.data_record);
+        assert_eq!(card.remaining(), 0);
+    }
+}
+
+fn run_online<T: CardTransport>(kernel: &ContactKernel, card: &mut T) -> TransactionResult {
+    let mut pin = TestPinPad {
+        online: Some(vec![0xEE; 8]),
+        ..Default::default()
+    };
+    let mut svc = TestServices::default();
+    match start(kernel, card, params(1000), &mut pin, &mut svc) {
+        Step::Done(r) => *r,
+        Step::Online(req) => req.complete(card, &host_approve()),
+    }
+}
