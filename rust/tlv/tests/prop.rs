@@ -2,7 +2,8 @@
 //! on stable), and build → parse → equal round trips.
 
 use proptest::prelude::*;
-use smartpos_tlv::dol::{Dol, DolEntry};
+use smartpos_tlv::dict::Format;
+use smartpos_tlv::dol::{Dol, DolEntry, fit};
 use smartpos_tlv::{Tag, TlvBuilder, TlvNode, TlvReader, fuzzing, parse_all};
 
 /// A well-formed EMV tag of 1 to 3 bytes, primitive or constructed as asked.
@@ -104,5 +105,39 @@ proptest! {
         let built = dol.build(|_| None);
         prop_assert_eq!(built.len(), dol.total_len());
         prop_assert!(built.iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn fit_follows_book3_5_4(value in prop::collection::vec(any::<u8>(), 0..40),
+                             len in 0usize..48,
+                             format in prop::sample::select(vec![Format::N, Format::Cn, Format::B, Format::An, Format::Ans, Format::A, Format::Var])) {
+        let mut out = vec![0xEE];
+        fit(&value, len, format, &mut out);
+        prop_assert_eq!(out[0], 0xEE, "appends, never overwrites");
+        let out = &out[1..];
+        prop_assert_eq!(out.len(), len);
+        let n = value.len();
+        if n >= len {
+            // c: numeric keeps the rightmost bytes, every other format the leftmost.
+            let kept = if format == Format::N { &value[n - len..] } else { &value[..len] };
+            prop_assert_eq!(out, kept);
+        } else {
+            // d: numeric pads 00 on the left, cn pads FF on the right, the rest 00 on the right.
+            let pad = len - n;
+            match format {
+                Format::N => {
+                    prop_assert!(out[..pad].iter().all(|&b| b == 0));
+                    prop_assert_eq!(&out[pad..], value.as_slice());
+                }
+                Format::Cn => {
+                    prop_assert_eq!(&out[..n], value.as_slice());
+                    prop_assert!(out[n..].iter().all(|&b| b == 0xFF));
+                }
+                _ => {
+                    prop_assert_eq!(&out[..n], value.as_slice());
+                    prop_assert!(out[n..].iter().all(|&b| b == 0));
+                }
+            }
+        }
     }
 }
