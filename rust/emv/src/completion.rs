@@ -9,7 +9,7 @@ use crate::oda::aip;
 use crate::outcome::Decision;
 use crate::transport::{CardTransport, Channel};
 use crate::tvr::{TsiBit, TvrBit};
-use smartpos_tlv::{Tag, TlvReader};
+use smartpos_tlv::TlvReader;
 
 /// Process the scripts of one template tag (71 or 72), Book 3 §10.10.
 fn run_scripts<T: CardTransport>(
@@ -108,7 +108,6 @@ pub(crate) fn complete_online<T: CardTransport>(
                     },
                 );
             }
-            run_scripts(ctx, ch, &h.scripts, 0x71)?;
             let iad = &h.issuer_authentication_data;
             if !iad.is_empty() {
                 ctx.store.set_terminal(0x91, iad.clone());
@@ -127,6 +126,8 @@ pub(crate) fn complete_online<T: CardTransport>(
                     ctx.tsi(TsiBit::IssuerAuthenticationPerformed);
                 }
             }
+            // §10.10: scripts 71 after issuer authentication, before the final GENERATE AC.
+            run_scripts(ctx, ch, &h.scripts, 0x71)?;
             if h.approved {
                 Cryptogram::Tc
             } else {
@@ -138,7 +139,6 @@ pub(crate) fn complete_online<T: CardTransport>(
     if let Some(h) = host {
         run_scripts(ctx, ch, &h.scripts, 0x72)?;
     }
-    let _ = Tag(0);
     Ok(match got {
         Cryptogram::Tc => Decision::Approved,
         _ => Decision::Declined,

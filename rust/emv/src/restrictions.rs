@@ -55,7 +55,10 @@ pub(crate) fn perform(ctx: &mut Ctx) {
                         || pick(auc::DOMESTIC_SERVICES, auc::INTERNATIONAL_SERVICES)
                 }
                 TransactionType::PurchaseWithCashback => {
-                    allowed &= pick(auc::DOMESTIC_CASHBACK, auc::INTERNATIONAL_CASHBACK)
+                    // Goods or services, and the cashback part.
+                    allowed &= (pick(auc::DOMESTIC_GOODS, auc::INTERNATIONAL_GOODS)
+                        || pick(auc::DOMESTIC_SERVICES, auc::INTERNATIONAL_SERVICES))
+                        && pick(auc::DOMESTIC_CASHBACK, auc::INTERNATIONAL_CASHBACK)
                 }
             }
         }

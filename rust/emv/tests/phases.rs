@@ -674,6 +674,21 @@ fn script_results_9f5b() {
     );
     // 71 runs first (fails at command 1), then 72 after the final GENERATE AC (performed).
     assert_eq!(r.script_results, "11000000042000000003");
+    // Order (Book 3 §10.9-10.10): EXTERNAL AUTHENTICATE, scripts 71, GENERATE AC 2, scripts 72.
+    let pos = |prefix: &str| {
+        r.trace
+            .entries
+            .iter()
+            .position(|e| e.command.starts_with(prefix))
+            .unwrap()
+    };
+    let gen2 = r
+        .trace
+        .entries
+        .iter()
+        .rposition(|e| e.command.starts_with("80AE"))
+        .unwrap();
+    assert!(pos("0082") < pos("00DA") && pos("00DA") < gen2 && gen2 < pos("841E"));
     assert!(r.tvr.is_set(TvrBit::ScriptFailedBeforeFinalGenerateAc));
     assert!(!r.tvr.is_set(TvrBit::ScriptFailedAfterFinalGenerateAc));
 }
@@ -799,6 +814,32 @@ fn missing_oda_data_sets_icc_data_missing() {
                 .contains(&format!("{tag:X}")),
             "{:?}",
             r.oda_failure
+        );
+    }
+}
+
+#[test]
+fn cashback_needs_goods_and_cashback_in_the_auc() {
+    for (auc, allowed) in [
+        ([0xFF, 0x00], false),
+        ([0xFF, 0xC0], true),
+        ([0x01, 0xC0], false),
+    ] {
+        let mut p = Profile::default();
+        set(&mut p, 0x9F07, &auc);
+        let r = run(
+            p,
+            config(),
+            |x| {
+                x.transaction_type = TransactionType::PurchaseWithCashback;
+                x.amount_other = 500;
+            },
+            Some(host_approve()),
+        );
+        assert_eq!(
+            !r.tvr.is_set(TvrBit::ServiceNotAllowed),
+            allowed,
+            "AUC {auc:02X?}"
         );
     }
 }
