@@ -1,2 +1,32 @@
-//! placeholder, replaced by the crate owner
+//! smartpos-host: the acquirer link of a smart-POS terminal.
+//!
+//! * [`link`]: TCP/TLS connection with timeouts and the 2-byte length framing ([`LinkConfig`],
+//!   [`TlsConfig`], [`Link`]).
+//! * [`mac`]: field 64 (UnionPay ECB MAC, ANSI X9.19, SM4 CBC-MAC) over the UnionPay MAC block.
+//! * [`flows`]: [`HostClient`] with sign-on/key download, echo, sale, void, refund, pre-auth and
+//!   completion, balance inquiry, QR pay/query/revoke, advices, reversals and settlement with
+//!   batch upload; typed requests and [`HostResponse`].
+//! * [`store`]: the [`ReversalStore`] trait the terminal's journal implements, and [`MemoryStore`].
+//! * [`dialect`]: the processing codes, field 60 codes, field 48 totals and the QR sub-protocol.
+//! * [`response`]: field 39 codes with their meanings ([`ResponseCode`]).
+//! * Errors: [`LinkError`] (transport), [`HostError`] (protocol), [`StoreError`].
 #![forbid(unsafe_code)]
+
+pub mod dialect;
+mod error;
+pub mod flows;
+pub mod link;
+pub mod mac;
+pub mod response;
+pub mod store;
+
+pub use dialect::BatchTotals;
+pub use error::{HostError, LinkError, StoreError};
+pub use flows::{
+    BatchRecord, CardData, CompletionRequest, EntryMode, HostClient, HostResponse, PinInput,
+    QrOrder, QrStatus, RefundRequest, SaleRequest, SettlementOutcome, TerminalConfig, VoidRequest,
+};
+pub use link::{Link, LinkConfig, TlsConfig};
+pub use mac::MacAlgorithm;
+pub use response::{Action, ResponseCode};
+pub use store::{MemoryStore, PendingEntry, QueueKind, ReversalReason, ReversalStore};

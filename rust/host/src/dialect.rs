@@ -1,0 +1,133 @@
+//! The cups-pos message dialect this link speaks (and the host simulator answers): processing
+//! codes (field 3), field 60 sub-field codes, the field 48 settlement totals layout and the QR
+//! sub-protocol. It follows the China UnionPay POS terminal convention where that convention
+//! defines the value, and documents its own choices where a host dialect must be picked.
+//!
+//! | Flow | MTI | 3 | 22 | 25 | 60.1 | 60.3 | extra |
+//! |---|---|---|---|---|---|---|---|
+//! | sign-on | 0800 | – | – | – | 00 | 003/004 (TDES 2/3 keys), 005 (SM4) | 63 operator; 0810 field 62 keys |
+//! | echo | 0820 | – | – | – | 00 | 301 | |
+//! | sale | 0200 | 000000 | mode+PIN | 00 | 22 | 000 | 52/53, 55 |
+//! | void | 0200 | 200000 | | 00 | 23 | 000 | 37, 38, 61 = batch + STAN of the sale |
+//! | refund | 0220 | 200000 | | 00 | 25 | 000 | 37, 61 = 000000 000000 MMDD |
+//! | pre-auth | 0100 | 030000 | | 06 | 10 | 000 | |
+//! | completion | 0200 | 000000 | | 06 | 20 | 000 | 38, 61 = batch + STAN + MMDD |
+//! | balance | 0200 | 310000 | | 00 | 01 | 000 | 4 = 0; the 0210 carries the balance in field 4 |
+//! | QR pay | 0200 | 000000 | 03x | 00 | 22 | 000 | 63 = `QRP` + wallet code |
+//! | QR query | 0200 | 330000 | 03x | 00 | 22 | 000 | 37 = order RRN, 61, 63 = `QRQ` |
+//! | QR revoke | 0200 | 340000 | 03x | 00 | 22 | 000 | 37, 61, 63 = `QRC` |
+//! | offline advice | 0220 | 000000 | | 00 | 36 | 000 | 55 with the TC |
+//! | reversal | 0400 | original | original | original | original | original | 39 = reason |
+//! | settlement | 0500 | – | – | – | 00 | 201, 202 after upload | 48 totals |
+//! | batch upload | 0320 | original | | | 00 | 201 | 37, 38, 61 = batch + STAN |
+//!
+//! QR responses: 00 paid, 09 pending (the order is its RRN, field 37), 12 revoked/closed,
+//! 25 unknown order. PIN: 53 = `2` (ISO 9564 format 0) `6` (TDES) then `1` + 13 zeros when the
+//! block was enciphered with a DUKPT key whose 10-byte KSN is in field 62, else 14 zeros.
+
+/// Processing code: purchase / goods and services.
+pub const PC_PURCHASE: &str = "000000";
+/// Processing code: void or refund (return).
+pub const PC_VOID: &str = "200000";
+/// Processing code: refund.
+pub const PC_REFUND: &str = "200000";
+/// Processing code: pre-authorisation.
+pub const PC_PREAUTH: &str = "030000";
+/// Processing code: balance inquiry.
+pub const PC_BALANCE: &str = "310000";
+/// Processing code: QR order status query.
+pub const PC_QR_QUERY: &str = "330000";
+/// Processing code: QR order revoke/close.
+pub const PC_QR_REVOKE: &str = "340000";
+
+/// 60.1 message type codes.
+pub mod msg_type {
+    /// Network management, settlement, batch upload.
+    pub const NONE: &str = "00";
+    /// Balance inquiry.
+    pub const BALANCE: &str = "01";
+    /// Pre-authorisation.
+    pub const PREAUTH: &str = "10";
+    /// Pre-authorisation completion.
+    pub const COMPLETION: &str = "20";
+    /// Sale (also QR).
+    pub const SALE: &str = "22";
+    /// Void of a sale.
+    pub const VOID: &str = "23";
+    /// Refund.
+    pub const REFUND: &str = "25";
+    /// Offline-approved advice.
+    pub const OFFLINE: &str = "36";
+}
+
+/// 60.3 network management information codes.
+pub mod network {
+    /// Not a network management message.
+    pub const NONE: &str = "000";
+    /// Sign-on, double-length TDES PIN and MAC keys (field 62: 40 bytes).
+    pub const SIGN_ON_TDES: &str = "003";
+    /// Sign-on, TDES PIN, MAC and data keys (field 62: 60 bytes).
+    pub const SIGN_ON_TDES_DATA: &str = "004";
+    /// Sign-on, SM4 PIN, MAC and data keys (field 62: 60 bytes).
+    pub const SIGN_ON_SM4: &str = "005";
+    /// Echo test.
+    pub const ECHO: &str = "301";
+    /// Settlement / batch upload.
+    pub const SETTLE: &str = "201";
+    /// Settlement after a batch upload.
+    pub const SETTLE_AFTER_UPLOAD: &str = "202";
+}
+
+/// QR sub-protocol markers in field 63.
+pub mod qr {
+    /// Pay with a scanned wallet code (63 = QRP + code).
+    pub const PAY: &str = "QRP";
+    /// Query an order.
+    pub const QUERY: &str = "QRQ";
+    /// Revoke/close an order.
+    pub const REVOKE: &str = "QRC";
+}
+
+/// Settlement totals (field 48): debit count n3, debit amount n12, credit count n3, credit
+/// amount n12 — 30 digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BatchTotals {
+    /// Number of debits (sales, completions, offline sales).
+    pub debit_count: u32,
+    /// Sum of debits in minor units.
+    pub debit_amount: u64,
+    /// Number of credits (refunds).
+    pub credit_count: u32,
+    /// Sum of credits in minor units.
+    pub credit_amount: u64,
+}
+
+impl BatchTotals {
+    /// The 30-digit field 48 text; `None` if a count or amount does not fit.
+    pub fn to_field48(&self) -> Option<String> {
+        if self.debit_count > 999
+            || self.credit_count > 999
+            || self.debit_amount > 999_999_999_999
+            || self.credit_amount > 999_999_999_999
+        {
+            return None;
+        }
+        Some(format!(
+            "{:03}{:012}{:03}{:012}",
+            self.debit_count, self.debit_amount, self.credit_count, self.credit_amount
+        ))
+    }
+
+    /// Parse the 30-digit field 48 text.
+    pub fn from_field48(text: &str) -> Option<BatchTotals> {
+        if text.len() != 30 || !text.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        Some(BatchTotals {
+            debit_count: text.get(0..3)?.parse().ok()?,
+            debit_amount: text.get(3..15)?.parse().ok()?,
+            credit_count: text.get(15..18)?.parse().ok()?,
+            credit_amount: text.get(18..30)?.parse().ok()?,
+        })
+    }
+}

@@ -1,0 +1,276 @@
+//! The acquirer link: TCP (optionally TLS) carrying frames of a 2-byte big-endian length followed
+//! by TPDU + header + ISO 8583 message, as the UnionPay POS TCP/IP access convention lays them out
+//! (the length counts the bytes after itself).
+//!
+//! TLS goes through OpenSSL ([`openssl::ssl::SslConnector`]) with only the configured CA trusted
+//! (the system trust store is replaced, not extended), host name verification on, an optional pin
+//! of the leaf certificate's SubjectPublicKeyInfo (SHA-256 of its DER) and an optional client
+//! certificate.
+
+use crate::error::LinkError;
+use openssl::pkey::PKey;
+use openssl::ssl::{SslConnector, SslMethod, SslStream, SslVerifyMode};
+use openssl::x509::X509;
+use openssl::x509::store::X509StoreBuilder;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::time::Duration;
+use zeroize::Zeroizing;
+
+/// Largest frame accepted (the 2-byte prefix allows 65535).
+pub const MAX_FRAME: usize = 65_535;
+
+/// TLS settings of a link.
+#[derive(Clone)]
+pub struct TlsConfig {
+    /// PEM of the one CA certificate trusted for the host.
+    pub ca_cert_pem: Vec<u8>,
+    /// Name checked against the host certificate (SAN DNS or IP).
+    pub server_name: String,
+    /// Optional pin: SHA-256 of the host leaf certificate's SubjectPublicKeyInfo DER.
+    pub pinned_spki_sha256: Option<[u8; 32]>,
+    /// Optional client certificate (PEM) and its private key (PEM).
+    pub client_identity: Option<(Vec<u8>, Zeroizing<Vec<u8>>)>,
+}
+
+impl std::fmt::Debug for TlsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsConfig")
+            .field("server_name", &self.server_name)
+            .field("pinned", &self.pinned_spki_sha256.is_some())
+            .field("client_identity", &self.client_identity.is_some())
+            .finish()
+    }
+}
+
+/// Where and how to reach the host.
+#[derive(Debug, Clone)]
+pub struct LinkConfig {
+    /// `host:port`.
+    pub address: String,
+    /// TCP connect timeout.
+    pub connect_timeout: Duration,
+    /// How long to wait for each read (the response timeout).
+    pub read_timeout: Duration,
+    /// How long a write may block.
+    pub write_timeout: Duration,
+    /// TLS, or plain TCP when `None`.
+    pub tls: Option<TlsConfig>,
+}
+
+impl LinkConfig {
+    /// Plain TCP with 5 s connect, 10 s read and 5 s write timeouts.
+    pub fn tcp(address: impl Into<String>) -> LinkConfig {
+        LinkConfig {
+            address: address.into(),
+            connect_timeout: Duration::from_secs(5),
+            read_timeout: Duration::from_secs(10),
+            write_timeout: Duration::from_secs(5),
+            tls: None,
+        }
+    }
+
+    /// The same with TLS.
+    pub fn with_tls(mut self, tls: TlsConfig) -> LinkConfig {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// The same with another read (response) timeout.
+    pub fn with_read_timeout(mut self, timeout: Duration) -> LinkConfig {
+        self.read_timeout = timeout;
+        self
+    }
+}
+
+/// SHA-256 of a certificate's SubjectPublicKeyInfo DER (the value [`TlsConfig::pinned_spki_sha256`]
+/// holds).
+pub fn spki_sha256(cert: &openssl::x509::X509Ref) -> Result<[u8; 32], openssl::error::ErrorStack> {
+    let der = cert.public_key()?.public_key_to_der()?;
+    Ok(openssl::sha::sha256(&der))
+}
+
+enum Stream {
+    Plain(TcpStream),
+    Tls(Box<SslStream<TcpStream>>),
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.read(buf),
+            Stream::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.write(buf),
+            Stream::Tls(s) => s.write(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Stream::Plain(s) => s.flush(),
+            Stream::Tls(s) => s.flush(),
+        }
+    }
+}
+
+/// One open connection to the host.
+pub struct Link {
+    stream: Stream,
+}
+
+impl std::fmt::Debug for Link {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self.stream {
+            Stream::Plain(_) => "Link(tcp)",
+            Stream::Tls(_) => "Link(tls)",
+        })
+    }
+}
+
+fn io_err(during: &'static str, e: std::io::Error) -> LinkError {
+    match e.kind() {
+        ErrorKind::WouldBlock | ErrorKind::TimedOut => LinkError::Timeout { during },
+        ErrorKind::UnexpectedEof
+        | ErrorKind::ConnectionReset
+        | ErrorKind::ConnectionAborted
+        | ErrorKind::BrokenPipe => LinkError::Closed { during },
+        _ => LinkError::Io { during, source: e },
+    }
+}
+
+fn tls_config_err(what: &str, e: impl std::fmt::Display) -> LinkError {
+    LinkError::TlsConfig(format!("{what}: {e}"))
+}
+
+impl Link {
+    /// Connect (TCP, then the TLS handshake when configured).
+    pub fn connect(config: &LinkConfig) -> Result<Link, LinkError> {
+        let addrs: Vec<_> = config
+            .address
+            .to_socket_addrs()
+            .map_err(|e| LinkError::Address {
+                address: config.address.clone(),
+                reason: e.to_string(),
+            })?
+            .collect();
+        let mut last = None;
+        let mut tcp = None;
+        for a in &addrs {
+            match TcpStream::connect_timeout(a, config.connect_timeout) {
+                Ok(s) => {
+                    tcp = Some(s);
+                    break;
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        let tcp = tcp.ok_or_else(|| LinkError::Connect {
+            address: config.address.clone(),
+            source: last.unwrap_or_else(|| std::io::Error::other("no address")),
+        })?;
+        tcp.set_nodelay(true)
+            .map_err(|e| io_err("setting TCP_NODELAY", e))?;
+        tcp.set_read_timeout(Some(config.read_timeout))
+            .map_err(|e| io_err("setting the read timeout", e))?;
+        tcp.set_write_timeout(Some(config.write_timeout))
+            .map_err(|e| io_err("setting the write timeout", e))?;
+        let stream = match &config.tls {
+            None => Stream::Plain(tcp),
+            Some(tls) => Stream::Tls(Box::new(handshake(tls, tcp)?)),
+        };
+        Ok(Link { stream })
+    }
+
+    /// Send one frame: 2-byte big-endian length, then `payload`.
+    pub fn send(&mut self, payload: &[u8]) -> Result<(), LinkError> {
+        write_frame(&mut self.stream, payload)
+    }
+
+    /// Receive one frame's payload (blocks up to the read timeout).
+    pub fn receive(&mut self) -> Result<Vec<u8>, LinkError> {
+        read_frame(&mut self.stream)
+    }
+}
+
+fn handshake(tls: &TlsConfig, tcp: TcpStream) -> Result<SslStream<TcpStream>, LinkError> {
+    let mut b = SslConnector::builder(SslMethod::tls_client())
+        .map_err(|e| tls_config_err("connector", e))?;
+    // Trust only the configured CA: a fresh store replaces the default verify paths.
+    let ca = X509::from_pem(&tls.ca_cert_pem).map_err(|e| tls_config_err("CA certificate", e))?;
+    let mut store = X509StoreBuilder::new().map_err(|e| tls_config_err("store", e))?;
+    store
+        .add_cert(ca)
+        .map_err(|e| tls_config_err("CA certificate", e))?;
+    b.set_cert_store(store.build());
+    if let Some((cert, key)) = &tls.client_identity {
+        let cert = X509::from_pem(cert).map_err(|e| tls_config_err("client certificate", e))?;
+        let key = PKey::private_key_from_pem(key).map_err(|e| tls_config_err("client key", e))?;
+        b.set_certificate(&cert)
+            .map_err(|e| tls_config_err("client certificate", e))?;
+        b.set_private_key(&key)
+            .map_err(|e| tls_config_err("client key", e))?;
+    }
+    if let Some(pin) = tls.pinned_spki_sha256 {
+        b.set_verify_callback(SslVerifyMode::PEER, move |preverified, ctx| {
+            if !preverified {
+                return false;
+            }
+            if ctx.error_depth() != 0 {
+                return true;
+            }
+            ctx.current_cert()
+                .and_then(|c| spki_sha256(c).ok())
+                .is_some_and(|h| openssl::memcmp::eq(&h, &pin))
+        });
+    }
+    let connector = b.build();
+    let config = connector
+        .configure()
+        .map_err(|e| tls_config_err("connection", e))?;
+    config
+        .connect(&tls.server_name, tcp)
+        .map_err(|e| LinkError::TlsHandshake {
+            server_name: tls.server_name.clone(),
+            reason: e.to_string(),
+        })
+}
+
+/// Write one frame (2-byte big-endian length + payload) to any stream.
+pub fn write_frame<W: Write>(w: &mut W, payload: &[u8]) -> Result<(), LinkError> {
+    if payload.is_empty() || payload.len() > MAX_FRAME {
+        return Err(LinkError::FrameLength {
+            length: payload.len(),
+            max: MAX_FRAME,
+        });
+    }
+    let len = (payload.len() as u16).to_be_bytes();
+    let mut buf = Vec::with_capacity(payload.len() + 2);
+    buf.extend_from_slice(&len);
+    buf.extend_from_slice(payload);
+    w.write_all(&buf).map_err(|e| io_err("sending", e))?;
+    w.flush().map_err(|e| io_err("sending", e))
+}
+
+/// Read one frame's payload from any stream.
+pub fn read_frame<R: Read>(r: &mut R) -> Result<Vec<u8>, LinkError> {
+    let mut len = [0u8; 2];
+    r.read_exact(&mut len)
+        .map_err(|e| io_err("reading the length prefix", e))?;
+    let n = usize::from(u16::from_be_bytes(len));
+    if n == 0 {
+        return Err(LinkError::FrameLength {
+            length: 0,
+            max: MAX_FRAME,
+        });
+    }
+    let mut payload = vec![0u8; n];
+    r.read_exact(&mut payload)
+        .map_err(|e| io_err("reading the message", e))?;
+    Ok(payload)
+}
