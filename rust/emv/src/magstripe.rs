@@ -220,6 +220,18 @@ pub enum SwipeDecision {
     AcceptAsFallback,
 }
 
+impl SwipeDecision {
+    /// ISO 8583 POS entry mode (field 22, first two digits) for an accepted swipe: 90 = full
+    /// magnetic stripe read, 80 = fallback from chip to magnetic stripe; `None` for UseChip.
+    pub fn pos_entry_mode(self) -> Option<u8> {
+        match self {
+            SwipeDecision::Accept => Some(90),
+            SwipeDecision::AcceptAsFallback => Some(80),
+            SwipeDecision::UseChip => None,
+        }
+    }
+}
+
 /// EMV Book 4 §11.1: a chip card (service code 2xx/6xx) read by swipe must be sent to the chip,
 /// unless the chip failed and the acquirer allows fallback.
 pub fn swipe_decision(
