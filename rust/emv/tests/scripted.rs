@@ -216,6 +216,22 @@ fn rows() -> Vec<Row> {
             tsi: "0000",
         },
         Row {
+            name: "final SELECT answers 6A81: card blocked",
+            script: with(
+                {
+                    let mut v = select_by_aid_list();
+                    v.pop();
+                    v
+                },
+                &[(SEL_VISA, "6A81")],
+            ),
+            then: Then::Nothing,
+            decision: Decision::EndApplication,
+            reason: Some(EndReason::CardBlocked),
+            tvr: "0000000000",
+            tsi: "0000",
+        },
+        Row {
             name: "GPO 6985: application removed, none left",
             script: with(select_by_aid_list(), &[("80A8000002830000", "6985")]),
             then: Then::Nothing,
