@@ -8,6 +8,8 @@
 //!   `9F1F`, `9F20`, `9F6B`, `DF812A`, `DF812B`) are masked: the PAN keeps its first 6 and last
 //!   4 digits, everything else is `*`; such objects carry `"masked": true`.
 //!   Without `--json`: an indented tree with names, and text for `a`/`an`/`ans` values.
+//! * `smartpos tlv dol HEX --json` → `{"entries":[{"tag","name","format","length"}, ...],
+//!   "total_len":N}` for a PDOL/CDOL/DDOL/TDOL value (`name`/`format` `null` for unknown tags).
 //! * `smartpos tlv tag TAG --json` → `{"tag","name","format","min_len","max_len","source",
 //!   "constructed","class"}` from the dictionary (exit 1 for a tag it does not know).
 //!
@@ -17,6 +19,7 @@ use crate::report::{CliResult, Report, UsageError, hex_upper, parse_hex};
 use clap::Subcommand;
 use serde_json::{Value, json};
 use smartpos_tlv::dict::{self, Format};
+use smartpos_tlv::dol::Dol;
 use smartpos_tlv::{Class, Tag, TlvNode, mask};
 use std::fmt::Write as _;
 
@@ -25,6 +28,11 @@ pub enum Cmd {
     /// Decode BER-TLV data into a tree with EMV names (PAN and track data masked).
     Decode {
         /// The TLV bytes in hex (spaces allowed).
+        hex: String,
+    },
+    /// List the entries of a Data Object List (PDOL, CDOL1/2, DDOL, TDOL).
+    Dol {
+        /// The DOL value in hex, e.g. 9F66049F02069F37049F1A02.
         hex: String,
     },
     /// Look a tag up in the EMV dictionary.
@@ -37,6 +45,7 @@ pub enum Cmd {
 pub fn run(cmd: Cmd) -> CliResult {
     match cmd {
         Cmd::Decode { hex } => decode(&hex),
+        Cmd::Dol { hex } => dol(&hex),
         Cmd::Tag { tag } => tag_info(&tag),
     }
 }
@@ -108,6 +117,35 @@ fn shown_value(node: &TlvNode) -> (String, bool) {
         Some(masked) => (masked, true),
         None => (hex_upper(&node.value), false),
     }
+}
+
+fn dol(hex: &str) -> CliResult {
+    let data = parse_hex("hex", hex)?;
+    let dol = Dol::parse(&data)?;
+    let mut text = String::new();
+    let entries: Vec<Value> = dol
+        .entries()
+        .iter()
+        .map(|e| {
+            let info = dict::lookup(e.tag);
+            let _ = writeln!(
+                text,
+                "{} {} bytes  {}",
+                e.tag,
+                e.len,
+                info.map_or("(unknown tag)", |i| i.name)
+            );
+            json!({
+                "tag": e.tag.to_string(),
+                "name": info.map(|i| i.name),
+                "format": info.map(|i| i.format.as_str()),
+                "length": e.len,
+            })
+        })
+        .collect();
+    let _ = write!(text, "total {} bytes", dol.total_len());
+    let json = json!({ "entries": entries, "total_len": dol.total_len() });
+    Ok(Report::with_text(json, text))
 }
 
 fn tag_info(tag: &str) -> CliResult {

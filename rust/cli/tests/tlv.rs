@@ -158,3 +158,25 @@ fn tag_lookup() {
     assert_eq!(smartpos(&["tlv", "tag", "DF7F"]).status.code(), Some(1));
     assert_eq!(smartpos(&["tlv", "tag", "9F"]).status.code(), Some(2));
 }
+
+#[test]
+fn dol_listing() {
+    // PDOL of a Visa contactless application (the example).
+    let v = json_of(&[
+        "tlv",
+        "dol",
+        "9F66049F02069F03069F1A0295055F2A029A039C019F3704",
+        "--json",
+    ]);
+    assert_eq!(v["total_len"], 33);
+    let entries = v["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 9);
+    assert_eq!(entries[0]["tag"], "9F66");
+    assert_eq!(entries[0]["name"], "Terminal Transaction Qualifiers (TTQ)");
+    assert_eq!(entries[0]["length"], 4);
+    assert_eq!(entries[1]["format"], "n");
+    assert_eq!(entries[8]["tag"], "9F37");
+    let bad = smartpos(&["tlv", "dol", "9F6604 9F", "--json"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("offset 3"));
+}
