@@ -13,7 +13,8 @@
 //! * [`TlvReader`]`::new(&[u8])`: allocation-free iterator yielding `Result<Tlv, TlvError>`;
 //!   skips `00`/`FF` padding (`.padding(Padding::ZeroOnly)` for `00` only, to read `FF..` tags);
 //!   yields one `Err` for the first malformed object, then ends. [`TlvReader::remaining`] gives
-//!   the unread bytes.
+//!   the unread bytes; [`TlvReader::with_base`] reads a slice of a larger buffer with offsets
+//!   counted in that buffer.
 //! * [`Tlv`]`<'a> { tag, value: &'a [u8], raw: &'a [u8], offset }` (`raw` is the whole encoded
 //!   object, `offset` is absolute in the outermost buffer); [`Tlv::children`] reads a constructed
 //!   object's value (empty for a primitive one), [`Tlv::child`] finds a direct child,
@@ -49,7 +50,8 @@
 //!   subsequent bytes, b8 = 1 in a subsequent byte announces another.
 //! * Lengths: `00`..`7F`, `81 xx`, `82 xx xx`, `83 xx xx xx`, `84 xx xx xx xx`. Indefinite (`80`)
 //!   and `85`..`FF` are rejected, as is any length beyond the bytes the buffer (or the enclosing
-//!   constructed object) holds. The builder always writes the minimal form.
+//!   constructed object) holds. Non-minimal long forms (`81 05`) are valid BER and accepted on
+//!   input; the builder always writes the minimal form.
 //! * `00` and `FF` bytes before, between and after objects are padding and skipped (EMVCo
 //!   Specification Update 69 warns issuers off tags starting `FF` for this reason). Tags whose
 //!   first byte is `FF` (Mastercard's `FF8101`..`FF8106`, used between kernel and terminal) need
