@@ -3,7 +3,8 @@
 //! * `smartpos iso8583 unpack --profile P HEX --json` → `{"mti":"0200","tpdu":"6000030000",
 //!   "header":"603100310000","fields":{"2":"6222...","55":"9F26..."}}`. Values are the profile's text
 //!   for character and numeric fields (digits for BCD numerics, `=` as the track separator) and
-//!   upper-case hex for binary fields; `tpdu`/`header` appear for profiles that have them. The JSON is
+//!   upper-case hex for binary fields (`{"hex":"..."}` for text that is not UTF-8, e.g. GBK in
+//!   cups-pos field 63); `tpdu`/`header` appear for profiles that have them. The JSON is
 //!   the message itself, so it carries the PAN in clear. Without `--json`: the masked pretty print
 //!   (PAN first 6 + last 4, tracks, PIN block and MACs masked, field 55 decoded as BER-TLV).
 //! * `smartpos iso8583 pack --profile P --json-in FILE` → the message as upper-case hex (with

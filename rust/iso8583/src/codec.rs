@@ -376,6 +376,13 @@ impl Profile {
     }
 }
 
+/// `ans` with high bytes allowed: printable ASCII or 0x80..=0xFF.
+fn first_invalid_high(value: &[u8]) -> Option<usize> {
+    value
+        .iter()
+        .position(|&b| !((0x20..=0x7E).contains(&b) || b >= 0x80))
+}
+
 /// Encode one field's value (already in stored form) with its length prefix.
 fn pack_field(spec: &FieldSpec, value: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
     let n = spec.number;
@@ -384,6 +391,16 @@ fn pack_field(spec: &FieldSpec, value: &[u8], out: &mut Vec<u8>) -> Result<(), E
             .iter()
             .position(|&b| !(b.is_ascii_digit() || (b'A'..=b'F').contains(&b) || b == b'='));
         if let Some(i) = bad {
+            let byte = value.get(i).copied().unwrap_or(0);
+            return Err(Error::InvalidValue {
+                field: n,
+                position: i,
+                byte,
+                kind: spec.kind,
+            });
+        }
+    } else if spec.high_bytes {
+        if let Some(i) = first_invalid_high(value) {
             let byte = value.get(i).copied().unwrap_or(0);
             return Err(Error::InvalidValue {
                 field: n,
@@ -561,7 +578,12 @@ fn unpack_field(
     let buf = message.buffer();
     match (spec.encoding, spec.kind) {
         (DataEncoding::Ascii, kind) => {
-            if let Some(i) = kind.first_invalid(data) {
+            let invalid = if spec.high_bytes {
+                first_invalid_high(data)
+            } else {
+                kind.first_invalid(data)
+            };
+            if let Some(i) = invalid {
                 let byte = data.get(i).copied().unwrap_or(0);
                 return Err(Error::BadCharacter {
                     part,

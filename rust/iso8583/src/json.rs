@@ -3,7 +3,9 @@
 //!
 //! Values are the profile's text for character and numeric fields (digits for `n` whatever the wire
 //! encoding, `=` as the track separator, `C`/`D` + digits for `x+n`) and upper-case hex for binary
-//! (`b`) fields. `tpdu` and `header` appear when the profile has them. The JSON carries the values in
+//! (`b`) fields. Text that is not UTF-8 (GBK in a `high_bytes` field) is `{"hex":"..."}` with its
+//! bytes, which is also accepted for any field on input. `tpdu` and `header` appear when the
+//! profile has them. The JSON carries the values in
 //! clear (it is the message itself); use [`crate::Profile::pretty`] to show a message to people.
 
 use crate::error::Error;
@@ -12,7 +14,7 @@ use crate::message::Message;
 use crate::mti::Mti;
 use crate::profile::Profile;
 use crate::spec::FieldKind;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 impl Profile {
     /// The JSON form of a frame.
@@ -47,15 +49,16 @@ impl Profile {
         let mut fields = Map::new();
         for (n, v) in message.fields() {
             let binary = self.field(n).is_none_or(|s| s.kind == FieldKind::B);
-            let text = if binary {
-                hex::encode_upper(v)
+            let value = if binary {
+                Value::String(hex::encode_upper(v))
             } else {
                 match std::str::from_utf8(v) {
-                    Ok(s) => s.to_string(),
-                    Err(_) => hex::encode_upper(v),
+                    Ok(s) => Value::String(s.to_string()),
+                    // Text that is not UTF-8 (e.g. GBK in a `high_bytes` field): its bytes in hex.
+                    Err(_) => json!({ "hex": hex::encode_upper(v) }),
                 }
             };
-            fields.insert(n.to_string(), Value::String(text));
+            fields.insert(n.to_string(), value);
         }
         fields
     }
@@ -114,9 +117,21 @@ impl Profile {
                     profile: self.name().to_string(),
                     offset: None,
                 })?;
-                let text = value
-                    .as_str()
-                    .ok_or_else(|| Error::Json(format!("field {n}: value must be a string")))?;
+                if let Some(h) = value
+                    .as_object()
+                    .and_then(|o| o.get("hex"))
+                    .and_then(Value::as_str)
+                {
+                    let bytes = hex::decode(h)
+                        .map_err(|e| Error::Json(format!("field {n}: \"hex\" is not hex ({e})")))?;
+                    message.set_bytes(n, &bytes)?;
+                    continue;
+                }
+                let text = value.as_str().ok_or_else(|| {
+                    Error::Json(format!(
+                        "field {n}: value must be a string or {{\"hex\": ...}}"
+                    ))
+                })?;
                 if spec.kind == FieldKind::B {
                     let bytes = hex::decode(text)
                         .map_err(|e| Error::Json(format!("field {n}: not hex ({e})")))?;

@@ -22,7 +22,8 @@
 //! ```
 //! A field may override `encoding`, `prefix`, `pad`, `counts` and `lenient_pad` (accept a 0 or F pad
 //! nibble on unpack whatever `pad` says; pack always writes `pad`); a `z` field in BCD may set
-//! `"raw_nibbles": true` to carry partly encrypted track data (nibbles as hex characters). `counts: "units"` means lengths
+//! `"raw_nibbles": true` to carry partly encrypted track data (nibbles as hex characters); an `ans`
+//! field may set `"high_bytes": true` to allow bytes 0x80..=0xFF (GBK or UTF-8 text). `counts: "units"` means lengths
 //! (fixed `len`, `max`, and the prefix value) count digits for n/z/x+n, characters for an/ans and
 //! bytes for b; `"encoded"` counts bytes on the wire (not allowed with BCD data).
 
@@ -290,6 +291,8 @@ struct FieldJson {
     #[serde(default)]
     raw_nibbles: bool,
     #[serde(default)]
+    high_bytes: bool,
+    #[serde(default)]
     note: Option<String>,
     #[serde(default)]
     subfields: Vec<SubfieldJson>,
@@ -506,6 +509,9 @@ fn compile(source: &str, doc: ProfileJson) -> Result<Profile, ProfileError> {
         if f.raw_nibbles && (kind != FieldKind::Z || encoding != DataEncoding::Bcd) {
             return Err(cx.err(&what, "raw_nibbles is for z fields in BCD only"));
         }
+        if f.high_bytes && kind != FieldKind::Ans {
+            return Err(cx.err(&what, "high_bytes is for ans fields only"));
+        }
         let _ = &f.note;
         let subfields = compile_subfields(&cx, &what, number, kind, length, &f.subfields)?;
         fields[usize::from(number)] = Some(FieldSpec {
@@ -518,6 +524,7 @@ fn compile(source: &str, doc: ProfileJson) -> Result<Profile, ProfileError> {
             pad,
             lenient_pad: f.lenient_pad.unwrap_or(d.lenient_pad),
             raw_nibbles: f.raw_nibbles,
+            high_bytes: f.high_bytes,
             counts,
             subfields,
         });

@@ -213,6 +213,10 @@ pub struct FieldSpec {
     /// requiring digits and the separator. For track data that is partly encrypted on the wire
     /// (e.g. China UnionPay track encryption); the separator then reads as `D`.
     pub raw_nibbles: bool,
+    /// `ans` fields only: also allow bytes 0x80..=0xFF (multi-byte text such as the GBK-encoded
+    /// issuer names UnionPay hosts put in field 63). The value is kept as bytes; [`crate::Message::text`]
+    /// gives `None` when it is not UTF-8.
+    pub high_bytes: bool,
     /// What lengths count.
     pub counts: LengthCounts,
     /// Sub-fields, in order, if the field is structured.

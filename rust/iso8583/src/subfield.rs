@@ -67,24 +67,23 @@ fn position(spec: &FieldSpec, key: SubfieldKey<'_>) -> Result<usize, Error> {
     })
 }
 
-/// Split a field's text into its present sub-fields.
-fn split<'v>(spec: &FieldSpec, text: &'v str) -> Result<Vec<&'v str>, Error> {
+/// Split a field's stored value into its present sub-fields (byte lengths).
+fn split<'v>(spec: &FieldSpec, value: &'v [u8]) -> Result<Vec<&'v [u8]>, Error> {
     let mut parts = Vec::with_capacity(spec.subfields.len());
-    let mut rest = text;
+    let mut rest = value;
     for sf in &spec.subfields {
         if rest.is_empty() {
             break;
         }
         match sf.length {
             Length::Fixed(l) => {
-                if rest.len() < l || !rest.is_char_boundary(l) {
+                let (Some(head), Some(tail)) = (rest.get(..l), rest.get(l..)) else {
                     return Err(Error::InvalidSubfield {
                         field: spec.number,
                         key: sf.id.clone(),
                         reason: format!("has {} of its {l} characters", rest.len()),
                     });
-                }
-                let (head, tail) = rest.split_at(l);
+                };
                 parts.push(head);
                 rest = tail;
             }
@@ -97,7 +96,7 @@ fn split<'v>(spec: &FieldSpec, text: &'v str) -> Result<Vec<&'v str>, Error> {
                     });
                 }
                 parts.push(rest);
-                rest = "";
+                rest = &[];
             }
         }
     }
@@ -118,7 +117,18 @@ fn split<'v>(spec: &FieldSpec, text: &'v str) -> Result<Vec<&'v str>, Error> {
     Ok(parts)
 }
 
-fn check_value(field: u8, sf: &SubfieldSpec, value: &str) -> Result<(), Error> {
+fn as_text<'v>(field: u8, sf: &SubfieldSpec, part: &'v [u8]) -> Result<&'v str, Error> {
+    std::str::from_utf8(part).map_err(|_| Error::NotTyped {
+        field,
+        reason: format!(
+            "sub-field {} is not UTF-8 text (read the field's bytes instead)",
+            sf.id
+        ),
+    })
+}
+
+fn check_value(spec: &FieldSpec, sf: &SubfieldSpec, value: &str) -> Result<(), Error> {
+    let field = spec.number;
     let bad = |reason: String| Error::InvalidSubfield {
         field,
         key: sf.id.clone(),
@@ -139,10 +149,11 @@ fn check_value(field: u8, sf: &SubfieldSpec, value: &str) -> Result<(), Error> {
         }
         _ => {}
     }
+    let high_ok = spec.high_bytes && sf.kind == crate::spec::FieldKind::Ans;
     if let Some((i, b)) = value
         .bytes()
         .enumerate()
-        .find(|&(i, b)| !sf.kind.allows(i, b))
+        .find(|&(i, b)| !(sf.kind.allows(i, b) || (high_ok && b >= 0x80)))
     {
         return Err(bad(format!(
             "character 0x{b:02X} at position {i} is not allowed in type {}",
@@ -150,18 +161,6 @@ fn check_value(field: u8, sf: &SubfieldSpec, value: &str) -> Result<(), Error> {
         )));
     }
     Ok(())
-}
-
-fn field_text(message: &Message, field: u8) -> Result<Option<&str>, Error> {
-    match message.get(field) {
-        None => Ok(None),
-        Some(v) => std::str::from_utf8(v)
-            .map(Some)
-            .map_err(|_| Error::NotTyped {
-                field,
-                reason: "value is not text".into(),
-            }),
-    }
 }
 
 impl Message {
@@ -174,10 +173,13 @@ impl Message {
     ) -> Result<Option<&'m str>, Error> {
         let spec = structured(profile, field)?;
         let i = position(spec, key.into())?;
-        let Some(text) = field_text(self, field)? else {
+        let Some(value) = self.get(field) else {
             return Ok(None);
         };
-        Ok(split(spec, text)?.get(i).copied())
+        match (split(spec, value)?.get(i), spec.subfields.get(i)) {
+            (Some(part), Some(sf)) => as_text(field, sf, part).map(Some),
+            _ => Ok(None),
+        }
     }
 
     /// The present sub-fields of a field, with their specs, in order (empty when the field is absent).
@@ -187,10 +189,14 @@ impl Message {
         field: u8,
     ) -> Result<Vec<(&'p SubfieldSpec, &'m str)>, Error> {
         let spec = structured(profile, field)?;
-        let Some(text) = field_text(self, field)? else {
+        let Some(value) = self.get(field) else {
             return Ok(Vec::new());
         };
-        Ok(spec.subfields.iter().zip(split(spec, text)?).collect())
+        spec.subfields
+            .iter()
+            .zip(split(spec, value)?)
+            .map(|(sf, part)| as_text(field, sf, part).map(|t| (sf, t)))
+            .collect()
     }
 
     /// Set one sub-field, keeping the others. Every earlier sub-field must already be present
@@ -211,9 +217,9 @@ impl Message {
                 field,
                 key: format!("#{}", i + 1),
             })?;
-        check_value(field, sf, value)?;
-        let current = field_text(self, field)?.unwrap_or("");
-        let mut parts: Vec<&str> = split(spec, current)?;
+        check_value(spec, sf, value)?;
+        let current = self.get(field).unwrap_or(&[]);
+        let mut parts: Vec<&[u8]> = split(spec, current)?;
         if i > parts.len() {
             let missing = spec
                 .subfields
@@ -227,12 +233,12 @@ impl Message {
             });
         }
         if i == parts.len() {
-            parts.push(value);
+            parts.push(value.as_bytes());
         } else if let Some(slot) = parts.get_mut(i) {
-            *slot = value;
+            *slot = value.as_bytes();
         }
-        let text = parts.concat();
-        self.set_text(field, &text)
+        let bytes = parts.concat();
+        self.set_bytes(field, &bytes)
     }
 
     /// Set a field from its sub-fields in order (`values[0]` is sub-field 1); fewer values than
@@ -251,7 +257,7 @@ impl Message {
             });
         }
         for (sf, v) in spec.subfields.iter().zip(values) {
-            check_value(field, sf, v)?;
+            check_value(spec, sf, v)?;
         }
         let text = values.concat();
         self.set_text(field, &text)

@@ -285,3 +285,59 @@ fn mac_input_covers_mti_to_the_field_before_the_mac() {
     );
     assert_eq!(ext_input[2] & 0x80, 0x80, "secondary bitmap present");
 }
+
+/// Field 63 in a UnionPay response: "CUP" + an issuer name in GBK ("中国银行" = D6D0 B9FA D2F8 D0D0).
+#[test]
+fn gbk_issuer_name_in_field_63() {
+    let p = Profile::cups_pos();
+    let mut f = sale_0200();
+    let gbk = h("435550 D6D0B9FAD2F8D0D0");
+    f.message.set_bytes(63, &gbk).unwrap();
+    let bytes = p.pack_frame(&f).unwrap();
+    let back = p.unpack_frame(&bytes).unwrap();
+    assert_eq!(back, f);
+    assert_eq!(back.message.get(63), Some(&gbk[..]));
+    assert_eq!(back.message.text(63), None, "not UTF-8");
+    assert_eq!(back.message.subfield(p, 63, "63.1").unwrap(), Some("CUP"));
+    assert!(matches!(
+        back.message.subfield(p, 63, "63.2"),
+        Err(smartpos_iso8583::Error::NotTyped { field: 63, .. })
+    ));
+    let json = p.frame_to_json(&back);
+    assert_eq!(
+        json["fields"]["63"],
+        serde_json::json!({ "hex": "435550D6D0B9FAD2F8D0D0" })
+    );
+    assert_eq!(p.frame_from_json(&json).unwrap(), f);
+    assert!(p.pretty(&back).contains("435550D6D0B9FAD2F8D0D0"));
+    // UTF-8 text is allowed too, through the sub-field setter.
+    let mut m = f.message.clone();
+    m.remove(63);
+    m.set_subfields(p, 63, &["CUP", "中国银行"]).unwrap();
+    assert_eq!(m.text(63), Some("CUP中国银行"));
+    assert_eq!(m.subfield(p, 63, 2).unwrap(), Some("中国银行"));
+    let again = p
+        .unpack_frame(
+            &p.pack_frame(&Frame {
+                message: m.clone(),
+                ..f.clone()
+            })
+            .unwrap(),
+        )
+        .unwrap();
+    assert_eq!(again.message, m);
+    // Control characters are still refused, and ans fields without high_bytes refuse 0x80+.
+    m.set_bytes(63, b"CUP\x01").unwrap();
+    assert!(p.pack(&m).is_err());
+    let iso = Profile::iso87_ascii();
+    let mut im = Message::new(Mti::new("0210").unwrap());
+    im.set_bytes(63, &gbk).unwrap();
+    assert!(matches!(
+        iso.pack(&im),
+        Err(smartpos_iso8583::Error::InvalidValue {
+            field: 63,
+            position: 3,
+            ..
+        })
+    ));
+}

@@ -602,6 +602,14 @@ fn profile_errors() {
             r#"{"name":"t","mti":"ascii","bitmap":"hex","fields":{"60":{"type":"n","length":"LLVAR","max":3,"subfields":[{"id":"60.1","type":"n","len":4}]}}}"#,
         ),
         (
+            "high_bytes on n",
+            r#"{"name":"t","mti":"ascii","bitmap":"hex","fields":{"2":{"type":"n","length":"fixed","len":3,"high_bytes":true}}}"#,
+        ),
+        (
+            "raw_nibbles on ascii z",
+            r#"{"name":"t","mti":"ascii","bitmap":"hex","fields":{"35":{"type":"z","length":"LLVAR","max":37,"raw_nibbles":true}}}"#,
+        ),
+        (
             "mandatory undefined",
             r#"{"name":"t","mti":"ascii","bitmap":"hex","fields":{},"mandatory":{"0200":[3]}}"#,
         ),

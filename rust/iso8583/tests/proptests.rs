@@ -32,6 +32,7 @@ fn unit_range(spec: &FieldSpec) -> BoxedStrategy<usize> {
 
 fn value(spec: &FieldSpec) -> BoxedStrategy<Vec<u8>> {
     let kind = spec.kind;
+    let high_bytes = spec.high_bytes;
     unit_range(spec)
         .prop_flat_map(move |units| proptest::collection::vec(any::<u8>(), units))
         .prop_map(move |raw| {
@@ -40,6 +41,10 @@ fn value(spec: &FieldSpec) -> BoxedStrategy<Vec<u8>> {
                 FieldKind::B => raw,
                 FieldKind::N => raw.iter().map(|&b| pick(N, b)).collect(),
                 FieldKind::An => raw.iter().map(|&b| pick(AN, b)).collect(),
+                FieldKind::Ans if high_bytes => raw
+                    .iter()
+                    .map(|&b| if b >= 0xC0 { b } else { 0x20 + b % 95 })
+                    .collect(),
                 FieldKind::Ans => raw.iter().map(|&b| 0x20 + b % 95).collect(),
                 FieldKind::Z => raw.iter().map(|&b| pick(Z, b)).collect(),
                 FieldKind::XN => {
