@@ -238,11 +238,13 @@ impl RsaPublicKey {
         }
         match strategy {
             PublicOpStrategy::OpensslRsa => {
+                // Equal lengths: big-endian byte order is numeric order.
+                if input >= self.modulus.as_slice() {
+                    return Err(RsaError::InputOutOfRange);
+                }
                 let rsa = self.openssl_rsa()?;
                 let mut out = vec![0u8; len];
-                let n = rsa
-                    .public_decrypt(input, &mut out, Padding::NONE)
-                    .map_err(|_| RsaError::InputOutOfRange)?;
+                let n = rsa.public_decrypt(input, &mut out, Padding::NONE)?;
                 // OpenSSL strips nothing with RSA_NO_PADDING, but be exact anyway.
                 Ok(left_pad(out, n, len))
             }
