@@ -96,7 +96,8 @@ const CUPS_MTIS: &[&str] = &["0100", "0200", "0210", "0320", "0400", "0800", "08
 const ISO_MTIS: &[&str] = &["0100", "0200", "0210", "0800", "1200"];
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    // 256 cases by default (ProptestConfig::default); PROPTEST_CASES=N runs more.
+    #![proptest_config(ProptestConfig::default())]
 
     #[test]
     fn unpack_never_panics_on_arbitrary_bytes(data in proptest::collection::vec(any::<u8>(), 0..400)) {
