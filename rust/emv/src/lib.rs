@@ -37,6 +37,7 @@ pub mod action;
 pub mod apdu;
 pub mod completion;
 pub mod config;
+pub mod contactless;
 pub mod cvm;
 pub mod data;
 mod dol;

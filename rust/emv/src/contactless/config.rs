@@ -283,8 +283,8 @@ fn default_polls() -> u8 {
 impl ContactlessConfig {
     /// Parse and check a JSON configuration.
     pub fn from_json(json: &str) -> Result<ContactlessConfig, crate::ConfigError> {
-        let c: ContactlessConfig = serde_json::from_str(json)
-            .map_err(|e| crate::ConfigError::Json(e.to_string()))?;
+        let c: ContactlessConfig =
+            serde_json::from_str(json).map_err(|e| crate::ConfigError::Json(e.to_string()))?;
         c.validate()?;
         Ok(c)
     }
