@@ -3,7 +3,7 @@
 //!
 //! SHA-1 and SHA-256 use OpenSSL's low-level digest functions (no provider fetch per call: EMV
 //! offline data authentication hashes several short inputs per transaction). SM3 goes through
-//! EVP (`MessageDigest::sm3()`).
+//! EVP with a digest fetched once from the provider.
 
 use crate::CryptoError;
 
@@ -75,7 +75,17 @@ pub fn sm3(data: &[u8]) -> Result<[u8; SM3_LEN], CryptoError> {
 enum Inner {
     Sha1(openssl::sha::Sha1),
     Sha256(openssl::sha::Sha256),
-    Evp(openssl::hash::Hasher),
+    Sm3(openssl::md_ctx::MdCtx),
+}
+
+/// SM3 fetched from the default provider once (EVP_MD_fetch), so a digest does not pay the
+/// implicit fetch of `EVP_sm3()` on every init; falls back to `EVP_sm3()`.
+fn sm3_md() -> &'static openssl::md::MdRef {
+    static FETCHED: std::sync::OnceLock<Option<openssl::md::Md>> = std::sync::OnceLock::new();
+    match FETCHED.get_or_init(|| openssl::md::Md::fetch(None, "SM3", None).ok()) {
+        Some(md) => md,
+        None => openssl::md::Md::sm3(),
+    }
 }
 
 /// An incremental digest: `update` any number of times, then `finish`.
@@ -98,9 +108,11 @@ impl Hasher {
         let inner = match algorithm {
             HashAlgorithm::Sha1 => Inner::Sha1(openssl::sha::Sha1::new()),
             HashAlgorithm::Sha256 => Inner::Sha256(openssl::sha::Sha256::new()),
-            HashAlgorithm::Sm3 => Inner::Evp(openssl::hash::Hasher::new(
-                openssl::hash::MessageDigest::sm3(),
-            )?),
+            HashAlgorithm::Sm3 => {
+                let mut ctx = openssl::md_ctx::MdCtx::new()?;
+                ctx.digest_init(sm3_md())?;
+                Inner::Sm3(ctx)
+            }
         };
         Ok(Hasher { algorithm, inner })
     }
@@ -115,7 +127,7 @@ impl Hasher {
         match &mut self.inner {
             Inner::Sha1(h) => h.update(data),
             Inner::Sha256(h) => h.update(data),
-            Inner::Evp(h) => h.update(data)?,
+            Inner::Sm3(h) => h.digest_update(data)?,
         }
         Ok(())
     }
@@ -133,7 +145,11 @@ impl Hasher {
         match self.inner {
             Inner::Sha1(h) => copy_prefix(out, &h.finish()),
             Inner::Sha256(h) => copy_prefix(out, &h.finish()),
-            Inner::Evp(mut h) => copy_prefix(out, &h.finish()?),
+            Inner::Sm3(mut h) => {
+                let mut digest = [0u8; SM3_LEN];
+                h.digest_final(&mut digest)?;
+                copy_prefix(out, &digest);
+            }
         }
         Ok(())
     }
