@@ -603,3 +603,35 @@ fn push_present_builds_field_55_from_a_store() {
     );
     assert_eq!(b.finish(), h("9F26087A3C1E5B9D0F2468 9F270180 9F36020042"));
 }
+
+#[test]
+fn debit_mastercard_ppse_with_asrpd() {
+    // Source: MichaelsPlayground/TalkToYourCreditCardPart7 @98739970cd0223f4ebca761300500b47db660e4b
+    // logfile.md, "select PPSE response" of a Debit MasterCard (SW 9000 removed).
+    let data = h(
+        "6f3c840e325041592e5359532e4444463031a52abf0c2761254f07a000000004101050104465626974204d6173746572436172648701019f0a0400010101",
+    );
+    validate(&data).unwrap();
+    let label = find(&data, Tag::APPLICATION_LABEL).unwrap().unwrap();
+    assert_eq!(label.value, b"Debit MasterCard");
+    let asrpd = find(&data, Tag(0x9F0A)).unwrap().unwrap();
+    assert_eq!(asrpd.value, [0x00, 0x01, 0x01, 0x01]);
+    assert_eq!(
+        smartpos_tlv::dict::name(asrpd.tag),
+        Some("Application Selection Registered Proprietary Data")
+    );
+    let app = find(&data, Tag::APPLICATION_TEMPLATE).unwrap().unwrap();
+    let tags: Vec<Tag> = app.children().map(|t| t.unwrap().tag).collect();
+    assert_eq!(
+        tags,
+        [
+            Tag::AID,
+            Tag::APPLICATION_LABEL,
+            Tag::APPLICATION_PRIORITY_INDICATOR,
+            Tag(0x9F0A)
+        ]
+    );
+    // The owned tree re-encodes to the card's bytes.
+    let nodes = TlvNode::parse_all(&data).unwrap();
+    assert_eq!(nodes[0].to_bytes(), data);
+}
