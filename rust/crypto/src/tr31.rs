@@ -679,6 +679,7 @@ pub struct UnwrappedKey {
     /// The header (authenticated by the MAC).
     pub header: KeyBlockHeader,
     key: Zeroizing<Vec<u8>>,
+    padding: Zeroizing<Vec<u8>>,
 }
 
 impl std::fmt::Debug for UnwrappedKey {
@@ -694,6 +695,13 @@ impl UnwrappedKey {
     /// The clear key bytes. **Sensitive.**
     pub fn key_bytes(&self) -> &[u8] {
         &self.key
+    }
+
+    /// The padding that followed the key in the key data (random filler; for reproducing a
+    /// block with [`wrap_with_padding`]).
+    #[doc(hidden)]
+    pub fn padding(&self) -> &[u8] {
+        &self.padding
     }
 
     /// The key as a [`SecretKey`] for its header algorithm (T → TDES, A → AES, D → DES).
@@ -853,7 +861,12 @@ pub fn unwrap(
         });
     }
     let key = Zeroizing::new(payload.get(2..2 + key_len).unwrap_or(&[]).to_vec());
-    let unwrapped = UnwrappedKey { header, key };
+    let padding = Zeroizing::new(payload.get(2 + key_len..).unwrap_or(&[]).to_vec());
+    let unwrapped = UnwrappedKey {
+        header,
+        key,
+        padding,
+    };
     if let Some(kp) = unwrapped.header.optional_block("KP") {
         check_kcv_block(kp, "KP", kbpk)?;
     }
@@ -923,6 +936,27 @@ fn ct_eq(a: &[u8], b: &[u8]) -> bool {
 /// padded with random bytes to the cipher block; a PB optional block is added if the header
 /// needs aligning.
 pub fn wrap(kbpk: &SecretKey, header: &KeyBlockHeader, key: &[u8]) -> Result<String, Tr31Error> {
+    wrap_inner(kbpk, header, key, None)
+}
+
+/// [`wrap`] with caller-chosen key data padding instead of random bytes (it must be exactly
+/// as long as the block alignment needs): reproduces published example blocks byte for byte.
+#[doc(hidden)]
+pub fn wrap_with_padding(
+    kbpk: &SecretKey,
+    header: &KeyBlockHeader,
+    key: &[u8],
+    padding: &[u8],
+) -> Result<String, Tr31Error> {
+    wrap_inner(kbpk, header, key, Some(padding))
+}
+
+fn wrap_inner(
+    kbpk: &SecretKey,
+    header: &KeyBlockHeader,
+    key: &[u8],
+    padding: Option<&[u8]>,
+) -> Result<String, Tr31Error> {
     let version = header.version;
     check_kbpk(version, kbpk)?;
     let expected_lens: &[usize] = match header.algorithm {
@@ -946,9 +980,20 @@ pub fn wrap(kbpk: &SecretKey, header: &KeyBlockHeader, key: &[u8]) -> Result<Str
     payload.extend_from_slice(&((key.len() * 8) as u16).to_be_bytes());
     payload.extend_from_slice(key);
     let pad = (bl - payload.len() % bl) % bl;
-    let mut fill = vec![0u8; pad];
-    openssl::rand::rand_bytes(&mut fill)?;
-    payload.extend_from_slice(&fill);
+    match padding {
+        Some(p) if p.len() == pad => payload.extend_from_slice(p),
+        Some(p) => {
+            return Err(Tr31Error::InvalidKey(format!(
+                "padding is {} bytes, the block needs {pad}",
+                p.len()
+            )));
+        }
+        None => {
+            let mut fill = vec![0u8; pad];
+            openssl::rand::rand_bytes(&mut fill)?;
+            payload.extend_from_slice(&fill);
+        }
+    }
     let mac_len = version.mac_len();
     let header_text = header.encode(payload.len() * 2 + mac_len * 2)?;
     let (kbek, kbak) = binding_keys(version, kbpk)?;
