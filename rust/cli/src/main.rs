@@ -5,6 +5,7 @@
 
 mod crypto;
 mod crypto_asym;
+mod emv;
 mod iso8583;
 mod qr;
 mod report;
@@ -36,6 +37,9 @@ enum Command {
     /// QR payment codes.
     #[command(subcommand)]
     Qr(qr::Cmd),
+    /// EMV transactions against scripted, virtual or PC/SC cards.
+    #[command(subcommand)]
+    Emv(emv::Cmd),
 }
 
 fn main() {
@@ -45,6 +49,7 @@ fn main() {
         Command::Crypto(cmd) => crypto::run(cmd),
         Command::Iso8583(cmd) => iso8583::run(cmd),
         Command::Qr(cmd) => qr::run(cmd),
+        Command::Emv(cmd) => emv::run(cmd),
     };
     std::process::exit(report::emit(result, cli.json));
 }

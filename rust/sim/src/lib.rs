@@ -3,5 +3,7 @@
 //! Never a dependency of a production crate.
 #![forbid(unsafe_code)]
 
+pub mod card;
 /// The acquirer/issuer host simulator (a real TCP/TLS server).
 pub mod hostsim;
+pub mod pki;
