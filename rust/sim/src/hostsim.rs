@@ -113,7 +113,8 @@ struct Shared {
     engine: Mutex<Engine>,
     faults: Mutex<VecDeque<Fault>>,
     stop: AtomicBool,
-    conns: Mutex<Vec<TcpStream>>,
+    conns: Mutex<std::collections::HashMap<u64, TcpStream>>,
+    next_conn: std::sync::atomic::AtomicU64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -185,7 +186,8 @@ impl HostSim {
             engine: Mutex::new(engine),
             faults: Mutex::new(faults),
             stop: AtomicBool::new(false),
-            conns: Mutex::new(Vec::new()),
+            conns: Mutex::new(std::collections::HashMap::new()),
+            next_conn: std::sync::atomic::AtomicU64::new(0),
         });
         let s = Arc::clone(&shared);
         let accept = std::thread::Builder::new()
@@ -238,7 +240,7 @@ impl HostSim {
         }
         // Wake the blocking accept.
         let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
-        for c in lock(&self.shared.conns).drain(..) {
+        for (_, c) in lock(&self.shared.conns).drain() {
             let _ = c.shutdown(std::net::Shutdown::Both);
         }
         if let Some(h) = self.accept.take() {
@@ -259,18 +261,25 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>, acceptor: Option<Arc<
             break;
         }
         let Ok(stream) = stream else { continue };
+        let id = shared.next_conn.fetch_add(1, Ordering::SeqCst);
         if let Ok(c) = stream.try_clone() {
-            lock(&shared.conns).push(c);
+            lock(&shared.conns).insert(id, c);
         }
         let s = Arc::clone(&shared);
         let a = acceptor.clone();
         let _ = std::thread::Builder::new()
             .name("hostsim-conn".into())
-            .spawn(move || serve(s, stream, a));
+            .spawn(move || {
+                serve(&s, stream, a);
+                // Close the socket for real (the registry holds a clone of it).
+                if let Some(c) = lock(&s.conns).remove(&id) {
+                    let _ = c.shutdown(std::net::Shutdown::Both);
+                }
+            });
     }
 }
 
-fn serve(shared: Arc<Shared>, stream: TcpStream, acceptor: Option<Arc<SslAcceptor>>) {
+fn serve(shared: &Shared, stream: TcpStream, acceptor: Option<Arc<SslAcceptor>>) {
     let _ = stream.set_nodelay(true);
     let mut conn: Box<dyn Conn> = match acceptor {
         Some(a) => match a.accept(stream) {
