@@ -264,6 +264,21 @@ pub fn secure_messaging_session_key(
     common_session_key(mk_sm, application_cryptogram)
 }
 
+/// Visa secure messaging session key (VIS): SK_L = MK_L ⊕ (00…00 ‖ ATC),
+/// SK_R = MK_R ⊕ (00…00 ‖ (ATC ⊕ FFFF)), odd parity. Visa cards (CVN 10, 18) derive their script
+/// integrity and confidentiality keys this way instead of [`secure_messaging_session_key`].
+pub fn visa_secure_messaging_session_key(
+    mk_sm: &SecretKey,
+    atc: [u8; 2],
+) -> Result<SecretKey, EmvCryptoError> {
+    require_tdes2("ICC secure messaging master key", mk_sm)?;
+    let mut mask = [0u8; 16];
+    mask[6..8].copy_from_slice(&atc);
+    mask[14] = atc[0] ^ 0xFF;
+    mask[15] = atc[1] ^ 0xFF;
+    Ok(mk_sm.xor(&mask)?.with_odd_parity())
+}
+
 /// Issuer script integrity MAC (Book 2 §9.2.1): ISO 9797-1 MAC algorithm 3 with padding
 /// method 2 under the integrity session key; 8 bytes (schemes send the leftmost 4-8).
 /// `data` is what the scheme's format MACs, e.g. CLA INS P1 P2 Lc ‖ ATC ‖ AC ‖ command data.

@@ -389,3 +389,30 @@ fn mastercard_layouts_and_input_checks() {
         emv::derive_icc_mk(&k(IMK), "5413330089020011", "00", MkDerivation::OptionA).unwrap()
     );
 }
+
+// knovichikhin/pyemv @6a4327c1 pyemv/kd.py derive_visa_sm_sk docstring: MK 0123..3210, ATC 001C
+// -> 0123456789ABCDF2FEDCBA987654CDF2; and tests/test_cvn_hsm.py @0710f428 (HSM-verified):
+// Visa CVN 10 and 18 APPLICATION UNBLOCK (8418000008) MACs over header || ATC || ARQC under the
+// Visa SM session key of the SMI master key (KCV DB10): DB56BA60087CEFD3 and 04EDE90BC24CC35E.
+#[test]
+fn visa_secure_messaging() {
+    let sk = emv::visa_secure_messaging_session_key(&k(IMK), [0x00, 0x1C]).unwrap();
+    assert_eq!(hx(sk.as_bytes()), "0123456789ABCDF2FEDCBA987654CDF2");
+    let mk_smi = emv::derive_icc_mk(
+        &k("FEDCBA98765432100123456789ABCDEF"),
+        "1234567890123456",
+        "00",
+        MkDerivation::OptionA,
+    )
+    .unwrap();
+    let sk_smi = emv::visa_secure_messaging_session_key(&mk_smi, [0x00, 0x1C]).unwrap();
+    assert_eq!(kcv2(&sk_smi), "DB10");
+    for (arqc, mac) in [
+        ("29CCA15AE665FA2E", "DB56BA60087CEFD3"),
+        ("7A788EA6B8A3E733", "04EDE90BC24CC35E"),
+    ] {
+        let mut data = hex::decode("8418000008001C").unwrap();
+        data.extend_from_slice(&hex::decode(arqc).unwrap());
+        assert_eq!(hx(&emv::script_mac(&sk_smi, &data).unwrap()), mac);
+    }
+}
