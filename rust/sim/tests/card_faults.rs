@@ -1,0 +1,168 @@
+//! The contact kernel against the virtual card's faults: status words, malformed data,
+//! certificates, blocked application/PIN, card removal and silence (EMV Book 1 §9-§12,
+//! Book 2 §5.3/§6.3, Book 3 §7.5, §10.3, §10.5).
+
+use smartpos_emv::{
+    ContactKernel, Decision, EndReason, FixedPinPad, Interaction, NoServices, Step, TerminalConfig,
+    TransactionParams, TransactionResult, TransportError, TvrBit,
+};
+use smartpos_sim::card::VirtualCard;
+use smartpos_sim::pki::TestPki;
+use std::sync::Arc;
+
+struct NoUi;
+impl smartpos_emv::CardholderInterface for NoUi {
+    fn choose_application(&mut self, _c: &[smartpos_emv::Candidate]) -> smartpos_emv::Choice {
+        smartpos_emv::Choice::Select(0)
+    }
+    fn language_selected(&mut self, _l: &str) {}
+}
+
+/// First half of a transaction against a fault profile (PIN 1234 entered).
+fn run(name: &str) -> (TransactionResult, VirtualCard) {
+    let pki = TestPki::shared().expect("pki");
+    let mut cfg = TerminalConfig::demo().expect("demo config");
+    cfg.terminal.revoked_certificates = pki.revocation_list();
+    let k = ContactKernel::new(Arc::new(cfg), Arc::new(pki.key_store().expect("keys")));
+    let mut card = VirtualCard::from_profile(name).expect("profile");
+    let mut pp = FixedPinPad {
+        pin: Some(zeroize::Zeroizing::new("1234".into())),
+        online_block: None,
+    };
+    let params = TransactionParams::new(1000, "261121", "101500", [1, 2, 3, 4]).expect("params");
+    let step = k.start(
+        &mut card,
+        params,
+        Interaction {
+            ui: &mut NoUi,
+            pin_pad: &mut pp,
+            services: &mut NoServices,
+        },
+    );
+    let r = match step {
+        Step::Done(r) => *r,
+        Step::Online(o) => o.snapshot(),
+    };
+    (r, card)
+}
+
+#[test]
+fn gpo_conditions_not_satisfied_ends_without_candidates() {
+    let (r, _) = run("fault-gpo-6985");
+    assert_eq!(r.decision, Decision::EndApplication);
+    assert_eq!(r.end_reason, Some(EndReason::NotAccepted), "{r:?}");
+}
+
+#[test]
+fn select_card_blocked() {
+    let (r, _) = run("fault-select-6a81");
+    assert_eq!(r.end_reason, Some(EndReason::CardBlocked), "{r:?}");
+}
+
+#[test]
+fn read_record_error_ends() {
+    let (r, _) = run("fault-record-6a83");
+    assert_eq!(r.decision, Decision::EndApplication);
+    assert!(
+        matches!(r.end_reason, Some(EndReason::CardError { sw: 0x6A83, .. })),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn generate_ac_error_ends() {
+    let (r, _) = run("fault-genac-6985");
+    assert!(
+        matches!(
+            r.end_reason,
+            Some(EndReason::CardError {
+                command: "GENERATE AC",
+                sw: 0x6985
+            })
+        ),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn truncated_record_is_a_format_error() {
+    let (r, _) = run("fault-truncated-record");
+    assert!(
+        matches!(r.end_reason, Some(EndReason::FormatError { .. })),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn malformed_gpo_is_a_format_error() {
+    let (r, _) = run("fault-malformed-gpo");
+    assert!(
+        matches!(r.end_reason, Some(EndReason::FormatError { .. })),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn duplicate_tag_ends() {
+    let (r, _) = run("fault-duplicate-tag");
+    assert_eq!(
+        r.end_reason,
+        Some(EndReason::DuplicateData { tag: 0x5F24 }),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn certificate_faults_fail_dda() {
+    for (name, why) in [
+        ("fault-bad-issuer-cert", ""),
+        ("fault-expired-issuer-cert", "expired"),
+        ("fault-revoked-issuer-cert", "revocation"),
+        ("fault-bad-dda-signature", ""),
+    ] {
+        let (r, _) = run(name);
+        assert_eq!(r.decision, Decision::OnlineRequest, "{name}");
+        assert!(!r.oda_ok, "{name}");
+        assert!(r.tvr.is_set(TvrBit::DdaFailed), "{name}: {r:?}");
+        let failure = r.oda_failure.clone().unwrap_or_default();
+        assert!(failure.contains(why), "{name}: {failure}");
+    }
+}
+
+#[test]
+fn blocked_application_is_not_accepted() {
+    let (r, _) = run("fault-app-blocked");
+    assert_eq!(r.end_reason, Some(EndReason::NotAccepted), "{r:?}");
+}
+
+#[test]
+fn pin_tries_exhausted_fails_cvm() {
+    let (r, card) = run("fault-pin-blocked");
+    assert_eq!(r.decision, Decision::OnlineRequest);
+    assert!(r.tvr.is_set(TvrBit::PinTryLimitExceeded), "{r:?}");
+    assert!(r.tvr.is_set(TvrBit::CardholderVerificationNotSuccessful));
+    assert_eq!(r.cvm_results, "010001");
+    assert_eq!(card.pin_tries(), 0);
+}
+
+#[test]
+fn card_pulled_mid_transaction() {
+    let (r, card) = run("fault-card-pulled");
+    assert_eq!(r.end_reason, Some(EndReason::CardRemoved), "{r:?}");
+    // Exchange 8 (0-based) failed: 9 exchanges attempted, the last with no response.
+    assert_eq!(card.exchanges(), 9);
+    assert_eq!(
+        r.trace.entries.last().map(|e| e.response.as_str()),
+        Some("")
+    );
+}
+
+#[test]
+fn card_stops_answering() {
+    let (r, _) = run("fault-no-answer");
+    assert_eq!(
+        r.end_reason,
+        Some(EndReason::Transport(TransportError::Timeout)),
+        "{r:?}"
+    );
+}
