@@ -7,3 +7,6 @@ pub mod card;
 /// The acquirer/issuer host simulator (a real TCP/TLS server).
 pub mod hostsim;
 pub mod pki;
+
+/// Virtual contactless cards and phones (kernels C-2, C-3, C-7) and their test PKI.
+pub mod contactless;
