@@ -331,6 +331,48 @@ impl KeyHierarchy {
         Ok(())
     }
 
+    /// Take a working key out of a TR-31 key block protected by the TMK (ANSI X9.143), check
+    /// that the block's usage fits the slot (PIN: P0; MAC: M0, M1, M3 or M6; data: D0) and that
+    /// its mode of use allows what the terminal does with it, then install it.
+    pub fn load_working_key_tr31(
+        &mut self,
+        key_type: WorkingKeyType,
+        block: &str,
+    ) -> Result<(), KeyHierarchyError> {
+        let tmk = self.tmk.as_ref().ok_or(KeyHierarchyError::NoMasterKey)?;
+        let (header, _) = tr31::KeyBlockHeader::parse(block)?;
+        let requirement = match key_type {
+            WorkingKeyType::Pin => KeyUsageRequirement::pin_encryption(),
+            WorkingKeyType::Mac => {
+                let usage = [
+                    KeyUsage::MAC_ISO16609,
+                    KeyUsage::MAC_ALG1,
+                    KeyUsage::MAC_ALG3,
+                    KeyUsage::MAC_CMAC,
+                ]
+                .into_iter()
+                .find(|u| *u == header.usage)
+                .unwrap_or(KeyUsage::MAC_ALG3);
+                KeyUsageRequirement::new(usage).with_modes(&[
+                    ModeOfUse::GenerateVerify,
+                    ModeOfUse::GenerateOnly,
+                    ModeOfUse::NoRestrictions,
+                ])
+            }
+            WorkingKeyType::Data => {
+                KeyUsageRequirement::new(KeyUsage::DATA_ENCRYPTION).with_modes(&[
+                    ModeOfUse::Both,
+                    ModeOfUse::EncryptOnly,
+                    ModeOfUse::DecryptOnly,
+                    ModeOfUse::NoRestrictions,
+                ])
+            }
+        };
+        let key = tr31::unwrap(tmk, block, Some(&requirement))?.to_secret_key()?;
+        *self.working.slot(key_type) = Some(key);
+        Ok(())
+    }
+
     /// Load the keys of a UnionPay sign-on response field 62 (see [`parse_sign_on_keys`]).
     pub fn load_sign_on_field(&mut self, field62: &[u8]) -> Result<(), KeyHierarchyError> {
         let keys = parse_sign_on_keys(field62)?;

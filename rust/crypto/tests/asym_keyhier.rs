@@ -261,3 +261,74 @@ fn sm4_tmk_from_two_components() {
         Err(KeyHierarchyError::ComponentKcvMismatch { index: 0, .. })
     ));
 }
+
+#[test]
+fn working_keys_from_tr31_blocks_under_the_tmk() {
+    let tmk = SecretKey::tdes(&h(TMK)).unwrap();
+    let mut hier = KeyHierarchy::new(HierarchyAlgorithm::Tdes);
+    assert!(matches!(
+        hier.load_working_key_tr31(WorkingKeyType::Pin, "B0016P0TE00E0000"),
+        Err(KeyHierarchyError::NoMasterKey)
+    ));
+    hier.install_tmk(tmk.clone()).unwrap();
+    let tpk = h(TPK);
+    let pin_block = tr31::wrap(
+        &tmk,
+        &KeyBlockHeader::new(
+            Version::B,
+            KeyUsage::PIN_ENCRYPTION,
+            Algorithm::Tdes,
+            ModeOfUse::EncryptOnly,
+        ),
+        &tpk,
+    )
+    .unwrap();
+    hier.load_working_key_tr31(WorkingKeyType::Pin, &pin_block)
+        .unwrap();
+    assert_eq!(hier.key(WorkingKeyType::Pin).unwrap().as_bytes(), &tpk[..]);
+    let mac_block = tr31::wrap(
+        &tmk,
+        &KeyBlockHeader::new(
+            Version::B,
+            KeyUsage::MAC_ALG3,
+            Algorithm::Tdes,
+            ModeOfUse::GenerateVerify,
+        ),
+        &[0x31; 16],
+    )
+    .unwrap();
+    hier.load_working_key_tr31(WorkingKeyType::Mac, &mac_block)
+        .unwrap();
+    assert_eq!(
+        hier.key(WorkingKeyType::Mac).unwrap().as_bytes(),
+        &[0x31; 16]
+    );
+    // A PIN key block offered as the MAC key, or a MAC block for the PIN slot: refused, and the
+    // slot keeps its key.
+    assert!(matches!(
+        hier.load_working_key_tr31(WorkingKeyType::Mac, &pin_block),
+        Err(KeyHierarchyError::Tr31(_))
+    ));
+    assert!(matches!(
+        hier.load_working_key_tr31(WorkingKeyType::Pin, &mac_block),
+        Err(KeyHierarchyError::Tr31(_))
+    ));
+    assert_eq!(hier.key(WorkingKeyType::Pin).unwrap().as_bytes(), &tpk[..]);
+    // A data key block that may only be used to verify is not a data key.
+    let verify_only = tr31::wrap(
+        &tmk,
+        &KeyBlockHeader::new(
+            Version::B,
+            KeyUsage::DATA_ENCRYPTION,
+            Algorithm::Tdes,
+            ModeOfUse::VerifyOnly,
+        ),
+        &[0x32; 16],
+    )
+    .unwrap();
+    assert!(
+        hier.load_working_key_tr31(WorkingKeyType::Data, &verify_only)
+            .is_err()
+    );
+    assert!(hier.key(WorkingKeyType::Data).is_none());
+}
