@@ -6,6 +6,7 @@
 mod crypto;
 mod crypto_asym;
 mod emv;
+mod hostsim;
 mod iso8583;
 mod qr;
 mod report;
@@ -40,6 +41,8 @@ enum Command {
     /// EMV transactions against scripted, virtual or PC/SC cards.
     #[command(subcommand)]
     Emv(emv::Cmd),
+    /// Run the acquirer/issuer host simulator until killed.
+    Hostsim(hostsim::Args),
 }
 
 fn main() {
@@ -49,6 +52,7 @@ fn main() {
         Command::Crypto(cmd) => crypto::run(cmd),
         Command::Iso8583(cmd) => iso8583::run(cmd),
         Command::Qr(cmd) => qr::run(cmd),
+        Command::Hostsim(args) => hostsim::run(args, cli.json),
         Command::Emv(cmd) => emv::run(cmd),
     };
     std::process::exit(report::emit(result, cli.json));

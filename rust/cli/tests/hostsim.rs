@@ -1,0 +1,138 @@
+//! `smartpos hostsim` run as a real process: the first stdout line is the bound address, and the
+//! server answers cups-pos frames over TCP.
+
+use serde_json::Value;
+use smartpos_iso8583::{Frame, Message, Mti, Profile, Tpdu};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(extra: &[&str]) -> (Running, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_smartpos"))
+        .arg("hostsim")
+        .args(["--listen", "127.0.0.1:0"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn smartpos hostsim");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("first line");
+    (Running(child), line.trim().to_string())
+}
+
+fn exchange(addr: &str, m: Message) -> Message {
+    let p = Profile::cups_pos();
+    let frame = Frame::new(Tpdu::new(1, 0), &[0x60, 0x31, 0, 0x31, 0, 0], m);
+    let bytes = p.pack_frame(&frame).expect("pack");
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut out = (bytes.len() as u16).to_be_bytes().to_vec();
+    out.extend_from_slice(&bytes);
+    s.write_all(&out).expect("send");
+    let mut len = [0u8; 2];
+    s.read_exact(&mut len).expect("length");
+    let mut body = vec![0u8; usize::from(u16::from_be_bytes(len))];
+    s.read_exact(&mut body).expect("body");
+    p.unpack_frame(&body).expect("unpack").message
+}
+
+fn network_request(mti: &str, code: &str) -> Message {
+    let mut m = Message::new(Mti::new(mti).expect("mti"));
+    m.set_stan(7).expect("stan");
+    m.set_terminal_id("12345678").expect("tid");
+    m.set_merchant_id("123456789012345").expect("mid");
+    m.set_text(60, &format!("00000001{code}")).expect("60");
+    m
+}
+
+#[test]
+fn prints_the_address_then_answers_echo_and_sign_on() {
+    let (_sim, addr) = start(&[]);
+    assert!(addr.starts_with("127.0.0.1:"), "first line: {addr}");
+    assert_ne!(addr, "127.0.0.1:0");
+    let echo = exchange(&addr, network_request("0820", "301"));
+    assert_eq!(echo.mti().as_str(), "0830");
+    assert_eq!(echo.response_code(), Some("00"));
+    assert_eq!(echo.stan().expect("stan"), Some(7));
+    let signon = exchange(&addr, network_request("0800", "004"));
+    assert_eq!(signon.mti().as_str(), "0810");
+    assert_eq!(signon.response_code(), Some("00"));
+    assert_eq!(
+        signon.binary(62).map(<[u8]>::len),
+        Some(60),
+        "PIN, MAC, data keys + KCVs"
+    );
+}
+
+#[test]
+fn json_first_line_describes_the_listener() {
+    let (_sim, line) = start(&["--json"]);
+    let v: Value = serde_json::from_str(&line).expect("json line");
+    assert_eq!(v["tls"], false);
+    assert_eq!(v["cards"], 3);
+    assert!(
+        v["listen"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("127.0.0.1:"))
+    );
+}
+
+#[test]
+fn print_config_shows_the_test_cards() {
+    let out = Command::new(env!("CARGO_BIN_EXE_smartpos"))
+        .args(["hostsim", "--print-config", "--json"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let pans: Vec<&str> = v["cards"]
+        .as_array()
+        .expect("cards")
+        .iter()
+        .filter_map(|c| c["pan"].as_str())
+        .collect();
+    assert_eq!(
+        pans,
+        [
+            "4761739001010010",
+            "5413330089010434",
+            "6214000000000000019"
+        ]
+    );
+}
+
+#[test]
+fn bad_config_file_is_a_usage_error() {
+    let dir = std::env::temp_dir().join(format!("smartpos-hostsim-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("bad.json");
+    std::fs::write(&path, "{\"terminals\": 5}").expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_smartpos"))
+        .args(["hostsim", "--config"])
+        .arg(&path)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--config"));
+    let out = Command::new(env!("CARGO_BIN_EXE_smartpos"))
+        .args(["hostsim", "--tls", "only-one-file.pem"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}
