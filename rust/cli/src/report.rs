@@ -17,7 +17,10 @@ impl Report {
 
     /// A report with a separate human-readable text.
     pub fn with_text(json: serde_json::Value, text: impl Into<String>) -> Self {
-        Report { json, text: text.into() }
+        Report {
+            json,
+            text: text.into(),
+        }
     }
 }
 
