@@ -10,6 +10,9 @@
 //! * The APDU fast path (ARCHITECTURE.md principle 8): Rust calls the Kotlin reader's
 //!   `transceive(byte[]): byte[]` through the cached method ID, without JNA, and runs the same
 //!   selection flow as the UniFFI [`smartpos_ffi::ApduSession`].
+//! * [`transport::JniCardReader`]: the fast path as a `smartpos_ffi::CardReader`, usable from any
+//!   Rust thread (it attaches through the cached `JavaVM`): what the terminal's kernel will be
+//!   handed when the app's reader is an `ApduTransceiver`.
 //! * Natives of `io.smartpos.jni.NativeApdu` ([`natives`]).
 //!
 //! No panic crosses into the JVM: every `extern "system"` function runs its body under

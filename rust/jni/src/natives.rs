@@ -10,10 +10,10 @@ use jni::JNIEnv;
 use jni::objects::{JByteArray, JClass, JObject, JValue};
 use jni::sys::{jbyteArray, jstring};
 use smartpos_ffi::apdu::Response;
-use smartpos_ffi::{SmartPosError, run_selection};
+use smartpos_ffi::{ApduSession, SmartPosError, run_selection};
 
 use crate::cache::{self, JniCache};
-use crate::transport::{check_reader, jni_error, transceive};
+use crate::transport::{JniCardReader, check_reader, jni_error, transceive};
 
 /// The Kotlin-visible name of an error variant (`NativeApduException.kind`), the same names as
 /// the UniFFI exception subclasses.
@@ -149,8 +149,9 @@ pub extern "system" fn Java_io_smartpos_jni_NativeApdu_selectApplication<'local>
     })
 }
 
-/// `NativeApdu.selectApplicationOnWorkerThread(reader): ByteArray`: the same flow on a Rust
-/// thread attached through the cached `JavaVM`, as the terminal's kernel thread will run it.
+/// `NativeApdu.selectApplicationOnWorkerThread(reader): ByteArray`: the flow on a Rust thread,
+/// the way the terminal's kernel thread will run it: an [`ApduSession`] over a
+/// [`JniCardReader`], which attaches that thread through the cached `JavaVM`.
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_io_smartpos_jni_NativeApdu_selectApplicationOnWorkerThread<'local>(
     mut env: JNIEnv<'local>,
@@ -158,19 +159,13 @@ pub extern "system" fn Java_io_smartpos_jni_NativeApdu_selectApplicationOnWorker
     reader: JObject<'local>,
 ) -> jbyteArray {
     guarded(&mut env, std::ptr::null_mut(), |env| {
-        let cache = cache::cache()?;
-        let vm = cache::java_vm()?;
-        check_reader(env, cache, &reader)?;
-        let reader = env.new_global_ref(&reader).map_err(jni_error)?;
+        let card = JniCardReader::new(env, &reader)?;
         let worker = std::thread::Builder::new()
             .name("smartpos-kernel".into())
-            .spawn(move || -> Result<Vec<u8>, SmartPosError> {
-                let mut attached = vm.attach_current_thread().map_err(jni_error)?;
-                run_selection(
-                    |cmd| transceive(&mut attached, cache, reader.as_obj(), cmd),
-                    || false,
-                )
-                .map(|selection| selection.aid)
+            .spawn(move || {
+                ApduSession::new(Box::new(card))
+                    .select_application()
+                    .map(|selection| selection.aid)
             })
             .map_err(|e| SmartPosError::Protocol {
                 reason: format!("cannot start the worker thread: {e}"),

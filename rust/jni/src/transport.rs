@@ -2,7 +2,7 @@
 //! method ID cached in `JNI_OnLoad` (no JNA, no name lookup per call).
 
 use jni::JNIEnv;
-use jni::objects::{JByteArray, JObject, JString, JThrowable};
+use jni::objects::{GlobalRef, JByteArray, JObject, JString, JThrowable};
 use jni::signature::ReturnType;
 use jni::sys::jvalue;
 use smartpos_ffi::SmartPosError;
@@ -104,5 +104,32 @@ fn describe(env: &mut JNIEnv<'_>, throwable: &JThrowable<'_>) -> Option<String> 
             let _ = env.exception_clear();
             None
         }
+    }
+}
+
+/// The fast path as a [`smartpos_ffi::CardReader`], for Rust code on any thread (the terminal's
+/// kernel thread): holds a global reference to the Java `ApduTransceiver` and attaches the calling
+/// thread to the JVM through the cached `JavaVM` (permanently: a kernel thread exchanges many
+/// APDUs, and attaching costs far more than one exchange; the thread detaches when it exits).
+pub struct JniCardReader {
+    reader: GlobalRef,
+}
+
+impl JniCardReader {
+    /// Wrap `reader`, which must be a non-null `io.smartpos.jni.ApduTransceiver`.
+    pub fn new(env: &mut JNIEnv<'_>, reader: &JObject<'_>) -> Result<Self, SmartPosError> {
+        let cache = crate::cache::cache()?;
+        check_reader(env, cache, reader)?;
+        let reader = env.new_global_ref(reader).map_err(jni_error)?;
+        Ok(JniCardReader { reader })
+    }
+}
+
+impl smartpos_ffi::CardReader for JniCardReader {
+    fn transceive(&self, apdu: Vec<u8>) -> Result<Vec<u8>, SmartPosError> {
+        let cache = crate::cache::cache()?;
+        let vm = crate::cache::java_vm()?;
+        let mut env = vm.attach_current_thread_permanently().map_err(jni_error)?;
+        transceive(&mut env, cache, self.reader.as_obj(), &apdu)
     }
 }
