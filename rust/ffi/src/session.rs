@@ -113,8 +113,9 @@ impl ApduSession {
     /// fails (the rejections before a `NoApplication` are worth showing).
     fn advance(&self, flow: &mut SelectionFlow, response: &[u8]) -> Result<Step, SmartPosError> {
         let step = flow.on_response(response);
+        let events = flow.take_events();
         if let Some(listener) = &self.listener {
-            for event in flow.take_events() {
+            for event in events {
                 if let Err(error) = listener.on_selection_event(event) {
                     log::warn!("selection listener failed: {error}");
                 }
