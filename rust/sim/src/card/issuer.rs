@@ -18,7 +18,7 @@ pub struct IssuerVerdict {
     pub issuer_authentication_data: Vec<u8>,
 }
 
-fn tag<'a>(record: &'a [u8], t: u32) -> Result<&'a [u8], CardError> {
+fn tag(record: &[u8], t: u32) -> Result<&[u8], CardError> {
     for obj in TlvReader::new(record) {
         let obj = obj.map_err(crypto)?;
         if obj.tag == Tag(t) {
