@@ -668,8 +668,15 @@ impl<S: ReversalStore> HostClient<S> {
         self.store.save(&entry)?;
         match self.exchange(request, true) {
             Ok(resp) => {
+                let r = match HostResponse::from_message(resp) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        entry.reason = ReversalReason::BadResponse;
+                        self.store.save(&entry)?;
+                        return Err(e);
+                    }
+                };
                 self.store.discard(QueueKind::Reversal, stan)?;
-                let r = HostResponse::from_message(resp)?;
                 if r.code.is_approved() {
                     self.last_authorisation = Some(original);
                 }

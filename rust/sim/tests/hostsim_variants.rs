@@ -1,0 +1,239 @@
+//! Key hierarchy and MAC variants (SM4, X9.19), issuer scripts, and a host that survives
+//! garbage requests.
+
+use smartpos_crypto::emv::Cvn;
+use smartpos_crypto::key::{KeyAlgorithm, SecretKey};
+use smartpos_crypto::keyhier::{HierarchyAlgorithm, KeyHierarchy, WorkingKeyType};
+use smartpos_crypto::pin::Pin;
+use smartpos_host::link::{read_frame, write_frame};
+use smartpos_host::{
+    CardData, HostClient, HostError, LinkConfig, MacAlgorithm, MemoryStore, PinInput, SaleRequest,
+    TerminalConfig,
+};
+use smartpos_sim::hostsim::config::TerminalEntry;
+use smartpos_sim::hostsim::icc::{self, ArqcInput};
+use smartpos_sim::hostsim::{HostSim, HostSimConfig};
+use smartpos_tlv::{Tag, find};
+use std::io::Write;
+use std::time::Duration;
+
+const SM4_TMK: &str = "0123456789ABCDEFFEDCBA9876543210";
+
+fn sim_with_terminal(t: TerminalEntry) -> HostSim {
+    let mut cfg = HostSimConfig::default_config();
+    cfg.terminals.push(t);
+    HostSim::start(&cfg, "127.0.0.1:0", None).expect("sim")
+}
+
+fn client(
+    sim: &HostSim,
+    tid: &str,
+    hierarchy: HierarchyAlgorithm,
+    tmk: SecretKey,
+    mac: MacAlgorithm,
+) -> HostClient<MemoryStore> {
+    let mut keys = KeyHierarchy::new(hierarchy);
+    keys.install_tmk(tmk).expect("install");
+    let mut cfg = TerminalConfig::new(tid, "123456789012345");
+    cfg.mac_algorithm = mac;
+    let link = LinkConfig::tcp(sim.addr().to_string()).with_read_timeout(Duration::from_secs(5));
+    HostClient::new(link, cfg, keys, MemoryStore::new())
+}
+
+#[test]
+fn sm4_sign_on_and_sm4_mac_sale() {
+    let sim = sim_with_terminal(TerminalEntry {
+        terminal_id: "SM400001".into(),
+        merchant_id: "123456789012345".into(),
+        tmk: SM4_TMK.into(),
+        algorithm: "sm4".into(),
+        mac: "sm4-cbc".into(),
+    });
+    let tmk = SecretKey::from_hex(KeyAlgorithm::Sm4, SM4_TMK).expect("tmk");
+    let mut c = client(
+        &sim,
+        "SM400001",
+        HierarchyAlgorithm::Sm4,
+        tmk,
+        MacAlgorithm::Sm4Cbc,
+    );
+    c.sign_on().expect("SM4 sign-on");
+    let mac_key = c.keys().key(WorkingKeyType::Mac).expect("MAC key");
+    assert_eq!(mac_key.algorithm(), KeyAlgorithm::Sm4);
+    c.sale(&SaleRequest {
+        amount: 600,
+        card: CardData::manual("4761739001010010"),
+        pin: PinInput::None,
+    })
+    .expect("SM4-MACed sale");
+    let e = c
+        .sale(&SaleRequest {
+            amount: 600,
+            card: CardData::manual("4761739001010010"),
+            pin: PinInput::Clear(Pin::new("1234").expect("pin")),
+        })
+        .expect_err("SM4 PIN block does not fit field 52");
+    assert!(
+        matches!(e, HostError::InvalidRequest { field: "pin", .. }),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn x919_mac_terminal() {
+    let tmk_hex = "33333333333333334444444444444444";
+    let sim = sim_with_terminal(TerminalEntry {
+        terminal_id: "X9190001".into(),
+        merchant_id: "123456789012345".into(),
+        tmk: tmk_hex.into(),
+        algorithm: "tdes".into(),
+        mac: "x919".into(),
+    });
+    let tmk = SecretKey::from_hex(KeyAlgorithm::Tdes2, tmk_hex).expect("tmk");
+    let mut c = client(
+        &sim,
+        "X9190001",
+        HierarchyAlgorithm::Tdes,
+        tmk,
+        MacAlgorithm::X919,
+    );
+    c.sign_on().expect("sign-on");
+    c.sale(&SaleRequest {
+        amount: 900,
+        card: CardData::manual("5413330089010434"),
+        pin: PinInput::Clear(Pin::new("1234").expect("pin")),
+    })
+    .expect("X9.19-MACed sale");
+    // The same terminal talking ECB MACs is refused with A0 (and cannot believe the answer).
+    let tmk = SecretKey::from_hex(KeyAlgorithm::Tdes2, tmk_hex).expect("tmk");
+    let mut wrong = client(
+        &sim,
+        "X9190001",
+        HierarchyAlgorithm::Tdes,
+        tmk,
+        MacAlgorithm::CupEcb,
+    );
+    wrong.sign_on().expect("sign-on");
+    wrong.set_last_stan(10);
+    assert!(matches!(
+        wrong.sale(&SaleRequest {
+            amount: 900,
+            card: CardData::manual("5413330089010434"),
+            pin: PinInput::None,
+        }),
+        Err(HostError::BadMac(_))
+    ));
+    let l = sim.ledger();
+    assert_eq!(l.mac_failures, 1, "{l:?}");
+}
+
+#[test]
+fn terminal_with_another_tmk_cannot_sign_on() {
+    let sim = HostSim::start_default().expect("sim");
+    let tmk =
+        SecretKey::from_hex(KeyAlgorithm::Tdes2, "55555555555555556666666666666666").expect("tmk");
+    let mut c = client(
+        &sim,
+        "12345678",
+        HierarchyAlgorithm::Tdes,
+        tmk,
+        MacAlgorithm::CupEcb,
+    );
+    assert!(matches!(c.sign_on(), Err(HostError::KeyDownload(_))));
+    assert!(c.keys().key(WorkingKeyType::Pin).is_none());
+}
+
+#[test]
+fn issuer_scripts_are_sent_with_approvals() {
+    let mut cfg = HostSimConfig::default_config();
+    // 72 { 9F18 script ID, 86 PIN CHANGE/UNBLOCK-style command }.
+    cfg.cards[0].issuer_scripts = Some("720C9F1804000000018603841E00".into());
+    let sim = HostSim::start(&cfg, "127.0.0.1:0", None).expect("sim");
+    let tmk =
+        SecretKey::from_hex(KeyAlgorithm::Tdes2, "11111111111111112222222222222222").expect("tmk");
+    let mut c = client(
+        &sim,
+        "12345678",
+        HierarchyAlgorithm::Tdes,
+        tmk,
+        MacAlgorithm::CupEcb,
+    );
+    c.sign_on().expect("sign-on");
+    let f55 = icc::field55(&ArqcInput {
+        pan: "4761739001010010",
+        psn: "01",
+        imk_hex: "0123456789ABCDEFFEDCBA9876543210",
+        cvn: Cvn::Visa10,
+        amount: 1_000,
+        atc: 9,
+        unpredictable_number: [9, 9, 9, 9],
+    })
+    .expect("55");
+    let r = c
+        .sale(&SaleRequest {
+            amount: 1_000,
+            card: CardData::chip("4761739001010010", "01", f55),
+            pin: PinInput::None,
+        })
+        .expect("approved");
+    let icc = r.icc_data.expect("55");
+    let script = find(&icc, Tag(0x72)).expect("tlv").expect("72");
+    assert_eq!(
+        find(script.value, Tag(0x9F18))
+            .expect("tlv")
+            .expect("9F18")
+            .value,
+        &[0, 0, 0, 1]
+    );
+    assert_eq!(
+        find(&icc, Tag(0x8A)).expect("tlv").expect("8A").value,
+        b"00"
+    );
+}
+
+#[test]
+fn garbage_requests_close_that_connection_only() {
+    let sim = HostSim::start_default().expect("sim");
+    for junk in [
+        vec![0u8; 3],
+        vec![0xFF; 40],
+        b"GET / HTTP/1.1\r\n\r\n".to_vec(),
+    ] {
+        let mut s = std::net::TcpStream::connect(sim.addr()).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        let _ = write_frame(&mut s, &junk);
+        let _ = s.write_all(&junk);
+        assert!(read_frame(&mut s).is_err(), "no answer to junk");
+    }
+    let tmk =
+        SecretKey::from_hex(KeyAlgorithm::Tdes2, "11111111111111112222222222222222").expect("tmk");
+    let mut c = client(
+        &sim,
+        "12345678",
+        HierarchyAlgorithm::Tdes,
+        tmk,
+        MacAlgorithm::CupEcb,
+    );
+    c.sign_on().expect("still serving");
+    c.echo().expect("echo");
+}
+
+#[test]
+fn unknown_terminal_is_told_97() {
+    let sim = HostSim::start_default().expect("sim");
+    let tmk =
+        SecretKey::from_hex(KeyAlgorithm::Tdes2, "11111111111111112222222222222222").expect("tmk");
+    let mut c = client(
+        &sim,
+        "99999999",
+        HierarchyAlgorithm::Tdes,
+        tmk,
+        MacAlgorithm::CupEcb,
+    );
+    let e = c.sign_on().expect_err("unknown terminal");
+    assert_eq!(
+        e.response_code().map(|c| c.to_string()).as_deref(),
+        Some("97")
+    );
+}
