@@ -5,7 +5,7 @@
 use smartpos_emv::contactless::*;
 use smartpos_emv::{CaKeyStore, ScriptedCard, TerminalConfig, TransactionParams};
 use smartpos_sim::contactless::pki::{TEST_CA_INDEX, TestPki};
-use smartpos_sim::contactless::{Profile, Recorder, Scheme, VirtualCard};
+use smartpos_sim::contactless::{Profile, Recorder, VirtualCard};
 use std::sync::Arc;
 
 fn record(
