@@ -1,0 +1,134 @@
+//! Events for the app at every step of a transaction (EMV Book A §9 user interface requests,
+//! adapted): prompts with a stable message id, LED status, progress.
+
+/// Stable ids of the messages the app shows (the app maps them to its own texts/translations).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageId {
+    /// "Insert, tap or swipe card".
+    PresentCard,
+    /// "Present one card only" (contactless collision).
+    PresentOneCard,
+    /// "Try again" after a failed tap/swipe.
+    TryAgain,
+    /// "Insert card" (chip-first: a chip card was swiped).
+    InsertCard,
+    /// "Insert card or use another payment method" (too many failed attempts).
+    InsertCardOrOtherMethod,
+    /// "Enter PIN".
+    EnterPin,
+    /// "Incorrect PIN".
+    IncorrectPin,
+    /// "Processing, please wait".
+    Processing,
+    /// "Remove card".
+    RemoveCard,
+    /// "See phone" (the wallet asks the customer to confirm on the phone).
+    SeePhone,
+    /// "Scan the customer's payment code".
+    ScanCode,
+    /// "Scan this code with your wallet".
+    ShowMerchantQr,
+    /// "Approved".
+    Approved,
+    /// "Declined".
+    Declined,
+    /// "Cancelled".
+    Cancelled,
+    /// "Not authorised" (host unavailable or reversal).
+    NotAuthorised,
+    /// "Signature required".
+    SignatureRequired,
+    /// "Confirm duplicate?".
+    ConfirmDuplicate,
+    /// "Signing on".
+    SigningOn,
+    /// "Terminal blocked: tamper".
+    Tampered,
+}
+
+/// LED status (contactless reader lights, EMV Book A §8.3 status).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LedStatus {
+    /// Idle.
+    Off,
+    /// Ready to read (first LED).
+    ReadyToRead,
+    /// Card read, processing.
+    Processing,
+    /// Card read successfully (all four).
+    CardReadOk,
+    /// Error / not authorised.
+    Error,
+}
+
+/// Progress steps of a transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// Risk checks.
+    RiskCheck,
+    /// Journalled (durable).
+    Journalled,
+    /// Waiting for the card.
+    WaitingForCard,
+    /// Kernel running.
+    ReadingCard,
+    /// Sent to the host.
+    Online,
+    /// Card completion (second GENERATE AC).
+    Completing,
+    /// Sending reversals/advices.
+    Flushing,
+    /// Finished.
+    Done,
+}
+
+/// One event to the app.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// Show a message.
+    Prompt {
+        /// Stable id.
+        id: MessageId,
+        /// PIN tries left, when known (`EnterPin`, `IncorrectPin`).
+        tries_left: Option<u8>,
+    },
+    /// LEDs.
+    Led {
+        /// Status.
+        status: LedStatus,
+    },
+    /// Progress.
+    Progress {
+        /// Step reached.
+        step: Step,
+    },
+    /// The merchant QR to display (MPM payload).
+    MerchantQr {
+        /// The EMVCo MPM string.
+        payload: String,
+    },
+}
+
+/// Where events go (the app's UI).
+pub trait EventSink: Send + Sync {
+    /// One event; must not block.
+    fn event(&self, event: &Event);
+}
+
+/// Ignores events.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoEvents;
+impl EventSink for NoEvents {
+    fn event(&self, _event: &Event) {}
+}
+
+pub(crate) fn prompt(sink: &dyn EventSink, id: MessageId) {
+    sink.event(&Event::Prompt {
+        id,
+        tries_left: None,
+    });
+}

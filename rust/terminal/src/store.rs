@@ -1,0 +1,203 @@
+//! The journal's reversal and advice queues behind smartpos-host's [`ReversalStore`]: the host
+//! crate's reversal manager sends, counts attempts and completes; the journal keeps the state
+//! durable. The original request of a queued entry is rebuilt from the journal record (PAN
+//! from the encrypted blob, amount, STAN, entry mode, batch, RRN/auth code): track 2, PIN block
+//! and field 55 are never stored, so a rebuilt reversal carries none of them.
+
+use crate::journal_host::{self, SharedJournal};
+use smartpos_host::dialect::{self, msg_type, network};
+use smartpos_host::{PendingEntry, QueueKind, ReversalReason, ReversalStore, StoreError};
+use smartpos_iso8583::{Message, Mti};
+use smartpos_journal::{Journal, TransactionRecord, TxnKind, TxnState};
+
+/// [`ReversalStore`] on the journal's queues.
+pub struct JournalQueues {
+    journal: SharedJournal,
+    terminal_id: String,
+    merchant_id: String,
+}
+
+impl JournalQueues {
+    /// Over a shared journal.
+    pub fn new(journal: SharedJournal, terminal_id: &str, merchant_id: &str) -> JournalQueues {
+        JournalQueues {
+            journal,
+            terminal_id: terminal_id.to_string(),
+            merchant_id: merchant_id.to_string(),
+        }
+    }
+}
+
+fn store_err(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError(format!("journal {what}: {e}"))
+}
+
+/// The live record of a STAN in a state where `states` apply (STANs wrap; the newest wins).
+fn by_stan(
+    j: &Journal,
+    stan: u32,
+    states: &[TxnState],
+) -> Result<Option<TransactionRecord>, StoreError> {
+    let mut v = j
+        .find_by_stan(stan)
+        .map_err(|e| store_err("find_by_stan", e))?;
+    v.retain(|r| states.contains(&r.state));
+    v.sort_by_key(|r| r.id.0);
+    Ok(v.pop())
+}
+
+/// The original request of a queued transaction, rebuilt from its journal record.
+pub(crate) fn rebuild_original(
+    j: &Journal,
+    r: &TransactionRecord,
+    terminal_id: &str,
+    merchant_id: &str,
+) -> Result<Message, StoreError> {
+    let b = |e: smartpos_iso8583::Error| StoreError(format!("rebuilding STAN {}: {e}", r.stan));
+    let (pc, condition, mt) = match r.kind {
+        TxnKind::PreAuth => (dialect::PC_PREAUTH, "06", msg_type::PREAUTH),
+        TxnKind::PreAuthCompletion => (dialect::PC_PURCHASE, "06", msg_type::COMPLETION),
+        TxnKind::Void => (dialect::PC_VOID, "00", msg_type::VOID),
+        TxnKind::Refund => (dialect::PC_REFUND, "00", msg_type::REFUND),
+        TxnKind::BalanceInquiry => (dialect::PC_BALANCE, "00", msg_type::BALANCE),
+        _ => (dialect::PC_PURCHASE, "00", msg_type::SALE),
+    };
+    let mti = match (r.state, r.mti.as_deref()) {
+        (TxnState::OfflineApproved, _) => "0220",
+        (_, Some(m)) => m,
+        (_, None) => "0200",
+    };
+    let mut m = Message::new(Mti::new(mti).map_err(b)?);
+    if r.pan_encrypted.is_some() {
+        let card = j
+            .decrypt_pan(r.id)
+            .map_err(|e| store_err("decrypt_pan", e))?;
+        m.set_pan(card.pan.expose()).map_err(b)?;
+    }
+    m.set_processing_code(pc).map_err(b)?;
+    m.set_amount(4, u64::try_from(r.total()).unwrap_or(0))
+        .map_err(b)?;
+    m.set_stan(r.stan).map_err(b)?;
+    let mode = journal_host::host_entry_mode(r.entry_mode).code();
+    m.set_text(22, &format!("{mode}2")).map_err(b)?;
+    m.set_text(25, condition).map_err(b)?;
+    if let Some(rrn) = &r.rrn {
+        m.set_rrn(rrn).map_err(b)?;
+    }
+    if let Some(a) = &r.auth_code {
+        if r.kind != TxnKind::Void {
+            m.set_auth_code(a).map_err(b)?;
+        }
+    }
+    m.set_terminal_id(terminal_id).map_err(b)?;
+    m.set_merchant_id(merchant_id).map_err(b)?;
+    m.set_text(49, &r.currency).map_err(b)?;
+    let mt = if mti == "0220" { msg_type::OFFLINE } else { mt };
+    m.set_text(60, &format!("{mt}{:06}{}", r.batch_no, network::NONE))
+        .map_err(b)?;
+    Ok(m)
+}
+
+impl ReversalStore for JournalQueues {
+    fn save(&mut self, entry: &PendingEntry) -> Result<(), StoreError> {
+        let mut j = journal_host::lock(&self.journal);
+        match (entry.kind, entry.reason) {
+            // Saved before sending: the journal's `online_pending` (written before the request)
+            // already means "reverse unless confirmed" on recovery.
+            (QueueKind::Reversal, ReversalReason::Unconfirmed) => Ok(()),
+            (QueueKind::Reversal, reason) => {
+                match by_stan(
+                    &j,
+                    entry.stan,
+                    &[TxnState::OnlinePending, TxnState::Approved],
+                )? {
+                    Some(r) => j
+                        .require_reversal(r.id, reason.name())
+                        .map(|_| ())
+                        .map_err(|e| store_err("require_reversal", e)),
+                    // Already queued (or reversed): a transaction is never reversed twice.
+                    None => Ok(()),
+                }
+            }
+            // Advices are queued by `offline_approve` in the same SQLite transaction.
+            (QueueKind::Advice, _) => Ok(()),
+        }
+    }
+
+    fn pending(&self, kind: QueueKind) -> Result<Vec<PendingEntry>, StoreError> {
+        let j = journal_host::lock(&self.journal);
+        let entries = match kind {
+            QueueKind::Reversal => j.pending_reversals(),
+            QueueKind::Advice => j.pending_advices(),
+        }
+        .map_err(|e| store_err("pending", e))?;
+        let mut out = Vec::with_capacity(entries.len());
+        for e in entries {
+            let r = j.get(e.txn_id).map_err(|e| store_err("get", e))?;
+            let reason = r
+                .error_reason
+                .as_deref()
+                .and_then(ReversalReason::from_name)
+                .unwrap_or(ReversalReason::Unconfirmed);
+            out.push(PendingEntry {
+                kind,
+                stan: r.stan,
+                reason,
+                original: rebuild_original(&j, &r, &self.terminal_id, &self.merchant_id)?,
+                attempts: e.attempts,
+                last_error: e.last_error.clone(),
+            });
+        }
+        Ok(out)
+    }
+
+    fn record_attempt(
+        &mut self,
+        kind: QueueKind,
+        stan: u32,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        let mut j = journal_host::lock(&self.journal);
+        let id = match kind {
+            QueueKind::Reversal => j.pending_reversals(),
+            QueueKind::Advice => j.pending_advices(),
+        }
+        .map_err(|e| store_err("pending", e))?
+        .into_iter()
+        .find(|e| e.stan == stan)
+        .map(|e| e.txn_id);
+        if let Some(id) = id {
+            match kind {
+                QueueKind::Reversal => j.mark_reversal_attempt(id, error),
+                QueueKind::Advice => j.mark_advice_attempt(id, error),
+            }
+            .map_err(|e| store_err("mark attempt", e))?;
+        }
+        Ok(())
+    }
+
+    fn complete(&mut self, kind: QueueKind, stan: u32) -> Result<(), StoreError> {
+        let mut j = journal_host::lock(&self.journal);
+        let id = match kind {
+            QueueKind::Reversal => j.pending_reversals(),
+            QueueKind::Advice => j.pending_advices(),
+        }
+        .map_err(|e| store_err("pending", e))?
+        .into_iter()
+        .find(|e| e.stan == stan)
+        .map(|e| e.txn_id);
+        if let Some(id) = id {
+            match kind {
+                QueueKind::Reversal => j.mark_reversed(id).map(|_| ()),
+                QueueKind::Advice => j.mark_advice_sent(id).map(|_| ()),
+            }
+            .map_err(|e| store_err("mark done", e))?;
+        }
+        Ok(())
+    }
+
+    fn discard(&mut self, _kind: QueueKind, _stan: u32) -> Result<(), StoreError> {
+        // The confirmed response moves the journal record to approved/declined; nothing queued.
+        Ok(())
+    }
+}

@@ -1,0 +1,175 @@
+//! Shared rig of the end-to-end tests: HostSim on loopback TCP, a real journal file in a fresh
+//! directory, the software key store with the simulator's default TMK, simulated devices and
+//! the virtual cards with the test PKI.
+#![allow(dead_code)]
+
+use smartpos_crypto::key::{KeyAlgorithm, SecretKey};
+use smartpos_emv::TerminalConfig;
+use smartpos_journal::{Journal, ManualClock, Timestamp};
+use smartpos_sim::card::VirtualCard;
+use smartpos_sim::hostsim::{HostSim, HostSimConfig};
+use smartpos_sim::pki::TestPki;
+use smartpos_terminal::sim_devices::{SimHandles, SimPresentation, sim_devices};
+use smartpos_terminal::{
+    AllowAll, Authoriser, OpenOptions, OperatorId, Settings, SoftKeyStore, Terminal,
+};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// The simulator's default terminal TMK (TEST key, `smartpos_sim::hostsim::config`).
+pub const TMK_HEX: &str = "11111111111111112222222222222222";
+/// 2026-11-21T11:04:31Z.
+pub const START_MS: i64 = 1_795_259_071_000;
+
+static SEQ: AtomicU32 = AtomicU32::new(0);
+
+/// A fresh directory under the system temp dir.
+pub fn temp_dir(tag: &str) -> PathBuf {
+    let n = SEQ.fetch_add(1, Ordering::SeqCst);
+    let d = std::env::temp_dir().join(format!(
+        "smartpos-terminal-{tag}-{}-{n}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+pub fn tmk() -> SecretKey {
+    SecretKey::from_hex(KeyAlgorithm::Tdes2, TMK_HEX).expect("tmk")
+}
+
+pub fn key_store() -> Arc<Mutex<SoftKeyStore>> {
+    Arc::new(Mutex::new(SoftKeyStore::with_keys(tmk(), [7; 32], [9; 32])))
+}
+
+pub fn emv() -> (TerminalConfig, smartpos_emv::CaKeyStore) {
+    let pki = TestPki::shared().expect("pki");
+    let mut cfg = TerminalConfig::demo().expect("demo config");
+    cfg.terminal.revoked_certificates = pki.revocation_list();
+    (cfg, pki.key_store().expect("ca keys"))
+}
+
+pub struct Rig {
+    pub sim: HostSim,
+    pub term: Terminal,
+    pub h: SimHandles,
+    pub keys: Arc<Mutex<SoftKeyStore>>,
+    pub clock: ManualClock,
+    pub dir: PathBuf,
+    pub journal_path: PathBuf,
+}
+
+pub fn settings(sim: &HostSim) -> Settings {
+    let mut s = Settings::default();
+    s.host.address = sim.addr().to_string();
+    s.host.response_timeout_ms = 1_500;
+    s.host.connect_timeout_ms = 1_500;
+    s.risk.duplicate_window_secs = 0;
+    s
+}
+
+impl Rig {
+    pub fn new(tag: &str) -> Rig {
+        Rig::with(tag, HostSimConfig::default_config(), |_| {}, Some("1234"))
+    }
+
+    pub fn with(
+        tag: &str,
+        sim_config: HostSimConfig,
+        tweak: impl FnOnce(&mut Settings),
+        pin: Option<&str>,
+    ) -> Rig {
+        let sim = HostSim::start(&sim_config, "127.0.0.1:0", None).expect("hostsim");
+        let dir = temp_dir(tag);
+        let journal_path = dir.join("journal.db");
+        let keys = key_store();
+        let clock = ManualClock::new(Timestamp(START_MS));
+        let mut s = settings(&sim);
+        tweak(&mut s);
+        let (term, h) = open_terminal(&dir, &journal_path, &keys, &clock, s, pin, None);
+        Rig {
+            sim,
+            term,
+            h,
+            keys,
+            clock,
+            dir,
+            journal_path,
+        }
+    }
+
+    pub fn with_journal<R>(&self, f: impl FnOnce(&mut Journal) -> R) -> R {
+        let j = self.term.journal();
+        let mut g = j.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut g)
+    }
+
+    pub fn present(&self, card: VirtualCard, contactless: bool) {
+        self.h.reader.push(SimPresentation::Card {
+            card: Box::new(card),
+            contactless,
+        });
+    }
+
+    /// Reopen the terminal on the same journal and key store (simulated restart): the old
+    /// terminal is dropped first (it holds the journal's owner lock).
+    pub fn restart(&mut self, pin: Option<&str>) {
+        let s = self.term.settings().clone();
+        let spare_dir = temp_dir("spare");
+        let (spare, _) = open_terminal(
+            &spare_dir,
+            &spare_dir.join("spare.db"),
+            &key_store(),
+            &self.clock,
+            s.clone(),
+            pin,
+            None,
+        );
+        drop(std::mem::replace(&mut self.term, spare));
+        let (term, h) = open_terminal(
+            &self.dir,
+            &self.journal_path,
+            &self.keys,
+            &self.clock,
+            s,
+            pin,
+            None,
+        );
+        self.term = term;
+        self.h = h;
+    }
+}
+
+pub fn open_terminal(
+    dir: &std::path::Path,
+    journal_path: &std::path::Path,
+    keys: &Arc<Mutex<SoftKeyStore>>,
+    clock: &ManualClock,
+    settings: Settings,
+    pin: Option<&str>,
+    authoriser: Option<Box<dyn Authoriser>>,
+) -> (Terminal, SimHandles) {
+    let (emv_config, ca_keys) = emv();
+    let (devices, h) = sim_devices(pin, keys.clone());
+    let term = Terminal::open_with(
+        dir,
+        devices,
+        keys.clone(),
+        journal_path,
+        authoriser.unwrap_or_else(|| Box::new(AllowAll(OperatorId("sup1".into())))),
+        OpenOptions {
+            emv_config: Some(emv_config),
+            ca_keys: Some(ca_keys),
+            settings: Some(settings),
+            clock: Some(Arc::new(clock.clone())),
+        },
+    )
+    .expect("terminal opens");
+    (term, h)
+}
+
+pub fn card(profile: &str) -> VirtualCard {
+    VirtualCard::from_profile(profile).expect("virtual card")
+}
