@@ -35,13 +35,31 @@ pub enum Cmd {
     },
     /// List the simulator's virtual cards.
     Sims,
+    /// List the PC/SC readers (feature `pcsc`).
+    Readers,
+    /// Be a virtual card in vsmartcard's virtual reader: connect to vpcd (pcscd's driver) and
+    /// answer its APDUs until it disconnects.
+    ServeVpcd {
+        /// Virtual card profile (see `smartpos emv sims`).
+        #[arg(long)]
+        profile: String,
+        /// vpcd address.
+        #[arg(long, default_value = "127.0.0.1:35963")]
+        vpcd: String,
+        /// Seconds to keep retrying while vpcd is not listening yet.
+        #[arg(long, default_value_t = 10)]
+        wait: u64,
+    },
 }
 
 #[derive(Args, Clone)]
 pub struct RunArgs {
     /// Scripted card: {"atr":"HEX","exchanges":[{"command":"HEX","response":"HEX"}]}.
-    #[arg(long, conflicts_with = "sim")]
+    #[arg(long, conflicts_with_all = ["sim", "reader"])]
     card: Option<String>,
+    /// PC/SC reader name (or a part of it); feature `pcsc`.
+    #[arg(long, conflicts_with = "sim")]
+    reader: Option<String>,
     /// Virtual card profile of the simulator (see `smartpos emv sims`).
     #[arg(long)]
     sim: Option<String>,
@@ -84,6 +102,9 @@ pub enum EmvCliError {
         "--interface contactless: not supported yet (the contactless kernels are not wired to this command)"
     )]
     ContactlessNotSupported,
+    #[cfg(not(feature = "pcsc"))]
+    #[error("this smartpos was built without the `pcsc` feature")]
+    NoPcsc,
     #[error("scripted card: {0}")]
     Script(TransportError),
     #[error("reading {path}: {source}")]
@@ -123,7 +144,44 @@ pub fn run(cmd: Cmd) -> CliResult {
                 .join("\n");
             Ok(Report::with_text(serde_json::json!({ "sims": sims }), text))
         }
+        Cmd::Readers => readers(),
+        Cmd::ServeVpcd {
+            profile,
+            vpcd,
+            wait,
+        } => {
+            let mut card = VirtualCard::from_profile(&profile)?;
+            let mut stream =
+                smartpos_sim::card::vpcd::connect(&vpcd, std::time::Duration::from_secs(wait))?;
+            let stats = smartpos_sim::card::vpcd::serve(&mut card, &mut stream)?;
+            let json = serde_json::json!({
+                "profile": profile,
+                "apdus": stats.apdus,
+                "resets": stats.resets,
+                "atc": card.atc(),
+            });
+            let text = format!(
+                "served {} APDUs ({} resets) as {profile}",
+                stats.apdus, stats.resets
+            );
+            Ok(Report::with_text(json, text))
+        }
     }
+}
+
+#[cfg(feature = "pcsc")]
+fn readers() -> CliResult {
+    let names = smartpos_emv::pcsc::list_readers()?;
+    let text = names.join("\n");
+    Ok(Report::with_text(
+        serde_json::json!({ "readers": names }),
+        text,
+    ))
+}
+
+#[cfg(not(feature = "pcsc"))]
+fn readers() -> CliResult {
+    Err(Box::new(EmvCliError::NoPcsc))
 }
 
 /// UI events of the transaction, for the `ui` array.
@@ -413,6 +471,8 @@ fn outcome_json(r: &TransactionResult, ui: Vec<String>) -> serde_json::Value {
 enum Card {
     Scripted(ScriptedCard),
     Virtual(Box<VirtualCard>),
+    #[cfg(feature = "pcsc")]
+    Reader(Box<smartpos_emv::pcsc::PcscTransport>),
 }
 
 impl CardTransport for Card {
@@ -420,12 +480,16 @@ impl CardTransport for Card {
         match self {
             Card::Scripted(c) => c.atr(),
             Card::Virtual(c) => c.atr(),
+            #[cfg(feature = "pcsc")]
+            Card::Reader(c) => c.atr(),
         }
     }
     fn exchange(&mut self, command: &Apdu) -> Result<Response, TransportError> {
         match self {
             Card::Scripted(c) => c.exchange(command),
             Card::Virtual(c) => c.exchange(command),
+            #[cfg(feature = "pcsc")]
+            Card::Reader(c) => c.exchange(command),
         }
     }
 }
@@ -487,18 +551,24 @@ fn run_transaction(a: &RunArgs, record: Option<&str>) -> CliResult {
         Some(j) => Some(host_response(j)?),
         None => None,
     };
-    let card = match (&a.card, &a.sim) {
-        (Some(path), None) => {
+    let card = match (&a.card, &a.sim, &a.reader) {
+        #[cfg(feature = "pcsc")]
+        (None, None, Some(name)) => {
+            Card::Reader(Box::new(smartpos_emv::pcsc::PcscTransport::connect(name)?))
+        }
+        #[cfg(not(feature = "pcsc"))]
+        (None, None, Some(_)) => return Err(Box::new(EmvCliError::NoPcsc)),
+        (Some(path), None, None) => {
             let text = std::fs::read_to_string(path).map_err(|e| EmvCliError::Read {
                 path: path.clone(),
                 source: e,
             })?;
             Card::Scripted(ScriptedCard::from_json(&text).map_err(EmvCliError::Script)?)
         }
-        (None, Some(name)) => Card::Virtual(Box::new(VirtualCard::from_profile(name)?)),
+        (None, Some(name), None) => Card::Virtual(Box::new(VirtualCard::from_profile(name)?)),
         _ => {
             return Err(usage(
-                "one of --card SCRIPT.json or --sim PROFILE is needed".into(),
+                "one of --card SCRIPT.json, --sim PROFILE or --reader NAME is needed".into(),
             ));
         }
     };

@@ -46,6 +46,8 @@ pub mod kernel;
 pub mod magstripe;
 pub mod oda;
 pub mod outcome;
+#[cfg(feature = "pcsc")]
+pub mod pcsc;
 pub mod restrictions;
 pub mod risk;
 pub mod selection;

@@ -166,3 +166,47 @@ fn card_stops_answering() {
         "{r:?}"
     );
 }
+
+/// The vpcd protocol over a real loopback socket: ATR request, power on, SELECT PSE, and a
+/// malformed APDU, as vsmartcard's vpcd frames them (2-byte big-endian length + payload).
+#[test]
+fn vpcd_protocol_round_trip() {
+    use smartpos_sim::card::vpcd;
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let server = std::thread::spawn(move || {
+        let mut card = VirtualCard::from_profile("visa-dda-offline-pin").expect("card");
+        let mut s = vpcd::connect(&addr, std::time::Duration::from_secs(5)).expect("connect");
+        vpcd::serve(&mut card, &mut s).expect("serve")
+    });
+    let (mut vpcd_side, _) = listener.accept().expect("accept");
+    let mut roundtrip = |payload: &[u8], answer: bool| -> Vec<u8> {
+        let mut m = (payload.len() as u16).to_be_bytes().to_vec();
+        m.extend_from_slice(payload);
+        vpcd_side.write_all(&m).expect("write");
+        if !answer {
+            return Vec::new();
+        }
+        let mut len = [0u8; 2];
+        vpcd_side.read_exact(&mut len).expect("len");
+        let mut r = vec![0u8; usize::from(u16::from_be_bytes(len))];
+        vpcd_side.read_exact(&mut r).expect("payload");
+        r
+    };
+    roundtrip(&[0x01], false);
+    assert_eq!(
+        roundtrip(&[0x04], true),
+        hex::decode("3B65000020 63CB6A00".replace(' ', "")).expect("hex")
+    );
+    let select = hex::decode("00A404000E315041592E5359532E444446303100").expect("hex");
+    let r = roundtrip(&select, true);
+    assert_eq!(r.get(r.len() - 2..), Some(&[0x90, 0x00][..]));
+    assert_eq!(r.first(), Some(&0x6F));
+    assert_eq!(roundtrip(&[0x00, 0xA4], true), vec![0x67, 0x00]);
+    roundtrip(&[0x00], false);
+    drop(vpcd_side);
+    let stats = server.join().expect("join");
+    assert_eq!(stats.apdus, 2);
+    assert_eq!(stats.resets, 1);
+}

@@ -18,6 +18,7 @@
 pub mod fault;
 pub mod issuer;
 pub mod profile;
+pub mod vpcd;
 
 pub use fault::Fault;
 pub use profile::{CardProfile, CardRisk, CvmKind, Oda, ProfileInfo, Scheme, profiles};
@@ -369,6 +370,13 @@ impl VirtualCard {
         self.pin_state = PinState::NotTried;
         self.issuer_auth = IssuerAuth::NotPerformed;
         self.second_ac_done = false;
+    }
+
+    /// Power off / reset (ISO/IEC 7816-3 §6.2): the selection and the transaction in progress
+    /// are lost; counters, PIN tries and the blocked state persist.
+    pub fn power_off(&mut self) {
+        self.reset_transaction();
+        self.selected = Selected::None;
     }
 
     fn fci(&self) -> Vec<u8> {
