@@ -550,3 +550,52 @@ fn amount_over_the_contactless_limit_never_touches_the_card() {
     assert_eq!(c.activations, 0);
     assert_eq!(messages(&ui), vec![0x18]);
 }
+
+#[test]
+fn unionpay_sm_card_fdda_with_sm2_and_sm3() {
+    let s = setup(Scheme::UnionPay, true);
+    let sm_reader = s
+        .reader
+        .clone()
+        .with_sm_keys(vec![s.pki.sm_ca_key().expect("sm key")]);
+    let s_sm = Setup {
+        reader: sm_reader,
+        pki: s.pki.clone(),
+    };
+    let mut c = card(&s_sm, Profile::unionpay_sm());
+    let (r, _) = tap(&s_sm, &mut c, 1000);
+    assert_eq!(r.outcome.kind, OutcomeKind::Approved, "{r:?}");
+    assert_eq!(
+        (r.oda, r.oda_ok),
+        (OdaKind::Fdda, true),
+        "{:?}",
+        r.oda_failure
+    );
+    assert_eq!(record(&r, 0x9F66).map(|t| t.len()), Some(4));
+    // A reader without SM keys does not announce SM (DF69 = 00): no SM signature, ODA fails,
+    // the CTQ sends the card online.
+    let mut c = card(&s, Profile::unionpay_sm());
+    let (r, _) = tap(&s, &mut c, 1000);
+    assert_eq!(r.outcome.kind, OutcomeKind::OnlineRequest);
+    assert!(!r.oda_ok);
+    // An SM CA key of another CA: the issuer certificate does not verify.
+    let other = TestPki::generate(Scheme::UnionPay.rid()).expect("pki");
+    let wrong = Setup {
+        reader: s
+            .reader
+            .clone()
+            .with_sm_keys(vec![other.sm_ca_key().expect("sm key")]),
+        pki: s.pki.clone(),
+    };
+    let mut c = card(&wrong, Profile::unionpay_sm());
+    let (r, _) = tap(&wrong, &mut c, 1000);
+    assert!(!r.oda_ok);
+    assert!(
+        r.oda_failure
+            .as_deref()
+            .unwrap_or("")
+            .contains("issuer certificate"),
+        "{:?}",
+        r.oda_failure
+    );
+}

@@ -47,6 +47,8 @@ pub(crate) struct Session {
     pub torn_recovered: bool,
     pub issuer_update: bool,
     pub end_reason: Option<EndReason>,
+    #[cfg(feature = "kernel-c7")]
+    pub sm_keys: std::sync::Arc<Vec<super::sm::SmCaKey>>,
 }
 
 /// Relay resistance measurement (Book C-2 §5.3, EXCHANGE RELAY RESISTANCE DATA).
@@ -126,6 +128,8 @@ impl Session {
             torn_recovered: false,
             issuer_update: false,
             end_reason: None,
+            #[cfg(feature = "kernel-c7")]
+            sm_keys: reader.sm_keys.clone(),
         };
         s.load_terminal_data();
         s
@@ -175,6 +179,8 @@ impl Session {
             if let Some(l) = self.comb.ec_transaction_limit {
                 s.set_terminal(0x9F7B, u64_to_bcd(l, 6));
             }
+            #[cfg(feature = "kernel-c7")]
+            s.set_terminal(0xDF69, vec![u8::from(!self.sm_keys.is_empty())]);
         }
         if self.kernel == KernelId::C2 {
             let k = &self.comb.kernel2;
@@ -335,20 +341,78 @@ impl Session {
             .get(0x9F4B)
             .ok_or("Signed Dynamic Application Data 9F4B missing")?
             .to_vec();
-        let icc_key = crate::oda::retrieve_icc_key(&mut self.ctx).map_err(|e| match e {
-            crate::oda::OdaFailure::Missing(t) => format!("ICC data {t:X} missing"),
-            crate::oda::OdaFailure::Failed(r) => r,
-            crate::oda::OdaFailure::Transport(r) => r.to_string(),
-        })?;
         let mut tdd = Vec::with_capacity(16 + cad.len());
         tdd.extend_from_slice(&self.ctx.params.unpredictable_number);
         tdd.extend_from_slice(self.ctx.store.get(0x9F02).unwrap_or(&[]));
         tdd.extend_from_slice(self.ctx.store.get(0x5F2A).unwrap_or(&[]));
         tdd.extend_from_slice(&cad);
+        #[cfg(feature = "kernel-c7")]
+        if self.kernel == KernelId::C7
+            && self.ctx.store.get(0xDF69) == Some(&[0x01])
+            && self
+                .ctx
+                .store
+                .get(0x90)
+                .is_some_and(super::sm::is_sm_certificate)
+        {
+            return self.sm_fdda(&sdad, &tdd);
+        }
+        let icc_key = crate::oda::retrieve_icc_key(&mut self.ctx).map_err(|e| match e {
+            crate::oda::OdaFailure::Missing(t) => format!("ICC data {t:X} missing"),
+            crate::oda::OdaFailure::Failed(r) => r,
+            crate::oda::OdaFailure::Transport(r) => r.to_string(),
+        })?;
         let dynamic =
             verify_signed_dynamic_data(&icc_key, &sdad, &tdd).map_err(|e| e.to_string())?;
         self.ctx.store.set_card(0x9F4C, dynamic.icc_dynamic_number);
         self.ctx.oda.icc_key = Some(icc_key);
+        Ok(())
+    }
+
+    /// fDDA for an SM card (Book C-7 / PBOC 3.0 SM): SM2 certificate chain and SDAD.
+    #[cfg(feature = "kernel-c7")]
+    fn sm_fdda(&mut self, sdad: &[u8], tdd: &[u8]) -> Result<(), String> {
+        let need = |tag: u32| {
+            self.ctx
+                .store
+                .get(tag)
+                .map(<[u8]>::to_vec)
+                .ok_or_else(|| format!("ICC data {tag:X} missing"))
+        };
+        let index = *need(0x8F)?.first().ok_or("8F empty")?;
+        let rid = self
+            .ctx
+            .adf_name
+            .as_deref()
+            .and_then(|a| a.get(..5))
+            .ok_or("no RID")?
+            .to_vec();
+        let ca = self
+            .sm_keys
+            .iter()
+            .find(|k| k.rid.as_slice() == rid && k.index == index)
+            .ok_or_else(|| format!("SM CA key {}/{index:02X} unknown", hex::encode_upper(&rid)))?;
+        if self.ctx.oda.record_invalid {
+            return Err("a record flagged for ODA is not a template 70".into());
+        }
+        let mut static_data = self.ctx.oda.static_data.clone();
+        if self.ctx.store.get(0x9F4A) == Some(&[0x82]) {
+            static_data.extend_from_slice(&self.ctx.aip);
+        }
+        let dd = super::sm::verify_sm_fdda(
+            ca,
+            &need(0x90)?,
+            &need(0x9F46)?,
+            &need(0x5A)?,
+            &static_data,
+            sdad,
+            tdd,
+            &self.ctx.params.date,
+        )?;
+        let n = usize::from(dd.first().copied().unwrap_or(0));
+        if let Some(idn) = dd.get(1..1 + n) {
+            self.ctx.store.set_card(0x9F4C, idn.to_vec());
+        }
         Ok(())
     }
 

@@ -16,8 +16,9 @@
 //! (no EMVCo level 2 or scheme certification) and must not be deployed to accept real cards
 //! without that approval. Not implemented: Data Exchange (DEK/DET) of C-2, the C-2 IDS/data
 //! storage, balance reading before/after GENERATE AC, second tap ("two presentments") in C-2,
-//! the SM-algorithm certificates and SM2 fDDA of C-7 (the SM flag is read but such cards are
-//! sent online), and kernels 4, 5, 6 and 8.
+//! and kernels 4, 5, 6 and 8. C-7 SM-algorithm cards (SM2 certificates and SM2/SM3 fDDA,
+//! [`sm`]) follow a layout read from public PBOC 3.0 descriptions and were only tested against
+//! the virtual card.
 //!
 //! # Entry function (for `smartpos emv run --interface contactless`)
 //!
@@ -56,6 +57,8 @@ pub mod ui;
 pub mod c2;
 #[cfg(any(feature = "kernel-c3", feature = "kernel-c7"))]
 pub mod c3;
+#[cfg(feature = "kernel-c7")]
+pub mod sm;
 
 pub use config::{Combination, ContactlessConfig, Kernel2Config, KernelId, RelayResistanceConfig};
 pub use kernel::{RelayResult, TapEnv};
@@ -214,6 +217,10 @@ pub struct ContactlessReader {
     pub config: Arc<TerminalConfig>,
     pub keys: Arc<CaKeyStore>,
     pub contactless: ContactlessConfig,
+    /// SM2 CA public keys (C-7 SM cards); when present the reader announces SM support
+    /// (DF69 = 01).
+    #[cfg(feature = "kernel-c7")]
+    pub sm_keys: Arc<Vec<sm::SmCaKey>>,
 }
 
 impl ContactlessReader {
@@ -226,7 +233,15 @@ impl ContactlessReader {
             config,
             keys,
             contactless,
+            #[cfg(feature = "kernel-c7")]
+            sm_keys: Arc::new(Vec::new()),
         }
+    }
+    /// Add SM2 CA keys (C-7 SM-algorithm cards).
+    #[cfg(feature = "kernel-c7")]
+    pub fn with_sm_keys(mut self, keys: Vec<sm::SmCaKey>) -> Self {
+        self.sm_keys = Arc::new(keys);
+        self
     }
     /// Combinations derived from the terminal's AIDs ([`ContactlessConfig::for_terminal`]).
     pub fn for_terminal(config: Arc<TerminalConfig>, keys: Arc<CaKeyStore>) -> Self {

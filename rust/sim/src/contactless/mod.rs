@@ -15,6 +15,7 @@ use smartpos_crypto::emv::{AcData, Cvn};
 use smartpos_crypto::key::{KeyAlgorithm, SecretKey};
 use smartpos_crypto::rsa::RsaPrivateKey;
 use smartpos_crypto::rsa::sign::{cda_dynamic_data, dda_dynamic_data, sign_dynamic_data};
+use smartpos_crypto::sm2::{DEFAULT_ID, Sm2PrivateKey};
 use smartpos_emv::contactless::{Activation, ContactlessTransport};
 use smartpos_emv::{Apdu, CardTransport, Response, TransportError};
 use smartpos_tlv::{Tag, TlvBuilder, encode};
@@ -96,6 +97,8 @@ pub struct Profile {
     pub issuer_update: bool,
     /// Card requires signature (CTQ byte 1 b7) when a CVM is required.
     pub signature: bool,
+    /// SM-algorithm card (C-7): SM2 certificates and SM2/SM3 fDDA.
+    pub sm: bool,
 }
 
 impl Profile {
@@ -115,6 +118,7 @@ impl Profile {
             mag_stripe: false,
             issuer_update: false,
             signature: false,
+            sm: false,
         }
     }
     /// Visa-style card with fDDA, offline-capable.
@@ -157,6 +161,13 @@ impl Profile {
             ..Profile::base(Scheme::UnionPay)
         }
     }
+    /// UnionPay SM-algorithm card (SM2 fDDA).
+    pub fn unionpay_sm() -> Profile {
+        Profile {
+            sm: true,
+            ..Profile::base(Scheme::UnionPay)
+        }
+    }
     /// UnionPay QuickPass phone.
     pub fn unionpay_phone() -> Profile {
         Profile {
@@ -171,6 +182,7 @@ pub struct VirtualCard {
     pub profile: Profile,
     pki: Arc<TestPki>,
     icc: RsaPrivateKey,
+    sm_icc: Option<Sm2PrivateKey>,
     mk: SecretKey,
     records: Vec<Vec<u8>>,
     aip: [u8; 2],
@@ -200,6 +212,7 @@ impl std::fmt::Debug for VirtualCard {
 
 const PDOL_C3: &str = "9F66049F02069F03069F1A0295055F2A029A039C019F3704";
 const PDOL_C7: &str = "9F66049F02069F03069F1A0295055F2A029A039C019F37049F7A01";
+const PDOL_C7_SM: &str = "9F66049F02069F03069F1A0295055F2A029A039C019F37049F7A01DF6901";
 const CDOL1_C2: &str = "9F02069F03069F1A0295055F2A029A039C019F37049F35019F3403";
 const DRDOL_C2: &str = "9F3704";
 /// Track 2 layout of the mag-stripe card: PCVC3 bits 1-3, PUNATC bits 4-8, NATC 2 → 3 UN digits.
@@ -264,7 +277,21 @@ impl VirtualCard {
         r1.push(Tag(0x9F4A), &[0x82]);
         let r1_value = r1.finish();
         let mut records = vec![encode(Tag(0x70), &r1_value)];
-        if profile.oda {
+        let mut sm_icc = None;
+        if profile.oda && profile.sm {
+            let key = Sm2PrivateKey::generate().map_err(|e| PkiError::Crypto(e.to_string()))?;
+            let mut static_data = r1_value.clone();
+            static_data.extend_from_slice(&aip);
+            let mut r2 = TlvBuilder::new();
+            r2.push(Tag(0x8F), &[TEST_CA_INDEX]);
+            r2.push(Tag(0x90), &pki.sm_issuer_certificate(&pan)?);
+            r2.push(
+                Tag(0x9F46),
+                &pki.sm_icc_certificate(&key, &pan, &static_data)?,
+            );
+            records.push(encode(Tag(0x70), &r2.finish()));
+            sm_icc = Some(key);
+        } else if profile.oda {
             let mut static_data = r1_value.clone();
             static_data.extend_from_slice(&aip);
             let ic = pki.issuer_certificate(&pan)?;
@@ -289,6 +316,7 @@ impl VirtualCard {
             profile,
             pki,
             icc,
+            sm_icc,
             mk,
             records,
             aip,
@@ -368,6 +396,9 @@ impl VirtualCard {
             Scheme::Visa => {
                 a5.push(Tag(0x9F38), &hex_lit(PDOL_C3));
             }
+            Scheme::UnionPay if self.profile.sm => {
+                a5.push(Tag(0x9F38), &hex_lit(PDOL_C7_SM));
+            }
             Scheme::UnionPay => {
                 a5.push(Tag(0x9F38), &hex_lit(PDOL_C7));
             }
@@ -411,7 +442,11 @@ impl VirtualCard {
     /// qVSDC / qUICS GPO (C-3/C-7 card side): decide the cryptogram from the TTQ, sign fDDA.
     fn gpo_quick(&mut self, pdol: &[u8]) -> Result<Response, String> {
         let c7 = self.profile.scheme == Scheme::UnionPay;
-        let need = if c7 { 34 } else { 33 };
+        let need = match (c7, self.profile.sm) {
+            (true, true) => 35,
+            (true, false) => 34,
+            _ => 33,
+        };
         if pdol.len() != need {
             return Ok(Self::sw(0x6700));
         }
@@ -507,7 +542,20 @@ impl VirtualCard {
             let mut idn = card_un.get(..4).unwrap_or(&[0; 4]).to_vec();
             idn.extend_from_slice(&self.atc.to_be_bytes());
             let icc_dd = dda_dynamic_data(&idn).map_err(|e| e.to_string())?;
-            let sdad = sign_dynamic_data(&self.icc, &icc_dd, &tdd).map_err(|e| e.to_string())?;
+            let sdad = match &self.sm_icc {
+                // SM fDDA needs the terminal's SM support (DF69 = 01).
+                Some(key) if f(34, 35) == [0x01] => {
+                    let mut s = vec![0x15, 0x04, icc_dd.len() as u8];
+                    s.extend_from_slice(&icc_dd);
+                    let sig = key
+                        .sign(DEFAULT_ID, &[s.as_slice(), &tdd].concat())
+                        .map_err(|e| e.to_string())?;
+                    s.extend_from_slice(&sig.to_bytes());
+                    s
+                }
+                Some(_) => Vec::new(),
+                None => sign_dynamic_data(&self.icc, &icc_dd, &tdd).map_err(|e| e.to_string())?,
+            };
             t.push(Tag(0x9F69), &cad);
             t.push(Tag(0x9F4B), &sdad);
         }

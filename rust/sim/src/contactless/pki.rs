@@ -6,7 +6,9 @@ use smartpos_crypto::rsa::RsaPrivateKey;
 use smartpos_crypto::rsa::sign::{
     SignedCertificate, issuer_identifier_from_pan, sign_icc_certificate, sign_issuer_certificate,
 };
+use smartpos_crypto::sm2::{DEFAULT_ID, Sm2PrivateKey};
 use smartpos_emv::CaKeyStore;
+use smartpos_emv::contactless::sm::SmCaKey;
 
 /// CA public key index of the test PKI (not used by any published test key).
 pub const TEST_CA_INDEX: u8 = 0xF3;
@@ -27,6 +29,9 @@ pub struct TestPki {
     pub rid: [u8; 5],
     pub ca: RsaPrivateKey,
     pub issuer: RsaPrivateKey,
+    /// SM2 CA and issuer keys (C-7 SM-algorithm cards).
+    pub sm_ca: Sm2PrivateKey,
+    pub sm_issuer: Sm2PrivateKey,
 }
 
 impl std::fmt::Debug for TestPki {
@@ -46,6 +51,8 @@ impl TestPki {
             rid,
             ca: RsaPrivateKey::generate(1152, 3)?,
             issuer: RsaPrivateKey::generate(1024, 3)?,
+            sm_ca: Sm2PrivateKey::generate().map_err(|e| PkiError::Crypto(e.to_string()))?,
+            sm_issuer: Sm2PrivateKey::generate().map_err(|e| PkiError::Crypto(e.to_string()))?,
         })
     }
 
@@ -58,6 +65,62 @@ impl TestPki {
             self.ca.public_key().try_clone()?,
         );
         Ok(())
+    }
+
+    /// The SM2 CA public key for the reader (C-7 SM cards).
+    pub fn sm_ca_key(&self) -> Result<SmCaKey, PkiError> {
+        Ok(SmCaKey {
+            rid: self.rid,
+            index: TEST_CA_INDEX,
+            key: self
+                .sm_ca
+                .public_key()
+                .try_clone()
+                .map_err(|e| PkiError::Crypto(e.to_string()))?,
+        })
+    }
+
+    /// SM issuer certificate (format 12, see `smartpos_emv::contactless::sm`).
+    pub fn sm_issuer_certificate(&self, pan: &[u8]) -> Result<Vec<u8>, PkiError> {
+        let id = issuer_identifier_from_pan(pan, 6)?;
+        let mut c = vec![0x12];
+        c.extend_from_slice(&id);
+        c.extend_from_slice(&[0x12, 0x30, 0x00, 0x00, 0x03, 0x04, 0x04, 0x40]);
+        c.extend_from_slice(
+            self.sm_issuer
+                .public_key()
+                .to_bytes()
+                .get(1..)
+                .unwrap_or(&[]),
+        );
+        let sig = self
+            .sm_ca
+            .sign(DEFAULT_ID, &c)
+            .map_err(|e| PkiError::Crypto(e.to_string()))?;
+        c.extend_from_slice(&sig.to_bytes());
+        Ok(c)
+    }
+
+    /// SM ICC certificate (format 14) over the static data.
+    pub fn sm_icc_certificate(
+        &self,
+        icc: &Sm2PrivateKey,
+        pan: &[u8],
+        static_data: &[u8],
+    ) -> Result<Vec<u8>, PkiError> {
+        let mut c = vec![0x14];
+        let mut p = pan.to_vec();
+        p.resize(10, 0xFF);
+        c.extend_from_slice(&p);
+        c.extend_from_slice(&[0x12, 0x30, 0x00, 0x00, 0x04, 0x04, 0x04, 0x40]);
+        c.extend_from_slice(icc.public_key().to_bytes().get(1..).unwrap_or(&[]));
+        let signed = [c.as_slice(), static_data].concat();
+        let sig = self
+            .sm_issuer
+            .sign(DEFAULT_ID, &signed)
+            .map_err(|e| PkiError::Crypto(e.to_string()))?;
+        c.extend_from_slice(&sig.to_bytes());
+        Ok(c)
     }
 
     /// The Issuer Public Key Certificate for cards whose PAN starts like `pan`.
