@@ -426,3 +426,56 @@ fn contactless_config_json_round_trip_and_validation() {
         vec![KernelId::C3, KernelId::C2, KernelId::C7, KernelId::C7]
     );
 }
+
+#[test]
+fn select_next_with_no_candidate_left_ends_the_application() {
+    let ppse_hex = hexs(&ppse(&[("A0000000031010", Some(3), Some(1))])) + "9000";
+    let mut card = ScriptedCard::from_pairs(
+        "3B00",
+        &[
+            (SELECT_PPSE, &ppse_hex),
+            ("00A40400*", &adf_fci("A0000000031010", Some(PDOL))),
+            ("80A8*", "6985"),
+        ],
+    )
+    .expect("script");
+    let (r, ui) = run(&mut card, 1000);
+    assert_eq!(r.outcome.kind, OutcomeKind::EndApplication);
+    assert!(
+        r.end_reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("select the next application")
+    );
+    assert_eq!(ui.requests.last().map(|u| u.message_code), Some(0x1C));
+}
+
+#[test]
+fn outcome_ui_request_carries_the_card_language() {
+    let ppse_hex = hexs(&ppse(&[("A0000000031010", Some(3), Some(1))])) + "9000";
+    // FCI with 5F2D "zhen": Chinese first, which the demo terminal supports.
+    let mut a5 = TlvBuilder::new();
+    a5.push(Tag(0x9F38), &hex::decode(PDOL).expect("hex"));
+    a5.push(Tag(0x5F2D), b"zhen");
+    let mut fci = encode(Tag(0x84), &hex::decode("A0000000031010").expect("hex"));
+    fci.extend_from_slice(&encode(Tag(0xA5), &a5.finish()));
+    let fci = hexs(&encode(Tag(0x6F), &fci)) + "9000";
+    let mut card = ScriptedCard::from_pairs(
+        "3B00",
+        &[
+            (SELECT_PPSE, &ppse_hex),
+            ("00A40400*", &fci),
+            ("80A8*", &arqc_gpo()),
+        ],
+    )
+    .expect("script");
+    let (r, ui) = run(&mut card, 1000);
+    assert_eq!(r.language.as_deref(), Some("zh"));
+    assert_eq!(
+        ui.requests
+            .last()
+            .and_then(|u| u.language.clone())
+            .as_deref(),
+        Some("zh")
+    );
+}

@@ -335,6 +335,11 @@ fn select_and_run<T: ContactlessTransport>(
             continue;
         }
         result.absorb(s, &outcome);
+        let mut outcome = outcome;
+        // Book A §9: the UI request carries the cardholder's language when known.
+        if let Some(u) = outcome.ui_on_outcome.as_mut() {
+            u.language = result.language.clone();
+        }
         return outcome;
     }
     not_accepted()
