@@ -110,7 +110,7 @@ fn record_then_replay_is_identical() {
         ("mc-cda-enciphered-pin", vec!["--pin", "1234"]),
         (
             "up-dda-offline-pin",
-            vec!["--pin", "1234", "--online-response", r#"{"unable":true}"#],
+            vec!["--pin", "123456", "--online-response", r#"{"unable":true}"#],
         ),
     ] {
         let path = tmp(&format!("{name}.json"));

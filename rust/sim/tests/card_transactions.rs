@@ -348,3 +348,35 @@ fn atc_increments_per_transaction() {
         assert_eq!(card.atc(), before + i);
     }
 }
+
+/// The virtual cards and the host simulator's default card table agree on PAN, PSN, PIN and
+/// issuer master key, so the host verifies the virtual cards' ARQCs.
+#[test]
+fn virtual_cards_match_the_host_simulator_card_table() {
+    let cfg = smartpos_sim::hostsim::HostSimConfig::default_config();
+    for scheme in [
+        card::Scheme::Visa,
+        card::Scheme::Mastercard,
+        card::Scheme::UnionPay,
+    ] {
+        let entry = cfg
+            .cards
+            .iter()
+            .find(|c| c.pan == scheme.pan())
+            .unwrap_or_else(|| panic!("{} test PAN not in the host table", scheme.name()));
+        assert_eq!(
+            entry.imk.to_uppercase(),
+            scheme.imk_hex(),
+            "{}",
+            scheme.name()
+        );
+        assert_eq!(
+            entry.psn,
+            format!("{:02}", scheme.psn()),
+            "{}",
+            scheme.name()
+        );
+        assert_eq!(entry.pin, scheme.test_pin(), "{}", scheme.name());
+        assert_eq!(entry.scheme, scheme.name());
+    }
+}

@@ -4,18 +4,19 @@
 //!
 //! # Test cards and issuer master keys
 //!
-//! The host simulator (`hostsim`) verifies ARQCs with the same keys. Until its default config
-//! documents its own, these are the simulator's test cards (all TEST data, Luhn-valid PANs):
+//! The host simulator verifies ARQCs with the same keys: these are the cards of its default
+//! configuration (`hostsim::config`), all TEST data with Luhn-valid PANs:
 //!
 //! | scheme     | PAN                 | PSN | IMK (AC, 2-key TDES)             | CVN / IAD layout        |
 //! |------------|---------------------|-----|----------------------------------|-------------------------|
 //! | Visa       | 4761739001010010    | 01  | 0123456789ABCDEFFEDCBA9876543210 | Visa CVN 10 (06 01 0A CVR) |
-//! | Mastercard | 5413330089010434    | 00  | 89ABCDEF0123456776543210FEDCBA98 | M/Chip CVN 16 (hex 10)  |
-//! | UnionPay   | 6214000000000000019 | 01  | 00112233445566778899AABBCCDDEEFF | Visa CVN 10 layout      |
+//! | Mastercard | 5413330089010434    | 00  | 9E15204313F7318ACB79B90BD986AD29 | M/Chip CVN 16 (hex 10)  |
+//! | UnionPay   | 6214000000000000019 | 01  | 2315208C9110AD402315208C9110AD40 | Visa CVN 10 layout      |
 //!
 //! ICC MK: option A (Book 2 A1.4.1); the ARQC per the CVN (smartpos-crypto `emv::Cvn`); the ARPC
 //! is method 1 (Book 2 §8.2.1) under the CVN's AC key (`Cvn::ac_key`: the ICC MK for CVN 10,
-//! the M/Chip session key for CVN 16), with ARC as the 2 ASCII bytes of 8A. PIN of every card: 1234.
+//! the M/Chip session key for CVN 16), with ARC as the 2 ASCII bytes of 8A. PIN: 1234 (Visa,
+//! Mastercard), 123456 (UnionPay).
 
 use super::fault::Fault;
 use smartpos_crypto::emv::Cvn;
@@ -67,6 +68,13 @@ impl Scheme {
             Scheme::UnionPay => "6214000000000000019",
         }
     }
+    /// The cardholder's PIN (as the host simulator's card table has it).
+    pub fn test_pin(self) -> &'static str {
+        match self {
+            Scheme::UnionPay => "123456",
+            _ => "1234",
+        }
+    }
     pub fn psn(self) -> u8 {
         match self {
             Scheme::Mastercard => 0x00,
@@ -77,8 +85,8 @@ impl Scheme {
     pub fn imk_hex(self) -> &'static str {
         match self {
             Scheme::Visa => "0123456789ABCDEFFEDCBA9876543210",
-            Scheme::Mastercard => "89ABCDEF0123456776543210FEDCBA98",
-            Scheme::UnionPay => "00112233445566778899AABBCCDDEEFF",
+            Scheme::Mastercard => "9E15204313F7318ACB79B90BD986AD29",
+            Scheme::UnionPay => "2315208C9110AD402315208C9110AD40",
         }
     }
     pub fn cvn(self) -> Cvn {
@@ -247,7 +255,7 @@ impl CardProfile {
             scheme,
             oda,
             cvm,
-            pin: "1234".into(),
+            pin: scheme.test_pin().into(),
             pin_try_limit: 3,
             expiry: [0x29, 0x12, 0x31],
             effective: [0x20, 0x01, 0x01],
