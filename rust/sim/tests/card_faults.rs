@@ -210,3 +210,24 @@ fn vpcd_protocol_round_trip() {
     assert_eq!(stats.apdus, 2);
     assert_eq!(stats.resets, 1);
 }
+
+#[test]
+fn bad_cda_signature_declines_and_closes_with_aac() {
+    let (r, card) = run("fault-bad-cda-signature");
+    assert_eq!(r.decision, Decision::Declined, "{r:?}");
+    assert!(r.tvr.is_set(TvrBit::CdaFailed), "{r:?}");
+    assert!(!r.oda_ok);
+    // Book 2 §6.6.2: after the failed CDA on an ARQC the terminal asks for an AAC.
+    let gen_acs: Vec<_> = r
+        .trace
+        .entries
+        .iter()
+        .filter(|e| e.command.starts_with("80AE"))
+        .map(|e| e.command.get(4..6).unwrap_or("").to_string())
+        .collect();
+    assert_eq!(gen_acs, vec!["90".to_string(), "00".to_string()], "{r:?}");
+    assert_eq!(
+        card.issuer_auth(),
+        smartpos_sim::card::IssuerAuth::NotPerformed
+    );
+}

@@ -449,6 +449,15 @@ pub fn all() -> Vec<CardProfile> {
             "online_request",
         ),
         fault(
+            "fault-bad-cda-signature",
+            Fault::BadDynamicSignature,
+            "declined",
+        )
+        .with(|p| {
+            p.oda = Oda::Cda;
+            p.description = "CDA signature of GENERATE AC corrupted: the terminal declines";
+        }),
+        fault(
             "fault-app-blocked",
             Fault::ApplicationBlocked,
             "end_application",
