@@ -6,7 +6,7 @@ use smartpos_crypto::emv::AcData;
 use smartpos_emv::contactless::*;
 use smartpos_emv::{CaKeyStore, HostResponse, TerminalConfig, TransactionParams};
 use smartpos_sim::contactless::pki::TestPki;
-use smartpos_sim::contactless::{Profile, Scheme, VirtualCard};
+use smartpos_sim::contactless::{Profile, Scheme, VirtualCard, icc_master_key};
 use std::sync::Arc;
 
 struct Setup {
@@ -84,7 +84,10 @@ fn assert_cryptogram_verifies(r: &TapResult, c: &VirtualCard) {
         atc: &g(0x9F36),
         iad: &g(0x9F10),
     };
-    let ac = c.cvn().generate_ac(c.master_key(), &data).expect("ac");
+    // Issuer side: the ICC master key derived from the IMK and the PAN, not read off the card.
+    let mk = icc_master_key(&c.profile.scheme.pan_digits(), "01").expect("mk");
+    assert_eq!(mk.as_bytes(), c.master_key().as_bytes());
+    let ac = c.cvn().generate_ac(&mk, &data).expect("ac");
     assert_eq!(
         g(0x9F26),
         ac.to_vec(),
@@ -597,5 +600,16 @@ fn unionpay_sm_card_fdda_with_sm2_and_sm3() {
             .contains("issuer certificate"),
         "{:?}",
         r.oda_failure
+    );
+}
+
+/// id: emv-mk-a-12345678901234567-01; source: knovichikhin/pyemv
+/// @cf6b82d7a1e1b57c87d18a2caae2115f8b3e4309 pyemv/kd.py derive_icc_mk_a docstring.
+#[test]
+fn virtual_card_key_hierarchy_matches_the_published_option_a_vector() {
+    let mk = icc_master_key("12345678901234567", "01").expect("mk");
+    assert_eq!(
+        hex::encode_upper(mk.as_bytes()),
+        "73AD54688CEF2934B0979857E3C719F1"
     );
 }

@@ -54,6 +54,10 @@ impl Scheme {
             Scheme::UnionPay => 7,
         }
     }
+    /// The virtual card's PAN digits.
+    pub fn pan_digits(self) -> String {
+        hex::encode_upper(self.pan())
+    }
     fn pan(self) -> Vec<u8> {
         match self {
             Scheme::Visa => hex_lit("4761739001010010"),
@@ -61,6 +65,19 @@ impl Scheme {
             Scheme::UnionPay => hex_lit("6228480088888888"),
         }
     }
+}
+
+/// Issuer master key for AC of every virtual contactless card (the published IMK of vector
+/// `emv-mk-a-12345678901234567-01`).
+pub const TEST_IMK: &str = "0123456789ABCDEFFEDCBA9876543210";
+
+/// The ICC master key for AC, derived from [`TEST_IMK`] with option A (EMV Book 2 A1.4.1):
+/// what the issuer host recomputes from the PAN and PAN sequence number.
+pub fn icc_master_key(pan: &str, psn: &str) -> Result<SecretKey, PkiError> {
+    let imk = SecretKey::new(KeyAlgorithm::Tdes2, &hex_lit(TEST_IMK))
+        .map_err(|e| PkiError::Crypto(e.to_string()))?;
+    smartpos_crypto::emv::derive_icc_mk(&imk, pan, psn, smartpos_crypto::emv::MkDerivation::OptionA)
+        .map_err(|e| PkiError::Crypto(e.to_string()))
 }
 
 fn hex_lit(s: &str) -> Vec<u8> {
@@ -225,11 +242,7 @@ impl VirtualCard {
         let scheme = profile.scheme;
         let pan = scheme.pan();
         let icc = RsaPrivateKey::generate(768, 3)?;
-        let mk = SecretKey::new(
-            KeyAlgorithm::Tdes2,
-            &hex_lit("0123456789ABCDEFFEDCBA9876543210"),
-        )
-        .map_err(|e| PkiError::Crypto(e.to_string()))?;
+        let mk = icc_master_key(&scheme.pan_digits(), "01")?;
         let mut aip = match scheme {
             Scheme::Mastercard => [0x18, 0x80],
             _ => [0x00, 0x80],
