@@ -1,0 +1,376 @@
+//! Receipts: exact text snapshot of a sale, ESC/POS structure, PNG size, and that no rendering
+//! ever carries a full PAN.
+
+use smartpos_journal::{
+    AesGcmPanProtector, CardData, Completion, EntryMode, HostResponse, Journal, JournalConfig,
+    ManualClock, NewTransaction, OnlineRequest, Pan, Timestamp, TxnKind, TxnState,
+};
+use smartpos_terminal::prompts::Language;
+use smartpos_terminal::receipt::{
+    CodePage, Copy, CvmLine, Line, MerchantInfo, Receipt, ReceiptData, Width,
+};
+
+const FULL_PAN: &str = "4761739001010119";
+
+fn merchant() -> MerchantInfo {
+    MerchantInfo {
+        name: "SMARTPOS DEMO SHOP".into(),
+        merchant_id: "123456789012345".into(),
+        terminal_id: "12345678".into(),
+        address: None,
+        e_invoice_url: Some(
+            "https://einv.example.cn/i?m={merchant_id}&t={terminal_id}&n={invoice}&a={amount}&d={date}"
+                .into(),
+        ),
+        utc_offset_minutes: 480,
+    }
+}
+
+fn sale() -> ReceiptData {
+    ReceiptData {
+        merchant: merchant(),
+        operator: "001".into(),
+        // 2026-11-21 10:15:03 UTC, printed at +08:00.
+        date_time: "2026-11-21 18:15:03".into(),
+        date: "20261121".into(),
+        kind: TxnKind::Sale,
+        state: TxnState::Completed,
+        pan_masked: Some("476173******0119".into()),
+        entry_mode: Some(EntryMode::Contact),
+        scheme: Some("visa".into()),
+        aid: Some("A0000000031010".into()),
+        app_label: Some("VISA CREDIT".into()),
+        tvr: Some("0000008000".into()),
+        tsi: Some("E800".into()),
+        cryptogram: Some("1A2B3C4D5E6F7081".into()),
+        cryptogram_type: Some("TC".into()),
+        auth_code: Some("A1B2C3".into()),
+        response_code: Some("00".into()),
+        rrn: Some("632510000012".into()),
+        stan: 12,
+        batch_no: 1,
+        invoice: 12,
+        original_rrn: None,
+        amount: 12_345,
+        tip: 0,
+        cashback: 0,
+        coupon_discount: 0,
+        currency: "156".into(),
+        cvm: CvmLine::PinVerified,
+        member_id: Some("M0042".into()),
+        order_ref: Some("ORD-7".into()),
+        wallet_order_no: None,
+        uuid: "00000000-0000-4000-8000-000000000001".into(),
+        reprint: false,
+    }
+}
+
+#[test]
+fn sale_customer_copy_text_snapshot_32_columns() {
+    let r = Receipt::build(&sale(), Copy::Customer, Language::En);
+    let expected = [
+        "       SMARTPOS DEMO SHOP",
+        "         CUSTOMER COPY",
+        "--------------------------------",
+        "MERCHANT ID      123456789012345",
+        "TERMINAL ID             12345678",
+        "OPERATOR                     001",
+        "CARD NO.        476173******0119",
+        "ENTRY MODE                  CHIP",
+        "PAYMENT                     VISA",
+        "APP LABEL            VISA CREDIT",
+        "AID               A0000000031010",
+        "SALE",
+        "BATCH NO.                 000001",
+        "INVOICE NO.               000012",
+        "STAN                      000012",
+        "DATE/TIME    2026-11-21 18:15:03",
+        "AUTH CODE                 A1B2C3",
+        "REF NO.             632510000012",
+        "TVR                   0000008000",
+        "TSI                         E800",
+        "TC              1A2B3C4D5E6F7081",
+        "--------------------------------",
+        "TOTAL                 CNY 123.45",
+        "--------------------------------",
+        "MEMBER                     M0042",
+        "ORDER REF                  ORD-7",
+        "PIN VERIFIED",
+        "",
+        "       SCAN FOR E-INVOICE",
+        "https://einv.example.cn/i?m=1234",
+        "56789012345&t=12345678&n=000012&",
+        "a=12345&d=20261121",
+    ]
+    .join("\n");
+    assert_eq!(r.to_text(Width::Cols32), expected);
+}
+
+fn all_renderings(data: &ReceiptData) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for copy in [Copy::Merchant, Copy::Customer] {
+        for lang in [Language::En, Language::ZhHans] {
+            let r = Receipt::build(data, copy, lang);
+            for w in [Width::Cols32, Width::Cols48] {
+                out.push(r.to_text(w).into_bytes());
+                for cp in [CodePage::Gbk, CodePage::Utf8] {
+                    out.push(r.to_escpos(w, cp).expect("escpos"));
+                }
+                out.push(serde_json::to_vec(&r).expect("json"));
+            }
+        }
+    }
+    out
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn full_pan_never_appears_even_if_given_unmasked() {
+    let mut data = sale();
+    // A caller mistakenly passes the full PAN: the receipt masks it.
+    data.pan_masked = Some(FULL_PAN.into());
+    for bytes in all_renderings(&data) {
+        assert!(!contains(&bytes, FULL_PAN.as_bytes()));
+        assert!(contains(&bytes, b"476173******0119"));
+    }
+}
+
+#[test]
+fn escpos_structure() {
+    let r = Receipt::build(&sale(), Copy::Customer, Language::En);
+    let b = r.to_escpos(Width::Cols32, CodePage::Gbk).expect("escpos");
+    // ESC @ first, FS & (Chinese mode) for GBK, GS V 66 0 cut last.
+    assert_eq!(&b[..4], &[0x1B, 0x40, 0x1C, 0x26]);
+    assert_eq!(&b[b.len() - 4..], &[0x1D, 0x56, 0x42, 0x00]);
+    // Centred, bold, double-size merchant name.
+    // Centred and bold merchant name; 18 characters do not fit 16 double-size columns, so it
+    // stays normal size; "SALE" (4) is printed double size.
+    assert!(contains(
+        &b,
+        &[0x1B, 0x61, 0x01, 0x1B, 0x45, 0x01, 0x1D, 0x21, 0x00]
+    ));
+    assert!(contains(&b, b"SMARTPOS DEMO SHOP\n"));
+    assert!(contains(
+        &b,
+        &[0x1D, 0x21, 0x11, b'S', b'A', b'L', b'E', b'\n']
+    ));
+    // QR: model 2, store with pL pH = len + 3, print.
+    let url = sale().e_invoice_url().expect("url");
+    let len = url.len() + 3;
+    let mut store = vec![
+        0x1D,
+        0x28,
+        0x6B,
+        (len % 256) as u8,
+        (len / 256) as u8,
+        0x31,
+        0x50,
+        0x30,
+    ];
+    store.extend_from_slice(url.as_bytes());
+    assert!(contains(&b, &store));
+    assert!(contains(
+        &b,
+        &[0x1D, 0x28, 0x6B, 0x04, 0x00, 0x31, 0x41, 0x32, 0x00]
+    ));
+    assert!(contains(
+        &b,
+        &[0x1D, 0x28, 0x6B, 0x03, 0x00, 0x31, 0x51, 0x30]
+    ));
+    // UTF-8 selects the encoding with FS ( C.
+    let u = r.to_escpos(Width::Cols48, CodePage::Utf8).expect("escpos");
+    assert_eq!(
+        &u[..9],
+        &[0x1B, 0x40, 0x1C, 0x28, 0x43, 0x02, 0x00, 0x30, 0x02]
+    );
+}
+
+#[test]
+fn chinese_receipt_in_gbk_and_column_widths() {
+    let mut data = sale();
+    data.merchant.name = "智能收银演示店".into();
+    let r = Receipt::build(&data, Copy::Merchant, Language::ZhHans);
+    let b = r.to_escpos(Width::Cols32, CodePage::Gbk).expect("escpos");
+    // "商户存根" in GBK (GB 2312 code points C9CC BBA7 B4E6 B8F9).
+    assert!(contains(
+        &b,
+        &[0xC9, 0xCC, 0xBB, 0xA7, 0xB4, 0xE6, 0xB8, 0xF9]
+    ));
+    assert!(!contains(&b, "商户存根".as_bytes()));
+    let u = r.to_escpos(Width::Cols32, CodePage::Utf8).expect("escpos");
+    assert!(contains(&u, "商户存根".as_bytes()));
+    // Every text line fits 32 columns, counting CJK as two.
+    let text = r.to_text(Width::Cols32);
+    for line in text.lines() {
+        assert!(smartpos_terminal::receipt::str_width(line) <= 32, "{line}");
+    }
+    assert!(text.contains("交易类型") || text.contains("消费"));
+    let amount_line = text.lines().find(|l| l.starts_with("总计")).expect("total");
+    assert_eq!(smartpos_terminal::receipt::str_width(amount_line), 32);
+}
+
+#[test]
+fn signature_line_only_on_the_merchant_copy() {
+    let mut data = sale();
+    data.cvm = CvmLine::Signature;
+    let m = Receipt::build(&data, Copy::Merchant, Language::En).to_text(Width::Cols32);
+    let c = Receipt::build(&data, Copy::Customer, Language::En).to_text(Width::Cols32);
+    assert!(m.contains("CARDHOLDER SIGNATURE:"));
+    assert!(m.contains("X_______________________"));
+    assert!(!c.contains("CARDHOLDER SIGNATURE:"));
+    assert!(c.contains("SIGNATURE ON FILE"));
+    assert!(!m.contains("PIN VERIFIED"));
+    data.cvm = CvmLine::NoCvm;
+    let n = Receipt::build(&data, Copy::Merchant, Language::En).to_text(Width::Cols32);
+    assert!(n.contains("NO CARDHOLDER VERIFICATION"));
+}
+
+#[test]
+fn reprint_marker_and_declined_receipt() {
+    let mut data = sale();
+    data.reprint = true;
+    let t = Receipt::build(&data, Copy::Customer, Language::En).to_text(Width::Cols48);
+    assert_eq!(t.matches("*** REPRINT ***").count(), 2);
+    data.reprint = false;
+    data.state = TxnState::Declined;
+    data.response_code = Some("51".into());
+    data.auth_code = None;
+    let d = Receipt::build(&data, Copy::Customer, Language::En);
+    let t = d.to_text(Width::Cols48);
+    assert!(t.contains("DECLINED"));
+    assert!(t.contains("RESPONSE"));
+    assert!(!t.contains("PIN VERIFIED"));
+    // No e-invoice for a declined payment.
+    assert!(!d.lines.iter().any(|l| matches!(l, Line::Qr { .. })));
+}
+
+#[test]
+fn refund_amounts_are_negative_and_tip_cashback_listed() {
+    let mut data = sale();
+    data.kind = TxnKind::Refund;
+    data.original_rrn = Some("632510000011".into());
+    let t = Receipt::build(&data, Copy::Customer, Language::En).to_text(Width::Cols32);
+    assert!(t.contains("REFUND"));
+    assert!(t.contains("ORIG REF NO.        632510000011"));
+    assert!(t.contains("TOTAL                CNY -123.45"));
+    let mut data = sale();
+    data.tip = 500;
+    data.cashback = 10_000;
+    data.coupon_discount = 200;
+    let t = Receipt::build(&data, Copy::Customer, Language::En).to_text(Width::Cols32);
+    assert!(t.contains("AMOUNT                CNY 123.45"));
+    assert!(t.contains("TIP                     CNY 5.00"));
+    assert!(t.contains("CASHBACK              CNY 100.00"));
+    assert!(t.contains("COUPON                 CNY -2.00"));
+    assert!(t.contains("TOTAL                 CNY 228.45"));
+}
+
+#[test]
+fn png_decodes_with_the_expected_size_and_holds_a_scannable_qr() {
+    let r = Receipt::build(&sale(), Copy::Customer, Language::En);
+    let png_bytes = r.to_png(Width::Cols32).expect("png");
+    let decoder = png::Decoder::new(std::io::Cursor::new(png_bytes.clone()));
+    let reader = decoder.read_info().expect("png header");
+    let info = reader.info();
+    // 32 columns of 12 px: the 384 dots of a 58 mm head.
+    assert_eq!(info.width, 384);
+    // Height: text rows of 24 px (48 for double size), feeds, and the QR at 4 px per module.
+    let url = sale().e_invoice_url().expect("url");
+    let qr = smartpos_qr::image::QrMatrix::encode(&url, &Default::default()).expect("qr");
+    let mut rows = 0usize;
+    let mut height = 0usize;
+    for line in &r.lines {
+        match line {
+            Line::Text { text, double, .. } => {
+                let w = smartpos_terminal::receipt::str_width(text);
+                let scale = if *double && w <= 16 { 2 } else { 1 };
+                let n = w.div_ceil(32 / scale).max(1);
+                height += n * 24 * scale;
+                rows += n;
+            }
+            Line::Pair { emphasis: true, .. } => height += 24 + 48,
+            Line::Pair { .. } | Line::Rule => {
+                height += 24;
+                rows += 1;
+            }
+            Line::Feed { lines: n } => height += usize::from(*n) * 24,
+            Line::Qr { .. } => height += qr.size * 4,
+        }
+    }
+    assert!(rows > 20);
+    assert_eq!(info.height as usize, height);
+    // The QR in the image decodes to the e-invoice URL.
+    let decoded = smartpos_qr::image::decode_png(&png_bytes).expect("decode");
+    assert!(decoded.contains(&url), "{decoded:?}");
+    let wide = Receipt::build(&sale(), Copy::Customer, Language::En)
+        .to_png(Width::Cols48)
+        .expect("png");
+    let info = png::Decoder::new(std::io::Cursor::new(wide))
+        .read_info()
+        .expect("png")
+        .info()
+        .width;
+    assert_eq!(info, 576);
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let d = std::env::temp_dir().join(format!("smartpos-ux-{name}-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+#[test]
+fn receipt_from_a_journal_record() {
+    let dir = temp_dir("receipt");
+    let clock = ManualClock::new(Timestamp(1_795_256_103_000));
+    let protector = AesGcmPanProtector::new(&[7; 32], &[9; 32], 1).expect("keys");
+    let (mut j, _) = Journal::open(
+        dir.join("journal.db"),
+        JournalConfig::default(),
+        Box::new(clock),
+        Box::new(protector),
+    )
+    .expect("journal");
+    let t = j
+        .begin(NewTransaction::new(TxnKind::Sale, 2_500, "156", "007"))
+        .expect("begin");
+    let pan = Pan::parse(FULL_PAN).expect("pan");
+    let mut card = CardData::new(&pan, EntryMode::Contactless);
+    card.aid = Some("A0000003330101".into());
+    card.app_label = Some("UnionPay".into());
+    card.scheme = Some("unionpay".into());
+    card.cvm_result = Some("1F0302".into());
+    j.card_read(t.id, &card).expect("card");
+    j.online_pending(t.id, &OnlineRequest::mti("0200"))
+        .expect("online");
+    j.approve(
+        t.id,
+        &HostResponse {
+            response_code: "00".into(),
+            rrn: Some("632510000099".into()),
+            auth_code: Some("654321".into()),
+            host_time: None,
+        },
+    )
+    .expect("approve");
+    let rec = j.complete(t.id, &Completion::default()).expect("complete");
+    let data = ReceiptData::from_record(&rec, &merchant());
+    assert_eq!(data.date_time, "2026-11-21 18:15:03");
+    assert_eq!(data.cvm, CvmLine::NoCvm);
+    let text = Receipt::build(&data, Copy::Customer, Language::En).to_text(Width::Cols32);
+    assert!(text.contains("CARD NO.        476173******0119"));
+    assert!(text.contains("ENTRY MODE           CONTACTLESS"));
+    assert!(text.contains("AUTH CODE                 654321"));
+    assert!(text.contains("OPERATOR                     007"));
+    assert!(text.contains("TOTAL                  CNY 25.00"));
+    assert!(!text.contains(FULL_PAN));
+    drop(j);
+    let _ = std::fs::remove_dir_all(dir);
+}
