@@ -513,3 +513,26 @@ fn card_declined_after_host_approval_is_reversed_exactly_once() {
     assert_eq!(l.reversals_applied, 1);
     assert_eq!(sim.balance(CUP), Some(100_000));
 }
+
+#[test]
+fn pin_block_that_does_not_decipher_is_99_not_accepted() {
+    let sim = HostSim::start_default().expect("sim");
+    let mut c = signed_on(&sim);
+    for ksn in [None, Some([0xFF; 10])] {
+        let e = c
+            .sale(&sale(
+                100,
+                CardData::manual(VISA),
+                PinInput::Encrypted {
+                    block: [0x12; 8],
+                    ksn,
+                },
+            ))
+            .expect_err("PIN block error");
+        assert_eq!(
+            e.response_code().map(|c| c.to_string()).as_deref(),
+            Some("99")
+        );
+    }
+    assert!(sim.ledger().entries.iter().all(|e| !e.approved));
+}

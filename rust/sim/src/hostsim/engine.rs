@@ -406,25 +406,39 @@ impl Engine {
             .and_then(|r| static_code(&r.response))
     }
 
+    /// The PIN check: `None` when there is no PIN block or the PIN is right, else the response
+    /// code (99 when the block cannot be deciphered, 55 wrong PIN, 75 try limit reached).
     fn check_pin(&mut self, req: &Message, tid: &str, pan: &str) -> Option<&'static str> {
         let block = req.binary(52)?;
-        let dukpt = req.text(53).is_some_and(|t| t.starts_with("261"));
-        let pin_key = if dukpt {
-            let ksn = req.binary(62)?;
+        match self.pin_key(req, tid) {
+            Some(pin_key) => self.compare_pin(&pin_key, block, pan),
+            None => Some("99"),
+        }
+    }
+
+    /// The key the PIN block is under: the DUKPT PIN key of the KSN in field 62 when field 53
+    /// says DUKPT (dialect: 53 = 2 6 1...), else the terminal's TPK.
+    fn pin_key(&self, req: &Message, tid: &str) -> Option<SecretKey> {
+        if req.text(53).is_some_and(|t| t.starts_with("261")) {
+            let ksn = smartpos_crypto::dukpt::tdes::Ksn::new(req.binary(62)?).ok()?;
             let bdk = self.bdk.as_ref()?;
-            let ksn = smartpos_crypto::dukpt::tdes::Ksn::new(ksn).ok()?;
             smartpos_crypto::dukpt::tdes::host_session_keys(bdk, &ksn)
-                .ok()?
-                .pin_key
+                .ok()
+                .map(|k| k.pin_key)
         } else {
-            self.terminals.get(tid)?.keys.as_ref()?.tpk.clone()
-        };
+            Some(self.terminals.get(tid)?.keys.as_ref()?.tpk.clone())
+        }
+    }
+
+    fn compare_pin(&mut self, key: &SecretKey, block: &[u8], pan: &str) -> Option<&'static str> {
         let limit = self.pin_try_limit;
-        let card = self.cards.get_mut(pan)?;
+        let Some(card) = self.cards.get_mut(pan) else {
+            return Some("14");
+        };
         if card.wrong_pins >= limit {
             return Some("75");
         }
-        let Ok(pin) = pin::decrypt(&pin_key, PinBlockFormat::Iso0, block, Some(pan)) else {
+        let Ok(pin) = pin::decrypt(key, PinBlockFormat::Iso0, block, Some(pan)) else {
             return Some("99");
         };
         let expected = card.entry.pin.as_bytes();
