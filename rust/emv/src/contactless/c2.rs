@@ -68,8 +68,13 @@ fn run_inner<T: CardTransport>(
     env.torn_log
         .expire(now, u64::from(k2.torn_lifetime_s) * 1_000_000);
     let torn = env.torn_log.take(&pan, psn.as_deref());
+    // C-2 §5.8: without CDA (card or reader) no offline data authentication takes place.
+    let cda_possible = s.ctx.aip[0] & 0x01 != 0 && k2.cda_supported();
+    if !cda_possible {
+        s.ctx.set(TvrBit::OfflineDataAuthenticationNotPerformed);
+    }
     let ac_type = terminal_action_analysis(s, &k2);
-    let cda = s.ctx.aip[0] & 0x01 != 0 && k2.cda_supported() && ac_type != 0x00;
+    let cda = cda_possible && ac_type != 0x00;
     let mut response = None;
     if let Some(t) = torn {
         let r = ch
