@@ -1,49 +1,10 @@
-//! Command and response APDUs as the selection flow needs them (ISO/IEC 7816-4 §5.1, §5.6).
+//! Response APDUs and hex helpers of the binding surface (ISO/IEC 7816-4 §5.1, §5.6). Commands
+//! are built by the kernels of smartpos-emv, never here.
 
 use crate::error::SmartPosError;
 
-/// `2PAY.SYS.DDF01`, the Proximity Payment System Environment name (EMV Book B §3.3.2).
-pub const PPSE_NAME: &[u8] = b"2PAY.SYS.DDF01";
-
-/// Longest AID: 16 bytes (ISO/IEC 7816-5 §5.2; EMV Book 1 §12.2.1).
-pub const MAX_AID_LEN: usize = 16;
-
 /// Status word: normal processing (ISO/IEC 7816-4 §5.6).
 pub const SW_OK: u16 = 0x9000;
-
-/// SELECT by DF name, first or only occurrence, FCI returned (ISO/IEC 7816-4 §11.2.2;
-/// EMV Book 1 §11.3.2): `00 A4 04 00 Lc name 00`.
-pub fn select_by_name(name: &[u8]) -> Result<Vec<u8>, SmartPosError> {
-    if name.is_empty() || name.len() > MAX_AID_LEN {
-        return Err(SmartPosError::InvalidInput {
-            field: "aid".into(),
-            reason: format!("a DF name has 1 to {MAX_AID_LEN} bytes, got {}", name.len()),
-        });
-    }
-    let mut apdu = Vec::with_capacity(6 + name.len());
-    apdu.extend_from_slice(&[0x00, 0xA4, 0x04, 0x00]);
-    // Checked above: at most 16, fits a short Lc.
-    apdu.push(name.len() as u8);
-    apdu.extend_from_slice(name);
-    apdu.push(0x00);
-    Ok(apdu)
-}
-
-/// GET RESPONSE with Le = `le` (ISO/IEC 7816-4 §11.4.1; EMV Book 1 §9.3.1.3).
-pub fn get_response(le: u8) -> Vec<u8> {
-    vec![0x00, 0xC0, 0x00, 0x00, le]
-}
-
-/// The same case-4 command with its Le replaced by `le` (EMV Book 1 §9.3.1.4, SW 6Cxx).
-pub fn with_le(command: &[u8], le: u8) -> Vec<u8> {
-    let mut out = command.to_vec();
-    match out.last_mut() {
-        // Commands built here always end with Le.
-        Some(last) if command.len() > 4 => *last = le,
-        _ => out.push(le),
-    }
-    out
-}
 
 /// A response APDU split into its data field and SW1 SW2.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,25 +100,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn select_ppse_matches_book_b_encoding() {
-        // EMV Book B §3.3.2: SELECT '2PAY.SYS.DDF01' = 00A404000E 325041592E5359532E4444463031 00
-        let apdu = select_by_name(PPSE_NAME).unwrap();
-        assert_eq!(hex_upper(&apdu), "00A404000E325041592E5359532E444446303100");
-    }
-
-    #[test]
-    fn select_rejects_empty_and_oversized_names() {
-        assert!(matches!(
-            select_by_name(&[]),
-            Err(SmartPosError::InvalidInput { .. })
-        ));
-        assert!(matches!(
-            select_by_name(&[0xA0; 17]),
-            Err(SmartPosError::InvalidInput { .. })
-        ));
-    }
-
-    #[test]
     fn response_split_and_short_responses() {
         let r = Response::parse(&[0x6F, 0x00, 0x90, 0x00]).unwrap();
         assert_eq!(r.data, &[0x6F, 0x00]);
@@ -172,15 +114,6 @@ mod tests {
             Response::parse(&[]),
             Err(SmartPosError::Protocol { .. })
         ));
-    }
-
-    #[test]
-    fn le_replacement_and_get_response() {
-        let cmd = select_by_name(&[0xA0, 0, 0, 0, 3, 0x10, 0x10]).unwrap();
-        let again = with_le(&cmd, 0x2A);
-        assert_eq!(again.len(), cmd.len());
-        assert_eq!(again.last(), Some(&0x2A));
-        assert_eq!(get_response(0x1C), vec![0x00, 0xC0, 0x00, 0x00, 0x1C]);
     }
 
     #[test]

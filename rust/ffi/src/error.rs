@@ -52,6 +52,15 @@ pub enum SmartPosError {
         /// Why the candidate list ended empty.
         reason: String,
     },
+    /// A terminal configuration, contactless configuration or CA key file was refused (EMV
+    /// Book 4 §6.3 terminal data, Book 2 §11.2.2 CA key checksum).
+    #[error("invalid configuration `{what}`: {reason}")]
+    InvalidConfiguration {
+        /// Which document (`terminal config`, `ca keys[0]`, ...).
+        what: String,
+        /// Why it was refused.
+        reason: String,
+    },
     /// The operation was cancelled through its [`crate::CancellationHandle`].
     #[error("cancelled after {exchanges} APDU exchange(s)")]
     Cancelled {

@@ -7,12 +7,16 @@
 //! Surface today:
 //! * [`version`]
 //! * [`decode_tlv`], [`decode_tlv_hex`], [`encode_tlv`] over smartpos-tlv
-//! * [`CardReader`] (callback, device I/O), [`ApduSession`] (transmit, application selection,
-//!   blocking and async), [`CancellationHandle`], [`SelectionListener`] (callback, UI events)
+//! * [`CardReader`] and [`PinPad`] (callbacks, device I/O), [`CancellationHandle`],
+//!   [`ApduSession`] (single raw exchanges)
+//! * [`EmvKernel`]: the kernels of smartpos-emv over the app's reader: a contactless
+//!   [`EmvKernel::tap`], a contact [`EmvKernel::start_contact`] → [`ContactTransaction`]
+//!   (complete with the host's answer), each also over a JNI-registered reader ([`native`])
 //! * [`SmartPosError`]: one exception class per variant in Kotlin
+//! * feature `sim` (tests only): [`sim::SimulatedCard`], [`sim::simulated_emv_kernel`]
 //!
-//! The pure flow logic ([`selection`], [`apdu`]) is public so the raw-JNI fast path of
-//! smartpos-jni runs exactly the same steps.
+//! Application selection, the kernels and every EMV decision are smartpos-emv's; this crate
+//! converts types only.
 
 // UniFFI's generated scaffolding contains `unsafe extern "C"` functions; allowed only in ffi/ and
 // jni/ (ARCHITECTURE.md principle 4). This crate's own code has no unsafe block.
@@ -22,13 +26,20 @@ uniffi::setup_scaffolding!("smartpos");
 
 pub mod apdu;
 mod error;
-pub mod selection;
+mod kernel;
+pub mod native;
 mod session;
+#[cfg(feature = "sim")]
+pub mod sim;
 mod tlv;
+mod transport;
 
 pub use error::SmartPosError;
-pub use selection::{ApplicationCandidate, ApplicationSelection, SelectionEvent, run_selection};
-pub use session::{ApduSession, CancellationHandle, CardReader, ResponseApdu, SelectionListener};
+pub use kernel::{
+    ContactTransaction, EmvInterface, EmvKernel, EmvOutcome, EmvResult, EmvTransactionRequest,
+    EmvTransactionType, HostAuthorisation, OfflinePinEntry, OnlinePinEntry, PinPad,
+};
+pub use session::{ApduSession, CancellationHandle, CardReader, ResponseApdu};
 pub use tlv::{TlvNode, decode_tlv, decode_tlv_hex, encode_tlv};
 
 /// The smartpos core version (the workspace version of this crate).

@@ -8,11 +8,11 @@
 //!   `transceive([B)[B` method ID, and the exception class, as global references; initialises
 //!   `android_logger` on Android, a stderr `log` backend elsewhere (`SMARTPOS_LOG=debug`).
 //! * The APDU fast path (ARCHITECTURE.md principle 8): Rust calls the Kotlin reader's
-//!   `transceive(byte[]): byte[]` through the cached method ID, without JNA, and runs the same
-//!   selection flow as the UniFFI [`smartpos_ffi::ApduSession`].
+//!   `transceive(byte[]): byte[]` through the cached method ID, without JNA.
 //! * [`transport::JniCardReader`]: the fast path as a `smartpos_ffi::CardReader`, usable from any
-//!   Rust thread (it attaches through the cached `JavaVM`): what the terminal's kernel will be
-//!   handed when the app's reader is an `ApduTransceiver`.
+//!   thread (it attaches through the cached `JavaVM`). `NativeApdu.openReader` registers one with
+//!   smartpos-ffi, and `EmvKernel.tapNative` / `startContactNative` run the smartpos-emv kernels
+//!   over it: the same kernel call as over a UniFFI `CardReader`, with one JNI call per APDU.
 //! * Natives of `io.smartpos.jni.NativeApdu` ([`natives`]).
 //!
 //! No panic crosses into the JVM: every `extern "system"` function runs its body under

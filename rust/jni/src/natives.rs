@@ -9,8 +9,11 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use jni::JNIEnv;
 use jni::objects::{JByteArray, JClass, JObject, JValue};
 use jni::sys::{jbyteArray, jstring};
+use std::sync::Arc;
+
+use jni::sys::jlong;
+use smartpos_ffi::SmartPosError;
 use smartpos_ffi::apdu::Response;
-use smartpos_ffi::{ApduSession, SmartPosError, run_selection};
 
 use crate::cache::{self, JniCache};
 use crate::transport::{JniCardReader, check_reader, jni_error, transceive};
@@ -25,6 +28,7 @@ pub fn error_kind(error: &SmartPosError) -> &'static str {
         SmartPosError::CardStatus { .. } => "CardStatus",
         SmartPosError::Protocol { .. } => "Protocol",
         SmartPosError::NoApplication { .. } => "NoApplication",
+        SmartPosError::InvalidConfiguration { .. } => "InvalidConfiguration",
         SmartPosError::Cancelled { .. } => "Cancelled",
     }
 }
@@ -133,47 +137,23 @@ pub extern "system" fn Java_io_smartpos_jni_NativeApdu_transmit<'local>(
     })
 }
 
-/// `NativeApdu.selectApplication(reader): ByteArray`: SELECT PPSE then the best AID, every APDU
-/// through the fast path on the calling thread; returns the selected AID.
+/// `NativeApdu.openReader(reader): Long`: wrap `reader` in a [`JniCardReader`] (global
+/// reference, cached method ID, any thread) and register it with smartpos-ffi. The handle goes
+/// to `EmvKernel.tapNative` / `startContactNative`, which run the kernel over it: one UniFFI call
+/// per transaction, one JNI call per APDU. Release it with `releaseNativeReader(handle)`.
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_io_smartpos_jni_NativeApdu_selectApplication<'local>(
+pub extern "system" fn Java_io_smartpos_jni_NativeApdu_openReader<'local>(
     mut env: JNIEnv<'local>,
     _class: JClass<'local>,
     reader: JObject<'local>,
-) -> jbyteArray {
-    guarded(&mut env, std::ptr::null_mut(), |env| {
-        let cache = cache::cache()?;
-        check_reader(env, cache, &reader)?;
-        let selection = run_selection(|cmd| transceive(env, cache, &reader, cmd), || false)?;
-        byte_array(env, &selection.aid)
-    })
-}
-
-/// `NativeApdu.selectApplicationOnWorkerThread(reader): ByteArray`: the flow on a Rust thread,
-/// the way the terminal's kernel thread will run it: an [`ApduSession`] over a
-/// [`JniCardReader`], which attaches that thread through the cached `JavaVM`.
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_io_smartpos_jni_NativeApdu_selectApplicationOnWorkerThread<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    reader: JObject<'local>,
-) -> jbyteArray {
-    guarded(&mut env, std::ptr::null_mut(), |env| {
+) -> jlong {
+    guarded(&mut env, 0, |env| {
         let card = JniCardReader::new(env, &reader)?;
-        let worker = std::thread::Builder::new()
-            .name("smartpos-kernel".into())
-            .spawn(move || {
-                ApduSession::new(Box::new(card))
-                    .select_application()
-                    .map(|selection| selection.aid)
-            })
-            .map_err(|e| SmartPosError::Protocol {
-                reason: format!("cannot start the worker thread: {e}"),
-            })?;
-        let aid = worker.join().map_err(|_| SmartPosError::Protocol {
-            reason: "the worker thread panicked".into(),
-        })??;
-        byte_array(env, &aid)
+        let handle = smartpos_ffi::native::register_reader(Arc::new(card));
+        // Handles count up from 1; a registry that ever reached i64::MAX is a bug, not input.
+        jlong::try_from(handle).map_err(|_| SmartPosError::Protocol {
+            reason: format!("native reader handle {handle} does not fit a Java long"),
+        })
     })
 }
 
@@ -210,6 +190,13 @@ mod tests {
             (
                 SmartPosError::NoApplication { reason: "r".into() },
                 "NoApplication",
+            ),
+            (
+                SmartPosError::InvalidConfiguration {
+                    what: "w".into(),
+                    reason: "r".into(),
+                },
+                "InvalidConfiguration",
             ),
             (SmartPosError::Cancelled { exchanges: 1 }, "Cancelled"),
         ];

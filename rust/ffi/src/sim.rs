@@ -1,0 +1,206 @@
+//! Test-only surface (cargo feature `sim`): the virtual cards of smartpos-sim as objects a
+//! Kotlin test wraps in its own `CardReader`, and a kernel configured for their test PKI.
+//!
+//! Enabled by scripts/jvm-test.sh and scripts/bench.sh; never by scripts/build-android.sh, so
+//! no release library carries it.
+
+use std::sync::{Arc, Mutex};
+
+use once_cell::sync::OnceCell;
+use smartpos_emv::{Apdu, CardTransport, TerminalConfig};
+use smartpos_sim::contactless::pki::TestPki as ContactlessPki;
+use smartpos_sim::contactless::{Profile, Scheme};
+
+use crate::apdu::parse_hex;
+use crate::error::SmartPosError;
+use crate::kernel::{EmvKernel, HostAuthorisation};
+
+/// The contactless test PKIs (one CA per scheme, index F3), generated once per process.
+fn contactless_pkis() -> Result<&'static [(Scheme, Arc<ContactlessPki>)], SmartPosError> {
+    static PKIS: OnceCell<Vec<(Scheme, Arc<ContactlessPki>)>> = OnceCell::new();
+    PKIS.get_or_try_init(|| {
+        [Scheme::Visa, Scheme::Mastercard, Scheme::UnionPay]
+            .into_iter()
+            .map(|scheme| {
+                ContactlessPki::generate(scheme.rid())
+                    .map(|pki| (scheme, Arc::new(pki)))
+                    .map_err(|e| sim_error(format!("contactless test PKI: {e}")))
+            })
+            .collect()
+    })
+    .map(Vec::as_slice)
+}
+
+fn sim_error(reason: String) -> SmartPosError {
+    SmartPosError::InvalidConfiguration {
+        what: "simulator".into(),
+        reason,
+    }
+}
+
+/// The demo terminal trusting the simulator's contact PKI (CA index D7, with its revocation
+/// list) and the contactless test PKIs (index F3): the kernel the virtual cards are made for.
+#[uniffi::export]
+pub fn simulated_emv_kernel() -> Result<Arc<EmvKernel>, SmartPosError> {
+    let pki = smartpos_sim::pki::TestPki::shared()
+        .map_err(|e| sim_error(format!("contact test PKI: {e}")))?;
+    let mut config = TerminalConfig::demo().map_err(|e| sim_error(e.to_string()))?;
+    config.terminal.revoked_certificates = pki.revocation_list();
+    let mut keys = pki
+        .key_store()
+        .map_err(|e| sim_error(format!("contact CA keys: {e}")))?;
+    for (_, cl) in contactless_pkis()? {
+        cl.install(&mut keys)
+            .map_err(|e| sim_error(format!("contactless CA keys: {e}")))?;
+    }
+    Ok(Arc::new(EmvKernel::from_parts(config, keys, None)?))
+}
+
+/// Names of the contactless profiles [`SimulatedCard::contactless`] knows.
+pub const CONTACTLESS_PROFILES: [&str; 9] = [
+    "visa_card",
+    "visa_online_only",
+    "visa_phone",
+    "visa_decline",
+    "mastercard_card",
+    "mastercard_phone",
+    "unionpay_card",
+    "unionpay_ec",
+    "unionpay_phone",
+];
+
+fn contactless_profile(name: &str) -> Option<Profile> {
+    Some(match name {
+        "visa_card" => Profile::visa_card(),
+        "visa_online_only" => Profile::visa_online_only(),
+        "visa_phone" => Profile::visa_phone(),
+        "visa_decline" => {
+            let mut p = Profile::visa_card();
+            p.decline = true;
+            p
+        }
+        "mastercard_card" => Profile::mastercard_card(),
+        "mastercard_phone" => Profile::mastercard_phone(),
+        "unionpay_card" => Profile::unionpay_card(),
+        "unionpay_ec" => Profile::unionpay_ec(100_000),
+        "unionpay_phone" => Profile::unionpay_phone(),
+        _ => return None,
+    })
+}
+
+enum Card {
+    Contact(Box<smartpos_sim::card::VirtualCard>),
+    Contactless(Box<smartpos_sim::contactless::VirtualCard>),
+}
+
+/// A virtual card: answers command APDUs like the real card of its profile would (real
+/// cryptograms, ODA signatures under the test PKI, PIN try counter).
+#[derive(uniffi::Object)]
+pub struct SimulatedCard {
+    card: Mutex<Card>,
+}
+
+#[uniffi::export]
+impl SimulatedCard {
+    /// A contact card by its smartpos-sim profile name (`visa-dda-offline-approve`,
+    /// `visa-cda-online-pin`, ... as `smartpos emv sims` lists them).
+    #[uniffi::constructor]
+    pub fn contact(profile: String) -> Result<Arc<Self>, SmartPosError> {
+        let card = smartpos_sim::card::VirtualCard::from_profile(&profile).map_err(|e| {
+            SmartPosError::InvalidInput {
+                field: "profile".into(),
+                reason: e.to_string(),
+            }
+        })?;
+        Ok(Arc::new(SimulatedCard {
+            card: Mutex::new(Card::Contact(Box::new(card))),
+        }))
+    }
+
+    /// A contactless card or phone: one of [`CONTACTLESS_PROFILES`].
+    #[uniffi::constructor]
+    pub fn contactless(profile: String) -> Result<Arc<Self>, SmartPosError> {
+        let p = contactless_profile(&profile).ok_or_else(|| SmartPosError::InvalidInput {
+            field: "profile".into(),
+            reason: format!(
+                "no contactless profile {profile:?}; known: {}",
+                CONTACTLESS_PROFILES.join(", ")
+            ),
+        })?;
+        let pki = contactless_pkis()?
+            .iter()
+            .find(|(scheme, _)| *scheme == p.scheme)
+            .map(|(_, pki)| pki.clone())
+            .ok_or_else(|| sim_error("no test PKI for this scheme".into()))?;
+        let card = smartpos_sim::contactless::VirtualCard::new(p, pki)
+            .map_err(|e| sim_error(format!("personalising the card: {e}")))?;
+        Ok(Arc::new(SimulatedCard {
+            card: Mutex::new(Card::Contactless(Box::new(card))),
+        }))
+    }
+
+    /// The simulated issuer's answer to this contact card's online request: the ARQC in
+    /// `field55` (hex) verified under the scheme's test issuer master key, ARPC method 1 for
+    /// ARC `00` (approve) or `05` (EMV Book 2 §8.2.1). `Protocol` if the ARQC does not verify.
+    pub fn issuer_response(
+        &self,
+        field55: String,
+        approve: bool,
+    ) -> Result<HostAuthorisation, SmartPosError> {
+        let record = parse_hex("field55", &field55)?;
+        let card = self.card.lock().map_err(|_| SmartPosError::Transport {
+            reason: "the virtual card panicked earlier".into(),
+        })?;
+        let Card::Contact(contact) = &*card else {
+            return Err(SmartPosError::InvalidInput {
+                field: "card".into(),
+                reason: "issuer responses are simulated for contact cards".into(),
+            });
+        };
+        let scheme = contact.profile().scheme;
+        let arc = if approve { *b"00" } else { *b"05" };
+        let verdict = smartpos_sim::card::issuer::authorise(scheme, &record, arc).map_err(|e| {
+            SmartPosError::Protocol {
+                reason: format!("simulated issuer: {e}"),
+            }
+        })?;
+        if !verdict.arqc_valid {
+            return Err(SmartPosError::Protocol {
+                reason: "simulated issuer: the ARQC in field 55 does not verify".into(),
+            });
+        }
+        Ok(HostAuthorisation {
+            approved: approve,
+            response_code: String::from_utf8_lossy(&arc).into_owned(),
+            issuer_authentication_data: verdict.issuer_authentication_data,
+            issuer_scripts: Vec::new(),
+        })
+    }
+
+    /// Answer one command APDU (data + SW1 SW2). A command that is not an APDU is
+    /// `InvalidInput`; the card's own failures (a torn profile) are `Transport`.
+    pub fn transceive(&self, apdu: Vec<u8>) -> Result<Vec<u8>, SmartPosError> {
+        let command = Apdu::decode(&apdu).map_err(|e| SmartPosError::InvalidInput {
+            field: "apdu".into(),
+            reason: e.to_string(),
+        })?;
+        let mut card = self.card.lock().map_err(|_| SmartPosError::Transport {
+            reason: "the virtual card panicked earlier".into(),
+        })?;
+        let response = match &mut *card {
+            Card::Contact(c) => c.exchange(&command),
+            Card::Contactless(c) => c.exchange(&command),
+        };
+        response
+            .map(|r| r.to_bytes())
+            .map_err(|e| SmartPosError::Transport {
+                reason: e.to_string(),
+            })
+    }
+}
+
+/// Names of the contactless profiles, for test parameterisation.
+#[uniffi::export]
+pub fn simulated_contactless_profiles() -> Vec<String> {
+    CONTACTLESS_PROFILES.iter().map(|s| s.to_string()).collect()
+}
