@@ -613,3 +613,38 @@ fn virtual_card_key_hierarchy_matches_the_published_option_a_vector() {
         "73AD54688CEF2934B0979857E3C719F1"
     );
 }
+
+#[test]
+fn offline_only_reader_never_asks_for_an_online_cryptogram() {
+    let mut s = setup(Scheme::Visa, true);
+    for c in &mut s.reader.contactless.combinations {
+        c.ttq = vec![0x2E, 0x00, 0xC0, 0x00]; // qVSDC, contact, offline-only, PIN, signature
+    }
+    // Above the floor limit an offline-capable card still approves offline (with fDDA).
+    let mut c = card(&s, Profile::visa_card());
+    let (r, _) = tap(&s, &mut c, 25_000);
+    assert_eq!(r.outcome.kind, OutcomeKind::Approved, "{r:?}");
+    assert!(r.oda_ok);
+    // An online-only card has nothing to offer an offline-only reader: AAC, declined.
+    let mut c = card(&s, Profile::visa_online_only());
+    let (r, _) = tap(&s, &mut c, 500);
+    assert_eq!(r.outcome.kind, OutcomeKind::Declined);
+}
+
+#[test]
+fn kernel2_transaction_limits_depend_on_on_device_cvm() {
+    let mut s = setup(Scheme::Mastercard, true);
+    for c in &mut s.reader.contactless.combinations {
+        c.kernel2.no_on_device_cvm_limit = Some(50_000);
+        c.kernel2.on_device_cvm_limit = Some(90_000);
+    }
+    // A plastic card above DF8124: another interface.
+    let mut c = card(&s, Profile::mastercard_card());
+    let (r, _) = tap(&s, &mut c, 60_000);
+    assert_eq!(r.outcome.kind, OutcomeKind::TryAnotherInterface);
+    // A phone (on-device CVM) under DF8125: goes through with CDCVM.
+    let mut c = card(&s, Profile::mastercard_phone());
+    let (r, _) = tap(&s, &mut c, 60_000);
+    assert_eq!(r.outcome.kind, OutcomeKind::OnlineRequest, "{r:?}");
+    assert_eq!(r.cvm, CvmKind::ConfirmationCodeVerified);
+}
