@@ -440,6 +440,16 @@ fn mag_stripe_mode_builds_track2_with_cvc3_un_and_atc() {
         "COMPUTE CRYPTOGRAPHIC CHECKSUM sent"
     );
     let t2 = hex::encode_upper(record(&r, 0x9F6B).expect("track 2 in field 55"));
+    // The CLI report masks the track data; the host record keeps it.
+    let shown = r.summary_json()["field55"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        !shown.contains(&t2[6..]),
+        "track 2 must be masked in the report"
+    );
+    assert!(shown.contains("9F6B"));
     let dd = &t2[t2.find('D').expect("separator") + 8..].trim_end_matches('F');
     assert_eq!(dd.len(), 13);
     // Last digit = nUN = 5 PUNATC bits - NATC 2 = 3.

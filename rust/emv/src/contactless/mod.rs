@@ -372,7 +372,9 @@ impl TapResult {
             "cvm": self.cvm,
             "cvm_results": self.cvm_results,
             "pan_masked": self.pan_masked,
-            "field55": crate::trace::hex_upper(&self.data_record),
+            // Track 2 (57, 9F6B of mag-stripe mode) and the PAN are masked in the report; the
+            // host gets `data_record` itself.
+            "field55": masked_tlv_hex(&self.data_record),
             "outcome_parameter_set": crate::trace::hex_upper(&self.outcome.encode()),
             "discretionary_data": crate::trace::hex_upper(&self.discretionary_data),
             "balance": self.balance,
@@ -405,6 +407,15 @@ impl std::fmt::Debug for TapResult {
             .field("trace", &self.trace)
             .finish()
     }
+}
+
+/// Hex of BER-TLV data with PAN and track data masked (as in the APDU trace).
+fn masked_tlv_hex(tlv: &[u8]) -> String {
+    let mut v = tlv.to_vec();
+    v.extend_from_slice(&[0x90, 0x00]);
+    let mut h = crate::trace::mask_response_hex(&v);
+    h.truncate(h.len().saturating_sub(4));
+    h
 }
 
 /// One whole tap: pre-processing, activation, PPSE, combination selection, kernel, outcome
