@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-for pkg in pkg-config libssl-dev; do
+# libpcsclite-dev builds the PC/SC transport; pcscd + vsmartcard-vpcd run its end-to-end test.
+for pkg in pkg-config libssl-dev libpcsclite-dev pcscd vsmartcard-vpcd; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done
 

@@ -23,6 +23,17 @@ if [ "$status" -ne 0 ]; then
     exit "$status"
 fi
 
+echo "== PC/SC end to end (pcscd + vsmartcard vpcd + virtual card)"
+set +e
+tests/pcsc_e2e.sh
+pcsc_status=$?
+set -e
+case "$pcsc_status" in
+    0) echo "test result: ok. 1 passed; 0 failed; 0 ignored" >>"$log" ;;
+    77) echo "test result: ok. 0 passed; 0 failed; 1 ignored" >>"$log" ;;
+    *) echo "PC/SC end-to-end test failed (exit $pcsc_status)"; exit 1 ;;
+esac
+
 if [ -x scripts/jvm-test.sh ]; then
     echo "== host-JVM tests (Kotlin bindings)"
     scripts/jvm-test.sh | tee -a "$log"
