@@ -82,10 +82,13 @@ fn a_valid_sm_chain_verifies_and_returns_the_icc_dynamic_data() {
     );
 }
 
+/// A change to a chain, and the error text it must produce.
+type Change = Box<dyn Fn(&mut Chain)>;
+
 #[test]
 fn each_changed_field_is_rejected() {
     let base = chain([0x12, 0x30]);
-    let cases: Vec<(&str, Box<dyn Fn(&mut Chain)>)> = vec![
+    let cases: Vec<(&str, Change)> = vec![
         ("issuer certificate", Box::new(|c| c.issuer_cert[20] ^= 1)),
         ("ICC certificate", Box::new(|c| c.icc_cert[30] ^= 1)),
         ("ICC certificate", Box::new(|c| c.static_data[0] ^= 1)),
