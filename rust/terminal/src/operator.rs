@@ -386,6 +386,16 @@ impl OperatorStore {
         })
     }
 
+    /// Send audit entries to `audit` from now on (e.g. the terminal's journal once it is open);
+    /// returns the previous log (drain a [`MemoryAudit`] into the journal).
+    pub fn set_audit(&self, audit: Box<dyn AuditLog>) -> Result<Box<dyn AuditLog>, OperatorError> {
+        let mut a = self
+            .audit
+            .lock()
+            .map_err(|_| OperatorError::Audit("audit lock poisoned".into()))?;
+        Ok(std::mem::replace(&mut *a, audit))
+    }
+
     /// The policy in force.
     pub fn policy(&self) -> OperatorPolicy {
         self.policy

@@ -606,6 +606,45 @@ impl From<smartpos_emv::contactless::ui::MessageId> for Prompt {
     }
 }
 
+impl From<crate::events::MessageId> for Prompt {
+    /// A terminal event's message id as a prompt with texts.
+    fn from(m: crate::events::MessageId) -> Prompt {
+        use crate::events::MessageId as M;
+        match m {
+            M::PresentCard => Prompt::PresentCard,
+            M::PresentOneCard => Prompt::PresentOneCardOnly,
+            M::TryAgain => Prompt::TryAgain,
+            M::InsertCard => Prompt::InsertCard,
+            M::InsertCardOrOtherMethod => Prompt::InsertCardOrOtherMethod,
+            M::EnterPin => Prompt::EnterPin,
+            M::IncorrectPin => Prompt::IncorrectPin,
+            M::Processing => Prompt::Processing,
+            M::RemoveCard => Prompt::RemoveCard,
+            M::SeePhone => Prompt::SeePhone,
+            M::ScanCode => Prompt::ScanCode,
+            M::ShowMerchantQr => Prompt::ShowMerchantQr,
+            M::Approved => Prompt::Approved,
+            M::Declined => Prompt::Declined,
+            M::Cancelled => Prompt::Cancelled,
+            M::NotAuthorised => Prompt::NotAuthorised,
+            M::SignatureRequired => Prompt::SignatureRequired,
+            M::ConfirmDuplicate => Prompt::ConfirmDuplicate,
+            M::SigningOn => Prompt::SigningOn,
+            M::Tampered => Prompt::Tampered,
+        }
+    }
+}
+
+/// The text of a terminal event's prompt, with the PIN tries left when the event carries them
+/// (an `EnterPin` with one or two tries left becomes the "tries left" warning).
+pub fn event_text(id: crate::events::MessageId, tries_left: Option<u8>, lang: Language) -> String {
+    let p = match (id, tries_left) {
+        (crate::events::MessageId::EnterPin, t) => Prompt::for_pin_entry(t),
+        (other, _) => Prompt::from(other),
+    };
+    p.text(lang, tries_left.map(u32::from))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -674,6 +713,29 @@ mod tests {
         assert_eq!(
             Prompt::SeePhone.bilingual(None),
             "请查看手机提示\nSee phone for instructions"
+        );
+    }
+
+    #[test]
+    fn terminal_events_have_texts() {
+        use crate::events::MessageId as M;
+        assert_eq!(Prompt::from(M::SeePhone).id(), "see_phone");
+        assert_eq!(Prompt::from(M::PresentOneCard).emv_code(), Some(0x19));
+        assert_eq!(
+            event_text(M::EnterPin, Some(2), Language::En),
+            "PIN tries left: 2"
+        );
+        assert_eq!(
+            event_text(M::EnterPin, None, Language::ZhHans),
+            "请输入密码"
+        );
+        assert_eq!(
+            event_text(M::EnterPin, Some(1), Language::En),
+            "Last PIN try"
+        );
+        assert_eq!(
+            event_text(M::InsertCardOrOtherMethod, None, Language::En),
+            "Insert card or use another payment method"
         );
     }
 

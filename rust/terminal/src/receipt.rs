@@ -109,6 +109,28 @@ pub struct MerchantInfo {
     pub utc_offset_minutes: i32,
 }
 
+impl MerchantInfo {
+    /// From the terminal's settings (name, ids; UTC offset of the risk rules), with an optional
+    /// e-invoice URL template.
+    pub fn from_settings(
+        s: &crate::config::Settings,
+        e_invoice_url: Option<String>,
+    ) -> MerchantInfo {
+        MerchantInfo {
+            name: s.merchant_name.clone(),
+            merchant_id: s.merchant_id.clone(),
+            terminal_id: s.terminal_id.clone(),
+            address: if s.merchant_city.is_empty() {
+                None
+            } else {
+                Some(s.merchant_city.clone())
+            },
+            e_invoice_url,
+            utc_offset_minutes: s.risk.utc_offset_minutes,
+        }
+    }
+}
+
 /// How the cardholder was verified, as printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -312,6 +334,23 @@ impl ReceiptData {
             uuid: rec.uuid.clone(),
             reprint: false,
         }
+    }
+
+    /// From a terminal result and its journal record: the record gives the data, the result
+    /// whether a signature line is needed and the final status.
+    pub fn from_outcome(
+        outcome: &crate::records::TransactionOutcome,
+        rec: &TransactionRecord,
+        merchant: &MerchantInfo,
+    ) -> ReceiptData {
+        let mut d = ReceiptData::from_record(rec, merchant);
+        if outcome.signature_required {
+            d.cvm = match d.cvm {
+                CvmLine::PinVerified | CvmLine::PinAndSignature => CvmLine::PinAndSignature,
+                _ => CvmLine::Signature,
+            };
+        }
+        d
     }
 
     /// Amount + tip + cashback.

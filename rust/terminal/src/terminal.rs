@@ -121,17 +121,17 @@ impl SaleRequest {
 
 /// The payment terminal: the one orchestrator.
 pub struct Terminal {
-    settings: Settings,
-    journal: SharedJournal,
-    host: HostClient<JournalQueues>,
-    devices: Devices,
-    keys: SharedKeyStore,
-    authoriser: Box<dyn Authoriser>,
-    kernel: ContactKernel,
-    clock: SharedClock,
-    tampered: bool,
-    summary: OpenSummary,
-    config_dir: PathBuf,
+    pub(crate) settings: Settings,
+    pub(crate) journal: SharedJournal,
+    pub(crate) host: HostClient<JournalQueues>,
+    pub(crate) devices: Devices,
+    pub(crate) keys: SharedKeyStore,
+    pub(crate) authoriser: Box<dyn Authoriser>,
+    pub(crate) kernel: ContactKernel,
+    pub(crate) clock: SharedClock,
+    pub(crate) tampered: bool,
+    pub(crate) summary: OpenSummary,
+    pub(crate) config_dir: PathBuf,
 }
 
 impl std::fmt::Debug for Terminal {
@@ -252,12 +252,12 @@ enum Read {
 }
 
 /// The state of one card payment in flight.
-struct Payment<'r> {
-    id: TxnId,
-    record: TransactionRecord,
-    kind: TxnKind,
-    req: &'r SaleRequest,
-    total: u64,
+pub(crate) struct Payment<'r> {
+    pub(crate) id: TxnId,
+    pub(crate) record: TransactionRecord,
+    pub(crate) kind: TxnKind,
+    pub(crate) req: &'r SaleRequest,
+    pub(crate) total: u64,
 }
 
 impl Terminal {
@@ -388,15 +388,15 @@ impl Terminal {
         self.journal.clone()
     }
 
-    fn events(&self) -> Arc<dyn EventSink> {
+    pub(crate) fn events(&self) -> Arc<dyn EventSink> {
         self.devices.events.clone()
     }
 
-    fn now(&self) -> Timestamp {
+    pub(crate) fn now(&self) -> Timestamp {
         self.clock.now()
     }
 
-    fn outcome(&self, id: TxnId, status: Status) -> Result<TransactionOutcome> {
+    pub(crate) fn outcome(&self, id: TxnId, status: Status) -> Result<TransactionOutcome> {
         let r = journal_host::lock(&self.journal).get(id)?;
         Ok(TransactionOutcome::from_record(
             &r,
@@ -454,7 +454,7 @@ impl Terminal {
 
     /// Keys present and fresh: blocked after tamper, sign-on when there are no working keys or
     /// they are older than `key_max_age_secs`.
-    fn ensure_keys(&mut self) -> Result<()> {
+    pub(crate) fn ensure_keys(&mut self) -> Result<()> {
         if self.tampered {
             events::prompt(&*self.events(), MessageId::Tampered);
             return Err(TerminalError::Tampered);
@@ -547,13 +547,14 @@ impl Terminal {
         self.payment(TxnKind::PreAuth, req, cancel)
     }
 
-    fn payment(
+    pub(crate) fn payment(
         &mut self,
         kind: TxnKind,
         req: &SaleRequest,
         cancel: &CancelToken,
     ) -> Result<TransactionOutcome> {
-        if req.amount == 0 {
+        let inquiry = kind == TxnKind::BalanceInquiry;
+        if req.amount == 0 && !inquiry {
             return Err(TerminalError::invalid("amount", "must be > 0"));
         }
         let total = req.total()?;
@@ -561,7 +562,7 @@ impl Terminal {
         events.event(&Event::Progress {
             step: Progress::RiskCheck,
         });
-        let needs_supervisor = {
+        let needs_supervisor = !inquiry && {
             let j = journal_host::lock(&self.journal);
             risk::pre_check(
                 &self.settings.risk,
@@ -626,12 +627,16 @@ impl Terminal {
         }
     }
 
-    fn abort(&self, id: TxnId, reason: &str) -> Result<()> {
+    pub(crate) fn abort(&self, id: TxnId, reason: &str) -> Result<()> {
         journal_host::lock(&self.journal).abort(id, reason)?;
         Ok(())
     }
 
-    fn card_payment(&mut self, p: Payment<'_>, cancel: &CancelToken) -> Result<TransactionOutcome> {
+    pub(crate) fn card_payment(
+        &mut self,
+        p: Payment<'_>,
+        cancel: &CancelToken,
+    ) -> Result<TransactionOutcome> {
         let events = self.events();
         let timeout = Duration::from_millis(self.settings.card_timeout_ms);
         let mut failures = 0u32;
@@ -722,6 +727,9 @@ impl Terminal {
 
     /// Card checks once the PAN is known (velocity, duplicates); `Err` ends the payment.
     fn card_checks(&mut self, p: &Payment<'_>, pan: &Pan) -> Result<()> {
+        if p.kind == TxnKind::BalanceInquiry {
+            return Ok(());
+        }
         let check = {
             let j = journal_host::lock(&self.journal);
             let hash = j.pan_hash(pan)?;
@@ -902,11 +910,8 @@ impl Terminal {
             pin: pin_input,
         };
         self.host.set_last_stan(p.record.stan.saturating_sub(1));
-        let answer = if p.kind == TxnKind::PreAuth {
-            self.host.pre_authorise(&host_req)
-        } else {
-            self.host.sale(&host_req)
-        };
+        let answer = self.authorise(p.kind, &host_req);
+        let balance = answer.as_ref().ok().and_then(|r| r.amount);
         crate::crashpoint::hit("host_answered");
         let status = match answer {
             Ok(resp) => {
@@ -976,6 +981,13 @@ impl Terminal {
                 );
                 Status::Declined
             }
+            Err(e) if e.needs_reversal() && p.kind == TxnKind::BalanceInquiry => {
+                // Nothing to reverse: a balance inquiry moves no funds.
+                journal_host::lock(&self.journal)
+                    .abort(p.id, "no answer to the balance inquiry")?;
+                let _ = online.unable_to_go_online(&mut tr);
+                return Err(TerminalError::Host(e));
+            }
             Err(e) if e.needs_reversal() => {
                 // The host crate saved the reversal through JournalQueues (reversal_pending);
                 // the card is declined (no offline approval after an unknown outcome).
@@ -1009,6 +1021,7 @@ impl Terminal {
         self.finish_card(read, status, card.as_mut());
         let mut out = self.outcome(p.id, status)?;
         out.signature_required = snapshot.signature_required;
+        out.balance = balance;
         Ok(ChipEnd::Done(Box::new(out)))
     }
 
@@ -1207,10 +1220,15 @@ impl Terminal {
             pin,
         };
         self.host.set_last_stan(p.record.stan.saturating_sub(1));
-        let answer = if p.kind == TxnKind::PreAuth {
-            self.host.pre_authorise(&host_req)
-        } else {
-            self.host.sale(&host_req)
+        let answer = self.authorise(p.kind, &host_req);
+        let balance = answer.as_ref().ok().and_then(|r| r.amount);
+        let answer = match answer {
+            Err(e) if e.needs_reversal() && p.kind == TxnKind::BalanceInquiry => {
+                journal_host::lock(&self.journal)
+                    .abort(p.id, "no answer to the balance inquiry")?;
+                return Err(TerminalError::Host(e));
+            }
+            other => other,
         };
         let status = self.apply_answer(p.id, answer)?;
         if status == Status::Approved {
@@ -1218,11 +1236,26 @@ impl Terminal {
                 .complete(p.id, &smartpos_journal::Completion::default())?;
         }
         self.finish_card(Read::Contactless, status, &mut NoCard);
-        Ok(Some(self.outcome(p.id, status)?))
+        let mut out = self.outcome(p.id, status)?;
+        out.balance = balance;
+        Ok(Some(out))
+    }
+
+    /// The host request of a card payment of `kind`.
+    fn authorise(
+        &mut self,
+        kind: TxnKind,
+        req: &smartpos_host::SaleRequest,
+    ) -> std::result::Result<smartpos_host::HostResponse, HostError> {
+        match kind {
+            TxnKind::PreAuth => self.host.pre_authorise(req),
+            TxnKind::BalanceInquiry => self.host.balance_inquiry(&req.card, &req.pin),
+            _ => self.host.sale(req),
+        }
     }
 
     /// Journal an answer that needs no card completion (swipes, voids, completions).
-    fn apply_answer(
+    pub(crate) fn apply_answer(
         &mut self,
         id: TxnId,
         answer: std::result::Result<smartpos_host::HostResponse, HostError>,

@@ -116,7 +116,13 @@ impl Rig {
     /// Reopen the terminal on the same journal and key store (simulated restart): the old
     /// terminal is dropped first (it holds the journal's owner lock).
     pub fn restart(&mut self, pin: Option<&str>) {
-        let s = self.term.settings().clone();
+        self.restart_with(pin, |_| {});
+    }
+
+    /// [`Rig::restart`] with changed settings.
+    pub fn restart_with(&mut self, pin: Option<&str>, tweak: impl FnOnce(&mut Settings)) {
+        let mut s = self.term.settings().clone();
+        tweak(&mut s);
         let spare_dir = temp_dir("spare");
         let (spare, _) = open_terminal(
             &spare_dir,

@@ -1,0 +1,384 @@
+//! Operations on earlier transactions and on the batch: void, refund, pre-authorisation
+//! completion, balance inquiry, settlement with batch upload, reprint and report data.
+
+use crate::cancel::CancelToken;
+use crate::error::{Result, TerminalError};
+use crate::events::{Event, Step as Progress};
+use crate::journal_host::{self, emv_date_time};
+use crate::records::{SettlementResult, Status, TransactionOutcome};
+use crate::roles::{Action, Role};
+use crate::terminal::{PaymentMethod, SaleRequest, Terminal};
+use smartpos_host::dialect;
+use smartpos_journal::{
+    OriginalRef, TotalsBy, TransactionRecord, TxnFilter, TxnId, TxnKind, TxnState,
+};
+
+/// Which transaction to reprint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reprint {
+    /// The last finished transaction.
+    Last,
+    /// By invoice number.
+    Invoice(u32),
+}
+
+impl Terminal {
+    fn original(&self, id: TxnId) -> Result<TransactionRecord> {
+        Ok(journal_host::lock(&self.journal).get(id)?)
+    }
+
+    /// Card data of a stored transaction for a follow-up message (PAN from the encrypted blob).
+    fn stored_card(&self, r: &TransactionRecord) -> Result<smartpos_host::CardData> {
+        let card = journal_host::lock(&self.journal).decrypt_pan(r.id)?;
+        Ok(smartpos_host::CardData {
+            pan: card.pan.expose().to_string(),
+            track2: None,
+            expiry: None,
+            psn: None,
+            entry_mode: smartpos_host::EntryMode::Manual,
+            icc_data: None,
+        })
+    }
+
+    fn mmdd(&self, r: &TransactionRecord) -> String {
+        let (date, _) = emv_date_time(r.created_at, self.settings.risk.utc_offset_minutes);
+        date.get(2..6).unwrap_or("0101").to_string()
+    }
+
+    /// Void an approved sale of the open batch (supervisor). The void is journalled before it is
+    /// sent and reversed if its answer is lost.
+    pub fn void(&mut self, original: TxnId, cancel: &CancelToken) -> Result<TransactionOutcome> {
+        let op = self.authoriser.require(Role::Supervisor, Action::Void)?;
+        if cancel.is_cancelled() {
+            return Err(TerminalError::Cancelled {
+                step: "before void",
+            });
+        }
+        self.ensure_keys()?;
+        if let Err(e) = self.host.flush_reversals() {
+            log::warn!("reversals still queued: {e}");
+        }
+        let orig = self.original(original)?;
+        let card = self.stored_card(&orig)?;
+        let rec = journal_host::lock(&self.journal).begin_void(original, &op.0)?;
+        crate::crashpoint::hit("void_begin");
+        journal_host::lock(&self.journal)
+            .online_pending(rec.id, &smartpos_journal::OnlineRequest::mti("0200"))?;
+        crate::crashpoint::hit("void_online_pending");
+        self.devices.events.event(&Event::Progress {
+            step: Progress::Online,
+        });
+        self.host.set_last_stan(rec.stan.saturating_sub(1));
+        let answer = self.host.void(&smartpos_host::VoidRequest {
+            amount: u64::try_from(orig.total()).unwrap_or(0),
+            card,
+            pin: smartpos_host::PinInput::None,
+            original_stan: orig.stan,
+            original_rrn: orig.rrn.clone().unwrap_or_default(),
+            original_auth_code: orig.auth_code.clone().unwrap_or_default(),
+        });
+        crate::crashpoint::hit("void_answered");
+        let status = self.apply_answer(rec.id, answer)?;
+        if status == Status::Approved {
+            journal_host::lock(&self.journal)
+                .complete(rec.id, &smartpos_journal::Completion::default())?;
+            crate::crashpoint::hit("void_completed");
+        }
+        self.outcome(rec.id, status)
+    }
+
+    /// Refund (supervisor) of a sale in this journal, or one known by RRN and date. Refunds are
+    /// not reversed (smartpos-host): a refund without an answer is declined locally and may be
+    /// retried.
+    pub fn refund(
+        &mut self,
+        original: OriginalRef,
+        amount: u64,
+        cancel: &CancelToken,
+    ) -> Result<TransactionOutcome> {
+        let op = self.authoriser.require(Role::Supervisor, Action::Refund)?;
+        if cancel.is_cancelled() {
+            return Err(TerminalError::Cancelled {
+                step: "before refund",
+            });
+        }
+        self.ensure_keys()?;
+        let local = match &original {
+            OriginalRef::Local(id) => Some(self.original(*id)?),
+            OriginalRef::Host { rrn, .. } => journal_host::lock(&self.journal)
+                .find_by_rrn(rrn)?
+                .into_iter()
+                .find(|r| r.pan_encrypted.is_some()),
+        };
+        let Some(orig) = local else {
+            return Err(TerminalError::invalid(
+                "original",
+                "refund by RRN needs the original sale in this journal (card data)",
+            ));
+        };
+        let card = self.stored_card(&orig)?;
+        let pan = smartpos_journal::Pan::parse(&card.pan)?;
+        let rec =
+            journal_host::lock(&self.journal).begin_refund(smartpos_journal::RefundRequest {
+                original: original.clone(),
+                amount: i64::try_from(amount)
+                    .map_err(|_| TerminalError::invalid("amount", "too large"))?,
+                currency: self.settings.currency.clone(),
+                operator_id: op.0.clone(),
+                merchant_order_ref: None,
+            })?;
+        {
+            let mut j = journal_host::lock(&self.journal);
+            let mut cd = smartpos_journal::CardData::new(&pan, smartpos_journal::EntryMode::Manual);
+            cd.keep_encrypted_pan = true;
+            j.card_read(rec.id, &cd)?;
+            j.online_pending(rec.id, &smartpos_journal::OnlineRequest::mti("0220"))?;
+        }
+        let (rrn, date) = match &original {
+            OriginalRef::Host { rrn, date } => (
+                rrn.clone(),
+                date.chars()
+                    .rev()
+                    .take(4)
+                    .collect::<String>()
+                    .chars()
+                    .rev()
+                    .collect(),
+            ),
+            OriginalRef::Local(_) => (orig.rrn.clone().unwrap_or_default(), self.mmdd(&orig)),
+        };
+        self.host.set_last_stan(rec.stan.saturating_sub(1));
+        let answer = self.host.refund(&smartpos_host::RefundRequest {
+            amount,
+            card,
+            original_rrn: rrn,
+            original_date: date,
+        });
+        let status = match answer {
+            Err(e) if e.needs_reversal() => {
+                journal_host::lock(&self.journal).decline(
+                    rec.id,
+                    &smartpos_journal::Decline {
+                        response_code: None,
+                        rrn: None,
+                        host_time: None,
+                        reason: format!("no answer, retry the refund: {e}"),
+                    },
+                )?;
+                Status::Declined
+            }
+            other => self.apply_answer(rec.id, other)?,
+        };
+        if status == Status::Approved {
+            journal_host::lock(&self.journal)
+                .complete(rec.id, &smartpos_journal::Completion::default())?;
+        }
+        self.outcome(rec.id, status)
+    }
+
+    /// Complete a pre-authorisation for the final `amount` (at most the pre-authorised amount).
+    pub fn complete_pre_authorisation(
+        &mut self,
+        pre_auth: TxnId,
+        amount: u64,
+        operator: &str,
+    ) -> Result<TransactionOutcome> {
+        self.ensure_keys()?;
+        if let Err(e) = self.host.flush_reversals() {
+            log::warn!("reversals still queued: {e}");
+        }
+        let orig = self.original(pre_auth)?;
+        let card = self.stored_card(&orig)?;
+        let amount_i =
+            i64::try_from(amount).map_err(|_| TerminalError::invalid("amount", "too large"))?;
+        let rec = journal_host::lock(&self.journal)
+            .begin_pre_auth_completion(pre_auth, amount_i, operator)?;
+        journal_host::lock(&self.journal)
+            .online_pending(rec.id, &smartpos_journal::OnlineRequest::mti("0200"))?;
+        self.host.set_last_stan(rec.stan.saturating_sub(1));
+        let answer = self
+            .host
+            .complete_pre_authorisation(&smartpos_host::CompletionRequest {
+                amount,
+                card,
+                original_auth_code: orig.auth_code.clone().unwrap_or_default(),
+                original_stan: orig.stan,
+                original_date: self.mmdd(&orig),
+            });
+        let status = self.apply_answer(rec.id, answer)?;
+        if status == Status::Approved {
+            journal_host::lock(&self.journal)
+                .complete(rec.id, &smartpos_journal::Completion::default())?;
+        }
+        self.outcome(rec.id, status)
+    }
+
+    /// Balance inquiry by card (prepaid/stored value); the balance is in
+    /// [`TransactionOutcome::balance`].
+    pub fn balance_inquiry(
+        &mut self,
+        operator: &str,
+        cancel: &CancelToken,
+    ) -> Result<TransactionOutcome> {
+        let req = SaleRequest {
+            amount: 0,
+            tip: 0,
+            cashback: 0,
+            value_added: Default::default(),
+            operator_id: operator.to_string(),
+            method: PaymentMethod::Card,
+        };
+        self.payment(TxnKind::BalanceInquiry, &req, cancel)
+    }
+
+    /// Settlement (supervisor): queues flushed, the batch closed, totals sent (0500); on a
+    /// mismatch (95) every record is uploaded (0320) and the totals sent again; then the batch
+    /// is marked settled.
+    pub fn settle(&mut self) -> Result<SettlementResult> {
+        let op = self
+            .authoriser
+            .require(Role::Supervisor, Action::Settlement)?;
+        self.ensure_keys()?;
+        self.devices.events.event(&Event::Progress {
+            step: Progress::Flushing,
+        });
+        self.host.flush_reversals()?;
+        self.host.flush_advices()?;
+        let (closed, records) = {
+            let mut j = journal_host::lock(&self.journal);
+            let closed = j.close_batch(&op.0)?;
+            let filter = TxnFilter {
+                batch_id: Some(closed.totals.batch.id),
+                states: vec![
+                    TxnState::Completed,
+                    TxnState::Approved,
+                    TxnState::OfflineApproved,
+                ],
+                ..TxnFilter::default()
+            };
+            let mut records = Vec::new();
+            let mut before = None;
+            loop {
+                let page = j.list(&filter, before, 500)?;
+                for r in &page.items {
+                    if r.voided_by.is_some()
+                        || matches!(
+                            r.kind,
+                            TxnKind::Void | TxnKind::PreAuth | TxnKind::BalanceInquiry
+                        )
+                    {
+                        continue;
+                    }
+                    let pan = if r.pan_encrypted.is_some() {
+                        j.decrypt_pan(r.id)?.pan.expose().to_string()
+                    } else {
+                        String::new()
+                    };
+                    records.push(smartpos_host::BatchRecord {
+                        stan: r.stan,
+                        processing_code: if r.kind == TxnKind::Refund {
+                            dialect::PC_REFUND.to_string()
+                        } else {
+                            dialect::PC_PURCHASE.to_string()
+                        },
+                        amount: u64::try_from(r.total()).unwrap_or(0),
+                        pan,
+                        rrn: r.rrn.clone(),
+                        auth_code: r.auth_code.clone(),
+                    });
+                }
+                match page.next_before {
+                    Some(b) => before = Some(b),
+                    None => break,
+                }
+            }
+            records.reverse();
+            (closed, records)
+        };
+        let t = &closed.totals.total;
+        let totals = smartpos_host::BatchTotals {
+            debit_count: t.sales_count,
+            debit_amount: u64::try_from(t.sales_amount).unwrap_or(0),
+            credit_count: t.refunds_count,
+            credit_amount: u64::try_from(t.refunds_amount).unwrap_or(0),
+        };
+        let stan = journal_host::lock(&self.journal).next_stan()?;
+        // The 0500s and 0320s take consecutive STANs; keep the journal's counter ahead of them.
+        for _ in 0..records.len() + 2 {
+            journal_host::lock(&self.journal).next_stan()?;
+        }
+        self.host.set_last_stan(stan.saturating_sub(1));
+        let outcome = self.host.settle(&totals, &records)?;
+        journal_host::lock(&self.journal).mark_batch_settled(closed.totals.batch.id, &op.0)?;
+        let (balanced_first_time, uploaded) = match outcome {
+            smartpos_host::SettlementOutcome::Balanced => (true, 0),
+            smartpos_host::SettlementOutcome::BalancedAfterUpload { uploaded } => (false, uploaded),
+        };
+        Ok(SettlementResult {
+            batch_no: closed.totals.batch.batch_no,
+            sales_count: t.sales_count,
+            sales_amount: t.sales_amount,
+            refunds_count: t.refunds_count,
+            refunds_amount: t.refunds_amount,
+            balanced_first_time,
+            uploaded,
+        })
+    }
+
+    /// The record to reprint (the receipt is rendered by [`crate::receipt`]).
+    pub fn reprint(&self, which: Reprint) -> Result<TransactionOutcome> {
+        let j = journal_host::lock(&self.journal);
+        let r = match which {
+            Reprint::Invoice(n) => j
+                .find_by_invoice(n)?
+                .into_iter()
+                .max_by_key(|r| r.id.0)
+                .ok_or_else(|| {
+                    TerminalError::invalid("invoice", format!("no transaction with invoice {n}"))
+                })?,
+            Reprint::Last => {
+                let filter = TxnFilter {
+                    states: vec![
+                        TxnState::Completed,
+                        TxnState::Declined,
+                        TxnState::Reversed,
+                        TxnState::ReversalPending,
+                    ],
+                    ..TxnFilter::default()
+                };
+                j.list(&filter, None, 1)?
+                    .items
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| TerminalError::invalid("reprint", "no transaction yet"))?
+            }
+        };
+        let status = match r.state {
+            TxnState::Completed | TxnState::Approved => {
+                if r.response_code.as_deref() == Some("Y1") {
+                    Status::ApprovedOffline
+                } else {
+                    Status::Approved
+                }
+            }
+            TxnState::OfflineApproved => Status::ApprovedOffline,
+            TxnState::ReversalPending | TxnState::Reversed => Status::Reversed,
+            _ => Status::Declined,
+        };
+        Ok(TransactionOutcome::from_record(
+            &r,
+            status,
+            &self.settings.terminal_id,
+            &self.settings.merchant_id,
+        ))
+    }
+
+    /// Totals of the open batch by scheme, entry mode or operator (report data).
+    pub fn batch_totals(&self, by: TotalsBy) -> Result<smartpos_journal::BatchTotals> {
+        let j = journal_host::lock(&self.journal);
+        let batch = j
+            .open_batch()?
+            .ok_or_else(|| TerminalError::invalid("batch", "no open batch"))?;
+        Ok(j.batch_totals(batch.id, by)?)
+    }
+}
