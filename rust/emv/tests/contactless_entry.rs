@@ -479,3 +479,49 @@ fn outcome_ui_request_carries_the_card_language() {
         Some("zh")
     );
 }
+
+fn torn(pan: u8, psn: Option<u8>, at: u64) -> TornRecord {
+    TornRecord {
+        pan: vec![0x54, 0x13, pan],
+        psn: psn.map(|p| vec![p]),
+        drdol_data: vec![1, 2, 3, 4],
+        pdol_data: Vec::new(),
+        cdol1_data: Vec::new(),
+        tvr: [0; 5],
+        cda: true,
+        logged_at_us: at,
+    }
+}
+
+#[test]
+fn torn_log_keeps_the_newest_records_matches_pan_and_psn_and_ages_out() {
+    let mut log = TornLog::default();
+    log.push(torn(1, Some(1), 0), 2);
+    log.push(torn(2, Some(1), 10), 2);
+    log.push(torn(3, None, 20), 2);
+    assert_eq!(log.len(), 2, "DF811D: at most 2 records");
+    assert!(
+        log.take(&[0x54, 0x13, 1], Some(&[1])).is_none(),
+        "oldest dropped"
+    );
+    assert!(
+        log.take(&[0x54, 0x13, 2], Some(&[2])).is_none(),
+        "PSN must match"
+    );
+    assert!(log.take(&[0x54, 0x13, 2], Some(&[1])).is_some());
+    assert_eq!(log.len(), 1);
+    log.expire(1_000_020, 1_000_000);
+    assert_eq!(log.len(), 1, "exactly at the lifetime: kept");
+    log.expire(1_000_021, 1_000_000);
+    assert!(log.is_empty());
+    // Debug shows a masked PAN only.
+    let d = format!("{:?}", torn(9, None, 0));
+    assert!(!d.contains("drdol"), "{d}");
+}
+
+#[test]
+fn scripted_clock_repeats_its_last_reading() {
+    let mut c = ScriptedClock::new(vec![5, 7]);
+    assert_eq!([c.now_micros(), c.now_micros(), c.now_micros()], [5, 7, 7]);
+    assert_eq!(ScriptedClock::default().now_micros(), 0);
+}
