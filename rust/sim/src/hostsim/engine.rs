@@ -57,6 +57,14 @@ struct QrOrder {
     entry: usize,
 }
 
+/// What one request books in the ledger.
+struct Booking {
+    kind: TxnKind,
+    amount: u64,
+    approved: bool,
+    arqc: Option<bool>,
+}
+
 struct ArpcContext {
     key: SecretKey,
     arqc: [u8; 8],
@@ -253,12 +261,11 @@ impl Engine {
                             e.reversal_requests += 1;
                         }
                     }
-                    "0220" => {
+                    "0220"
                         if req.subfield(profile(), 60, "60.1").ok().flatten()
-                            == Some(msg_type::OFFLINE)
-                        {
-                            self.ledger.advice_requests += 1;
-                        }
+                            == Some(msg_type::OFFLINE) =>
+                    {
+                        self.ledger.advice_requests += 1;
                     }
                     _ => {}
                 }
@@ -596,16 +603,13 @@ impl Engine {
         Some(out)
     }
 
-    fn push_entry(
-        &mut self,
-        tid: &str,
-        req: &Message,
-        resp: &Message,
-        kind: TxnKind,
-        amount: u64,
-        approved: bool,
-        arqc: Option<bool>,
-    ) -> usize {
+    fn push_entry(&mut self, tid: &str, req: &Message, resp: &Message, b: Booking) -> usize {
+        let Booking {
+            kind,
+            amount,
+            approved,
+            arqc,
+        } = b;
         self.ledger.entries.push(LedgerEntry {
             terminal_id: tid.to_string(),
             stan: stan_of(req).unwrap_or(0),
@@ -653,7 +657,17 @@ impl Engine {
                 r.set_binary(55, &d).ok()?;
             }
         }
-        self.push_entry(tid, req, &r, kind, amount, approved, out.arqc_verified);
+        self.push_entry(
+            tid,
+            req,
+            &r,
+            Booking {
+                kind,
+                amount,
+                approved,
+                arqc: out.arqc_verified,
+            },
+        );
         Some(r)
     }
 
@@ -684,7 +698,17 @@ impl Engine {
         });
         let Some(i) = found else {
             let r = self.reply(req, "25")?;
-            self.push_entry(tid, req, &r, TxnKind::Void, amount, false, None);
+            self.push_entry(
+                tid,
+                req,
+                &r,
+                Booking {
+                    kind: TxnKind::Void,
+                    amount,
+                    approved: false,
+                    arqc: None,
+                },
+            );
             return Some(r);
         };
         let mut r = self.reply(req, "00")?;
@@ -695,7 +719,17 @@ impl Engine {
         if let Some(p) = pan_of(req) {
             self.adjust_balance(&p, 0, amount);
         }
-        let v = self.push_entry(tid, req, &r, TxnKind::Void, amount, true, None);
+        let v = self.push_entry(
+            tid,
+            req,
+            &r,
+            Booking {
+                kind: TxnKind::Void,
+                amount,
+                approved: true,
+                arqc: None,
+            },
+        );
         self.void_of.insert(v, i);
         Some(r)
     }
@@ -725,7 +759,17 @@ impl Engine {
                 self.adjust_balance(&p, amount, 0);
             }
         }
-        self.push_entry(tid, req, &r, TxnKind::Completion, amount, approved, None);
+        self.push_entry(
+            tid,
+            req,
+            &r,
+            Booking {
+                kind: TxnKind::Completion,
+                amount,
+                approved,
+                arqc: None,
+            },
+        );
         Some(r)
     }
 
@@ -751,7 +795,17 @@ impl Engine {
                 self.adjust_balance(&p, 0, amount);
             }
         }
-        self.push_entry(tid, req, &r, TxnKind::Refund, amount, approved, None);
+        self.push_entry(
+            tid,
+            req,
+            &r,
+            Booking {
+                kind: TxnKind::Refund,
+                amount,
+                approved,
+                arqc: None,
+            },
+        );
         Some(r)
     }
 
@@ -780,7 +834,17 @@ impl Engine {
         let verified = self.check_arqc(req, &pan).map(|(ok, _)| ok);
         let r = self.reply(req, "00")?;
         self.adjust_balance(&pan, amount, 0);
-        self.push_entry(tid, req, &r, TxnKind::Offline, amount, true, verified);
+        self.push_entry(
+            tid,
+            req,
+            &r,
+            Booking {
+                kind: TxnKind::Offline,
+                amount,
+                approved: true,
+                arqc: verified,
+            },
+        );
         Some(r)
     }
 
@@ -798,7 +862,17 @@ impl Engine {
         };
         let r = self.reply(req, code)?;
         let approved = code == "00";
-        let i = self.push_entry(tid, req, &r, TxnKind::Qr, amount, approved, None);
+        let i = self.push_entry(
+            tid,
+            req,
+            &r,
+            Booking {
+                kind: TxnKind::Qr,
+                amount,
+                approved,
+                arqc: None,
+            },
+        );
         if code == "00" || code == "09" {
             let rrn = r.rrn().unwrap_or("").to_string();
             self.qr_orders.insert(
@@ -915,7 +989,17 @@ impl Engine {
         if !known {
             let amount = req.amount().ok().flatten().unwrap_or(0);
             let credit = req.processing_code().is_some_and(|p| p.starts_with("20"));
-            let i = self.push_entry(tid, req, &r, TxnKind::Uploaded, amount, true, None);
+            let i = self.push_entry(
+                tid,
+                req,
+                &r,
+                Booking {
+                    kind: TxnKind::Uploaded,
+                    amount,
+                    approved: true,
+                    arqc: None,
+                },
+            );
             if let Some(e) = self.ledger.entries.get_mut(i) {
                 e.stan = orig.unwrap_or(0);
                 e.credit = credit;
