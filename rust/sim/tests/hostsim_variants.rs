@@ -237,3 +237,82 @@ fn unknown_terminal_is_told_97() {
         Some("97")
     );
 }
+
+#[test]
+fn qr_paid_at_once_and_qr_decline_rules() {
+    let mut cfg = HostSimConfig::default_config();
+    cfg.qr_polls_until_paid = 0;
+    let sim = HostSim::start(&cfg, "127.0.0.1:0", None).expect("sim");
+    let tmk =
+        SecretKey::from_hex(KeyAlgorithm::Tdes2, "11111111111111112222222222222222").expect("tmk");
+    let mut c = client(
+        &sim,
+        "12345678",
+        HierarchyAlgorithm::Tdes,
+        tmk,
+        MacAlgorithm::CupEcb,
+    );
+    c.sign_on().expect("sign-on");
+    let order = c.qr_pay(1_000, "280000111122223333").expect("paid");
+    assert_eq!(order.status, smartpos_host::QrStatus::Paid);
+    let e = c.qr_pay(1_051, "280000111122224444").expect_err("rule 51");
+    assert_eq!(
+        e.response_code().map(|c| c.to_string()).as_deref(),
+        Some("51")
+    );
+    let totals = smartpos_host::BatchTotals {
+        debit_count: 1,
+        debit_amount: 1_000,
+        ..Default::default()
+    };
+    assert_eq!(
+        c.settle(&totals, &[]).expect("settled"),
+        smartpos_host::SettlementOutcome::Balanced
+    );
+}
+
+#[test]
+fn advice_without_answer_is_retried_and_booked_once() {
+    use smartpos_host::{QueueKind, ReversalStore};
+    use smartpos_sim::hostsim::Fault;
+    let sim = HostSim::start_default().expect("sim");
+    let tmk =
+        SecretKey::from_hex(KeyAlgorithm::Tdes2, "11111111111111112222222222222222").expect("tmk");
+    let mut c = client(
+        &sim,
+        "12345678",
+        HierarchyAlgorithm::Tdes,
+        tmk,
+        MacAlgorithm::CupEcb,
+    );
+    c.sign_on().expect("sign-on");
+    let stan = c
+        .queue_advice(321, &CardData::manual("4761739001010010"))
+        .expect("queued");
+    sim.inject(Fault::Drop, 1);
+    let e = c.flush_advices().expect_err("lost");
+    assert!(
+        matches!(
+            e,
+            HostError::QueueNotFlushed {
+                kind: "advice",
+                remaining: 1,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(
+        c.store().pending(QueueKind::Advice).expect("p")[0].attempts,
+        1
+    );
+    assert_eq!(c.flush_advices().expect("delivered"), 1);
+    let l = sim.ledger();
+    assert_eq!(l.advice_requests, 2, "two 0220s arrived");
+    assert_eq!(
+        l.entries.iter().filter(|e| e.stan == stan).count(),
+        1,
+        "booked once"
+    );
+    assert_eq!(l.duplicates, 1);
+}
