@@ -316,3 +316,26 @@ fn advice_without_answer_is_retried_and_booked_once() {
     );
     assert_eq!(l.duplicates, 1);
 }
+
+#[test]
+fn bad_configurations_are_typed_errors() {
+    use smartpos_sim::hostsim::SimError;
+    let mut cfg = HostSimConfig::default_config();
+    cfg.terminals[0].tmk = "XYZ".into();
+    assert!(matches!(
+        HostSim::start(&cfg, "127.0.0.1:0", None),
+        Err(SimError::Config(_))
+    ));
+    let mut cfg = HostSimConfig::default_config();
+    cfg.terminals[0].mac = "crc32".into();
+    let e = HostSim::start(&cfg, "127.0.0.1:0", None).expect_err("unknown MAC");
+    assert!(e.to_string().contains("crc32"), "{e}");
+    let mut cfg = HostSimConfig::default_config();
+    cfg.cards[0].imk = "0011".into();
+    assert!(HostSim::start(&cfg, "127.0.0.1:0", None).is_err());
+    assert!(
+        HostSimConfig::from_json("{\"terminals\": []}").is_err(),
+        "cards are required"
+    );
+    assert!(HostSim::start(&HostSimConfig::default_config(), "not an address", None).is_err());
+}
