@@ -25,7 +25,8 @@ use zeroize::Zeroizing;
 pub enum Cmd {
     /// Run a transaction (contact kernel) and print its outcome.
     Run(RunArgs),
-    /// Run against a virtual card and write the exchanges as a scripted card (JSON).
+    /// Run against a virtual card (or a reader) and write the exchanges as a scripted card
+    /// (JSON) that `run --card` replays.
     Record {
         #[command(flatten)]
         run: RunArgs,
@@ -125,8 +126,10 @@ pub fn run(cmd: Cmd) -> CliResult {
     match cmd {
         Cmd::Run(a) => run_transaction(&a, None),
         Cmd::Record { run, out } => {
-            if run.sim.is_none() {
-                return Err(Box::new(UsageError("record needs --sim PROFILE".into())));
+            if run.card.is_some() {
+                return Err(Box::new(UsageError(
+                    "record runs against --sim PROFILE or --reader NAME, not a script".into(),
+                )));
             }
             run_transaction(&run, Some(&out))
         }
