@@ -17,6 +17,7 @@ fn comb(aid: &str, kernel: KernelId) -> Combination {
         aid: hex::decode(aid).expect("hex"),
         kernel,
         status_check: true,
+        extended_selection: false,
         zero_amount_allowed: true,
         transaction_limit: Some(100_000),
         floor_limit: Some(20_000),
@@ -524,4 +525,23 @@ fn scripted_clock_repeats_its_last_reading() {
     let mut c = ScriptedClock::new(vec![5, 7]);
     assert_eq!([c.now_micros(), c.now_micros(), c.now_micros()], [5, 7, 7]);
     assert_eq!(ScriptedClock::default().now_micros(), 0);
+}
+
+#[test]
+fn extended_selection_appends_9f29_to_the_final_select() {
+    let mut e = TlvBuilder::new();
+    e.push(Tag(0x4F), &hex::decode("A0000000031010").expect("hex"));
+    e.push(Tag(0x9F2A), &[0x03]);
+    e.push(Tag(0x9F29), &[0x01, 0x02]);
+    let bf = encode(Tag(0xBF0C), &encode(Tag(0x61), &e.finish()));
+    let mut fci = encode(Tag(0x84), b"2PAY.SYS.DDF01");
+    fci.extend_from_slice(&encode(Tag(0xA5), &bf));
+    let fci = encode(Tag(0x6F), &fci);
+    let mut c = comb("A0000000031010", KernelId::C3);
+    let pre = preprocess(std::slice::from_ref(&c), 1000);
+    let list = candidates(&fci, std::slice::from_ref(&c), &pre);
+    assert_eq!(hexs(&list[0].select_name()), "A0000000031010");
+    c.extended_selection = true;
+    let list = candidates(&fci, std::slice::from_ref(&c), &pre);
+    assert_eq!(hexs(&list[0].select_name()), "A00000000310100102");
 }

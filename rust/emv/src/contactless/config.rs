@@ -82,6 +82,10 @@ pub struct Combination {
     /// Status Check Support flag.
     #[serde(default)]
     pub status_check: bool,
+    /// Extended Selection Support flag (Book B §3.3.2.5): append the card's 9F29 to the ADF
+    /// name in the final SELECT.
+    #[serde(default)]
+    pub extended_selection: bool,
     /// Zero Amount Allowed flag.
     #[serde(default = "yes")]
     pub zero_amount_allowed: bool,
@@ -327,6 +331,7 @@ impl ContactlessConfig {
                     aid: a.aid.clone(),
                     kernel,
                     status_check: false,
+                    extended_selection: false,
                     zero_amount_allowed: true,
                     transaction_limit: Some(100_000),
                     floor_limit: Some(20_000),

@@ -101,8 +101,22 @@ pub struct CandidateEntry {
     pub kernel: KernelId,
     pub priority: Option<u8>,
     pub label: Option<String>,
+    /// Extended Selection (9F29), used when the combination supports it.
+    pub extended_selection: Option<Vec<u8>>,
     /// Index into the pre-processed list.
     pub pre: usize,
+}
+
+impl CandidateEntry {
+    /// The name for the final SELECT (Book B §3.3.3): ADF name, plus 9F29 with extended
+    /// selection.
+    pub fn select_name(&self) -> Vec<u8> {
+        let mut n = self.adf_name.clone();
+        if let Some(x) = &self.extended_selection {
+            n.extend_from_slice(x);
+        }
+        n
+    }
 }
 
 /// Book B §3.3.2: parse the PPSE FCI and build the candidate list — for each directory entry
@@ -127,12 +141,14 @@ pub fn candidates(
         let mut kid = None;
         let mut prio = None;
         let mut label = None;
+        let mut extended = None;
         for d in entry.children().flatten() {
             match d.tag.0 {
                 0x4F => adf = Some(d.value.to_vec()),
                 0x9F2A => kid = d.value.first().copied(),
                 0x87 => prio = d.value.first().copied(),
                 0x50 => label = Some(String::from_utf8_lossy(d.value).into_owned()),
+                0x9F29 => extended = Some(d.value.to_vec()),
                 _ => {}
             }
         }
@@ -155,6 +171,9 @@ pub fn candidates(
                     kernel,
                     priority: prio.map(|v| v & 0x0F).filter(|v| *v != 0),
                     label: label.clone(),
+                    extended_selection: extended
+                        .clone()
+                        .filter(|x| c.extended_selection && adf.len() + x.len() <= 16),
                     pre: p.index,
                 });
                 break;
@@ -301,7 +320,7 @@ fn select_and_run<T: ContactlessTransport>(
         let (Some(p), Some(comb)) = (pre.get(cand.pre), cl.combinations.get(cand.pre)) else {
             continue;
         };
-        let sel = match ch.transmit(&Apdu::select(&cand.adf_name, false)) {
+        let sel = match ch.transmit(&Apdu::select(&cand.select_name(), false)) {
             Ok(r) => r,
             Err(e) => {
                 result.end_reason = Some(e.to_string());
