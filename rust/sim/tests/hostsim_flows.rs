@@ -137,7 +137,7 @@ fn arpc_method_1_verifies_with_the_card_session_key() {
 }
 
 #[test]
-fn mastercard_cvn16_and_visa_cvn18_arqcs_verify() {
+fn mastercard_cvn16_cvn17_and_visa_cvn18_arqcs_verify() {
     let sim = HostSim::start_default().expect("sim");
     let mut c = signed_on(&sim);
     let f55 = icc::field55(&ArqcInput {
@@ -154,6 +154,18 @@ fn mastercard_cvn16_and_visa_cvn18_arqcs_verify() {
         .sale(&sale(700, CardData::chip(MC, "00", f55), pin("1234")))
         .expect("MC approved");
     assert!(r.code.is_approved());
+    let f55 = icc::field55(&ArqcInput {
+        pan: MC,
+        psn: "00",
+        imk_hex: MC_IMK,
+        cvn: Cvn::Mastercard17,
+        amount: 750,
+        atc: 6,
+        unpredictable_number: [5, 6, 7, 8],
+    })
+    .expect("55");
+    c.sale(&sale(750, CardData::chip(MC, "00", f55), PinInput::None))
+        .expect("MC CVN 17 approved");
     let r = c
         .sale(&sale(800, visa_chip(800, Cvn::Visa18), PinInput::None))
         .expect("Visa 18 approved");
