@@ -137,3 +137,13 @@ fn revocation_list_names_every_sim_ca() {
             .all(|r| r.index == SIM_CA_INDEX && r.serial == [0xDE, 0xAD, 0x01])
     );
 }
+
+#[test]
+fn debug_output_hides_pin_and_keys() {
+    let card = smartpos_sim::card::VirtualCard::from_profile("up-dda-offline-pin").expect("card");
+    let p = card.profile().clone();
+    let text = format!("{p:?} {card:?} {:?}", TestPki::shared().expect("pki"));
+    assert!(!text.contains(&p.pin), "{text}");
+    assert!(!text.contains("6214000000000000019"), "{text}");
+    assert!(!text.to_uppercase().contains("2315208C9110AD40"), "{text}");
+}

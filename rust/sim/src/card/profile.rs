@@ -211,8 +211,8 @@ pub struct CardRisk {
     pub decline_if_issuer_auth_fails: bool,
 }
 
-/// Everything a virtual card is personalised with.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Everything a virtual card is personalised with. `Debug` does not show the PIN.
+#[derive(Clone, PartialEq, Eq)]
 pub struct CardProfile {
     pub name: String,
     pub scheme: Scheme,
@@ -245,6 +245,22 @@ pub struct CardProfile {
     /// and no host answer.
     pub expect: &'static str,
     pub description: &'static str,
+}
+
+impl std::fmt::Debug for CardProfile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CardProfile")
+            .field("name", &self.name)
+            .field("scheme", &self.scheme)
+            .field("oda", &self.oda)
+            .field("cvm", &self.cvm)
+            .field("pin", &"<hidden>")
+            .field("pin_try_limit", &self.pin_try_limit)
+            .field("risk", &self.risk)
+            .field("faults", &self.faults)
+            .field("expect", &self.expect)
+            .finish_non_exhaustive()
+    }
 }
 
 impl CardProfile {
