@@ -2,6 +2,9 @@
 # the pinned bindgen, generates the host Kotlin bindings, compiles generated code + facade +
 # host tests + benchmark with kotlinc in one invocation, cached on the sources' hash.
 #
+# libsmartpos is built with the test-only feature `sim` (virtual cards, simulated kernel): host
+# tests and benchmarks only; scripts/build-android.sh never enables it.
+#
 # After `jvm_prepare debug|release`: $JVM_CLASSPATH (compiled classes + runtime jars) and
 # $JVM_LIB_DIR (directory of libsmartpos.so) are set.
 
@@ -23,8 +26,9 @@ jvm_fail() {
 jvm_check_exports() {
     local lib=$1 sym symbols
     symbols=$(nm -D --defined-only "$lib" | awk '{ print $NF }')
-    for sym in uniffi_smartpos_ffi_fn_func_version uniffi_smartpos_ffi_fn_method_apdusession_select_application_async \
-        ffi_smartpos_ffi_uniffi_contract_version JNI_OnLoad Java_io_smartpos_jni_NativeApdu_selectApplication; do
+    for sym in uniffi_smartpos_ffi_fn_func_version uniffi_smartpos_ffi_fn_method_emvkernel_tap \
+        uniffi_smartpos_ffi_fn_method_emvkernel_tap_native uniffi_smartpos_ffi_fn_func_simulated_emv_kernel \
+        ffi_smartpos_ffi_uniffi_contract_version JNI_OnLoad Java_io_smartpos_jni_NativeApdu_openReader; do
         grep -qx "$sym" <<<"$symbols" || jvm_fail "$lib does not export $sym"
     done
 }
@@ -35,7 +39,7 @@ jvm_prepare() {
     [ -x "$KOTLINC" ] || "$ROOT/scripts/setup-jvm.sh"
     mkdir -p "$JVM_WORK"
 
-    (cd "$ROOT" && cargo build --quiet $cargo_profile_flag -p smartpos-jni) || jvm_fail "cargo build -p smartpos-jni failed"
+    (cd "$ROOT" && cargo build --quiet $cargo_profile_flag -p smartpos-jni --features sim) || jvm_fail "cargo build -p smartpos-jni failed"
     (cd "$ROOT" && cargo build --quiet -p smartpos-ffi --features bindgen-cli --bin uniffi-bindgen) ||
         jvm_fail "building the pinned uniffi-bindgen failed"
     lib_dir=$TARGET_DIR/$profile

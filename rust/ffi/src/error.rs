@@ -33,6 +33,7 @@ pub enum SmartPosError {
         reason: String,
     },
     /// The card answered a command with a status word that ends the flow (ISO/IEC 7816-4 §5.6).
+    /// Raised by readers (a Kotlin reader may throw it); kernel refusals are outcomes instead.
     #[error("card answered {command} with SW {sw:04X}")]
     CardStatus {
         /// The command (`SELECT PPSE`, `SELECT AID A0000000031010`, ...).
@@ -44,12 +45,6 @@ pub enum SmartPosError {
     #[error("card protocol violation: {reason}")]
     Protocol {
         /// What was wrong.
-        reason: String,
-    },
-    /// No application on the card could be selected (EMV Book B §3.3: empty candidate list).
-    #[error("no application could be selected: {reason}")]
-    NoApplication {
-        /// Why the candidate list ended empty.
         reason: String,
     },
     /// A terminal configuration, contactless configuration or CA key file was refused (EMV

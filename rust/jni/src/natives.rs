@@ -27,7 +27,6 @@ pub fn error_kind(error: &SmartPosError) -> &'static str {
         SmartPosError::Transport { .. } => "Transport",
         SmartPosError::CardStatus { .. } => "CardStatus",
         SmartPosError::Protocol { .. } => "Protocol",
-        SmartPosError::NoApplication { .. } => "NoApplication",
         SmartPosError::InvalidConfiguration { .. } => "InvalidConfiguration",
         SmartPosError::Cancelled { .. } => "Cancelled",
     }
@@ -187,10 +186,6 @@ mod tests {
                 "CardStatus",
             ),
             (SmartPosError::Protocol { reason: "r".into() }, "Protocol"),
-            (
-                SmartPosError::NoApplication { reason: "r".into() },
-                "NoApplication",
-            ),
             (
                 SmartPosError::InvalidConfiguration {
                     what: "w".into(),

@@ -3,6 +3,11 @@ package io.smartpos.bench
 import io.smartpos.core.ApduSession
 import io.smartpos.core.CancellationHandle
 import io.smartpos.core.CardReader
+import io.smartpos.core.EmvTransactionRequest
+import io.smartpos.core.EmvTransactionType
+import io.smartpos.core.SimulatedCard
+import io.smartpos.core.releaseNativeReader
+import io.smartpos.core.simulatedEmvKernel
 import io.smartpos.jni.ApduTransceiver
 import io.smartpos.jni.NativeApdu
 import java.lang.management.ManagementFactory
@@ -72,15 +77,30 @@ object FfiBench {
         val jni = measure("JNI APDU round trip: NativeApdu.transmit (cached method ID)", 5_000, 100_000) {
             NativeApdu.transmit(card, selectPpse).size
         }
-        val uniffiFlow = measure("UniFFI selection flow (2 APDUs, callback interface)", 100, 5_000) {
-            session.selectApplication().exchanges.toInt()
+        // A whole contactless tap (Visa qVSDC, fDDA, kernel C-3) against a virtual card of
+        // smartpos-sim. Both paths reach the card through a Kotlin reader that forwards to the
+        // Rust virtual card over UniFFI; only the kernel -> Kotlin hop differs.
+        val kernel = simulatedEmvKernel()
+        val visa = SimulatedCard.contactless("visa_card")
+        val simReader = object : CardReader, ApduTransceiver {
+            override fun transceive(apdu: ByteArray): ByteArray = visa.transceive(apdu)
         }
-        val jniFlow = measure("JNI selection flow (2 APDUs, cached method ID)", 2_000, 50_000) {
-            NativeApdu.selectApplication(card).size
+        val request = EmvTransactionRequest(1000uL, 0uL, EmvTransactionType.PURCHASE, "261121", "101500",
+            hexBytes("12345678"), 1u, false)
+        val apdusPerTap = kernel.tap(simReader, request, handle).exchanges.toInt()
+        val uniffiTap = measure("whole tap via UniFFI CardReader ($apdusPerTap APDUs, Visa fDDA)", 5, 100) {
+            kernel.tap(simReader, request, handle).exchanges.toInt()
         }
+        val nativeHandle = NativeApdu.openReader(simReader).toULong()
+        val jniTap = measure("whole tap via JNI reader ($apdusPerTap APDUs, Visa fDDA)", 5, 100) {
+            kernel.tapNative(nativeHandle, request, handle).exchanges.toInt()
+        }
+        releaseNativeReader(nativeHandle)
         println("ratio JNI/UniFFI, APDU round trip: %.3f (JNI %.1fx faster)".format(jni / uniffi, uniffi / jni))
-        println("ratio JNI/UniFFI, selection flow:  %.3f (JNI %.1fx faster)".format(jniFlow / uniffiFlow, uniffiFlow / jniFlow))
+        println("ratio JNI/UniFFI, whole tap:       %.3f (JNI saves %.1f µs per tap)".format(jniTap / uniffiTap, (uniffiTap - jniTap) / 1000))
         session.close()
+        kernel.close()
+        visa.close()
         handle.close()
         if (sink == 42L) println()
     }

@@ -1,7 +1,8 @@
 package io.smartpos.test
 
 import io.smartpos.SmartPos
-import io.smartpos.jni.NativeApdu
+import io.smartpos.core.EmvOutcome
+import io.smartpos.core.simulatedEmvKernel
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
@@ -9,31 +10,31 @@ import kotlinx.coroutines.runBlocking
 import org.junit.Assert.assertEquals
 import org.junit.Test
 
-/** Many sessions at once on many threads: callbacks find their own reader, results do not mix. */
+/** Many taps at once on many threads over both paths: callbacks find their own card, results
+ *  do not mix. */
 class ConcurrencyTest {
     @Test
-    fun parallelSessionsOverBothPathsKeepTheirOwnCards() = runBlocking {
-        val cards = listOf(Cards.mastercardDebit to "A0000000041010", Cards.visaWithPdol to "A0000000031010")
-        val results = (0 until 16).map { worker ->
+    fun parallelTapsOverBothPathsKeepTheirOwnCards() = runBlocking {
+        val facade = SmartPos.kernel(simulatedEmvKernel())
+        val profiles = listOf("visa_card" to "A0000000031010", "mastercard_card" to "A0000000041010")
+        val results = (0 until 8).map { worker ->
             async(Dispatchers.Default) {
-                val (script, aid) = cards[worker % 2]
-                val reader = SimulatedCardReader(script)
+                val (profile, aid) = profiles[worker % 2]
                 val seen = mutableListOf<String>()
-                SmartPos.openSession(reader).use { session ->
-                    repeat(25) {
-                        seen += session.selectApplication().aid.toHex()
-                        seen += NativeApdu.selectApplication(reader).toHex()
+                repeat(4) {
+                    val a = facade.tap(SimCardReader.contactless(profile), fixedRequest())
+                    val b = facade.tapFast(SimCardReader.contactless(profile), fixedRequest())
+                    for (r in listOf(a, b)) {
+                        assertEquals(EmvOutcome.APPROVED, r.outcome)
+                        seen += r.aid!!
                     }
                 }
-                // Every fourth worker also runs the flow on an attached Rust thread.
-                if (worker % 4 == 0) seen += NativeApdu.selectApplicationOnWorkerThread(reader).toHex()
-                Triple(aid, seen, reader.commands.size)
+                aid to seen
             }
         }.awaitAll()
         for ((worker, result) in results.withIndex()) {
-            val (aid, seen, commands) = result
-            assertEquals("worker $worker", List(seen.size) { aid }, seen)
-            assertEquals("worker $worker", seen.size * 2, commands)
+            val (aid, seen) = result
+            assertEquals("worker $worker", List(8) { aid }, seen)
         }
     }
 }

@@ -4,16 +4,23 @@ import io.smartpos.SmartPos
 import io.smartpos.core.ApduSession
 import io.smartpos.core.CancellationHandle
 import io.smartpos.core.CardReader
+import io.smartpos.core.EmvKernel
 import io.smartpos.core.SmartPosException
+import io.smartpos.core.simulatedEmvKernel
+import kotlinx.coroutines.async
+import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.runBlocking
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertTrue
 import org.junit.Assert.fail
 import org.junit.Test
 import java.io.IOException
+import java.util.concurrent.CountDownLatch
 
 /** Each Rust error variant reaches Kotlin as its own exception class, with its fields. */
 class ErrorTest {
+    private val kernel = simulatedEmvKernel()
+
     private inline fun <reified E : SmartPosException> expect(block: () -> Unit): E {
         try {
             block()
@@ -25,7 +32,7 @@ class ErrorTest {
         throw IllegalStateException("unreachable")
     }
 
-    private fun select(script: Map<String, String>) = ApduSession(SimulatedCardReader(script)).use { it.selectApplication() }
+    private fun tap(reader: CardReader, cancel: CancellationHandle = CancellationHandle()) = kernel.tap(reader, fixedRequest(), cancel)
 
     @Test
     fun invalidInputForBadHex() {
@@ -41,83 +48,91 @@ class ErrorTest {
     }
 
     @Test
-    fun malformedTlvInTheCardsAnswer() {
-        // PPSE answered 9000 with a 6F whose length overruns the data.
-        val e = expect<SmartPosException.MalformedTlv> { select(mapOf(Cards.SELECT_PPSE to "6F10840E9000")) }
-        assertEquals("SELECT PPSE response", e.context)
-    }
-
-    @Test
-    fun cardStatusCarriesCommandAndSw() {
-        val e = expect<SmartPosException.CardStatus> { select(mapOf(Cards.SELECT_PPSE to "6A82")) }
-        assertEquals("SELECT PPSE", e.command)
-        assertEquals(0x6A82.toUShort(), e.sw)
-    }
-
-    @Test
     fun protocolViolationForAResponseWithoutStatusWord() {
-        val e = expect<SmartPosException.Protocol> { select(mapOf(Cards.SELECT_PPSE to "90")) }
+        val e = expect<SmartPosException.Protocol> { ApduSession(SimulatedCardReader(mapOf(Cards.SELECT_PPSE to "90"))).transmit(hex(Cards.SELECT_PPSE)) }
         assertTrue(e.reason, e.reason.contains("no status word"))
     }
 
     @Test
-    fun protocolViolationForAnEndlessGetResponseChain() {
-        val e = expect<SmartPosException.Protocol> {
-            select(mapOf(Cards.SELECT_PPSE to "6101", "00C0000001" to "6101"))
-        }
-        assertTrue(e.reason, e.reason.contains("chained"))
+    fun invalidConfigurationNamesTheDocument() {
+        val e = expect<SmartPosException.InvalidConfiguration> { EmvKernel("{ not json", emptyList(), null) }
+        assertEquals("terminal config", e.what)
+        val demo = SmartPos.demoKernel()
+        demo.close()
     }
 
     @Test
-    fun noApplicationWhenEveryCandidateIsRefused() {
-        val e = expect<SmartPosException.NoApplication> {
-            select(mapOf(Cards.SELECT_PPSE to Cards.visaWithPdol.getValue(Cards.SELECT_PPSE), "00A4040007A000000003101000" to "6283"))
-        }
-        assertTrue(e.reason, e.reason.contains("A0000000031010: SW 6283"))
+    fun cardRefusalsAreOutcomesNotExceptions() {
+        // PPSE answered 6A82 (file not found): Entry Point ends the tap (Book B §3.3.2).
+        val r = tap(SimulatedCardReader(mapOf(Cards.SELECT_PPSE to "6A82")))
+        assertTrue(r.outcomeName, r.outcome != io.smartpos.core.EmvOutcome.APPROVED)
     }
 
     @Test
     fun cancelledBeforeTheFirstApdu() {
-        val card = SimulatedCardReader(Cards.mastercardDebit)
+        val card = SimCardReader.contactless("visa_card")
         val handle = CancellationHandle()
         handle.cancel()
-        val e = expect<SmartPosException.Cancelled> { runBlocking { ApduSession(card).selectApplicationAsync(handle) } }
+        val e = expect<SmartPosException.Cancelled> { tap(card, handle) }
         assertEquals(0u, e.exchanges)
         assertEquals(0, card.commands.size)
     }
 
     @Test
+    fun coroutineCancellationReachesTheKernelWhileTheReaderIsBlocked() = runBlocking {
+        val insideReader = CountDownLatch(1)
+        val release = CountDownLatch(1)
+        val card = SimCardReader.contactless("visa_card") { index ->
+            if (index == 1) {
+                insideReader.countDown()
+                release.await()
+            }
+        }
+        val facade = SmartPos.kernel(kernel)
+        val call = async(Dispatchers.Default) { runCatching { facade.tap(card, fixedRequest()) } }
+        insideReader.await()
+        // The app's coroutine is cancelled while the kernel waits inside the reader callback.
+        call.cancel()
+        release.countDown()
+        call.join()
+        // No APDU after the one in flight: the handle was set before the kernel's next step.
+        assertEquals(2, card.commands.size)
+    }
+
+    @Test
     fun kotlinIOExceptionInTheCallbackComesBackAsTransport() {
-        // Straight through the generated bindings: UniFFI reports the unexpected exception, the
-        // Rust side converts it (From<UnexpectedUniFFICallbackError>) into Transport.
         val failing = object : CardReader {
             override fun transceive(apdu: ByteArray): ByteArray = throw IOException("Tag was lost.")
         }
-        val e = expect<SmartPosException.Transport> { ApduSession(failing).use { it.selectApplication() } }
+        val e = expect<SmartPosException.Transport> { tap(failing) }
         assertTrue(e.reason, e.reason.contains("java.io.IOException: Tag was lost."))
     }
 
     @Test
-    fun typedExceptionThrownByTheCallbackKeepsItsFields() {
-        val failing = object : CardReader {
-            override fun transceive(apdu: ByteArray): ByteArray = throw SmartPosException.Transport("reader powered off")
+    fun typedExceptionThrownByTheCallbackKeepsItsClassAndFields() {
+        val refusing = object : CardReader {
+            override fun transceive(apdu: ByteArray): ByteArray = throw SmartPosException.CardStatus("SELECT PPSE", 0x6A81u)
         }
-        val e = expect<SmartPosException.Transport> { ApduSession(failing).use { it.selectApplication() } }
-        assertEquals("reader powered off", e.reason)
+        val e = expect<SmartPosException.CardStatus> { tap(refusing) }
+        assertEquals("SELECT PPSE", e.command)
+        assertEquals(0x6A81.toUShort(), e.sw)
     }
 
     @Test
-    fun facadeTurnsAnErrorThrownByTheReaderIntoTransport() {
+    fun facadeTurnsAnErrorThrownByTheReaderIntoTransport() = runBlocking {
         // A java.lang.Error is not a kotlin.Exception: the generated callback code would not
         // catch it. The facade's reader guard must.
         val failing = object : CardReader {
             override fun transceive(apdu: ByteArray): ByteArray = throw StackOverflowError("deep")
         }
-        SmartPos.openSession(failing).use { session ->
-            val e = expect<SmartPosException.Transport> { session.selectApplicationBlocking() }
-            assertTrue(e.reason, e.reason.contains("StackOverflowError"))
-            assertEquals(0L, session.exchangeCount)
-        }
+        val e = expect<SmartPosException.Transport> { runBlocking { SmartPos.kernel(kernel).tap(failing, fixedRequest()) } }
+        assertTrue(e.reason, e.reason.contains("StackOverflowError"))
+    }
+
+    @Test
+    fun malformedTlvFromTheDecoder() {
+        val e = expect<SmartPosException.MalformedTlv> { SmartPos.decodeTlv("6F05") }
+        assertEquals("decode_tlv", e.context)
     }
 
     @Test
@@ -125,15 +140,15 @@ class ErrorTest {
         val thrown = listOf(
             runCatching { SmartPos.decodeTlv("0") },
             runCatching { SmartPos.decodeTlv("6F05") },
-            runCatching { select(mapOf(Cards.SELECT_PPSE to "6A81")) },
-            runCatching { select(mapOf(Cards.SELECT_PPSE to "")) },
-            runCatching { select(mapOf(Cards.SELECT_PPSE to "6F10840E325041592E5359532E44444630319000")) },
-            runCatching { ApduSession(object : CardReader { override fun transceive(apdu: ByteArray) = throw IOException("x") }).selectApplication() },
-            runCatching { runBlocking { ApduSession(SimulatedCardReader(emptyMap())).selectApplicationAsync(CancellationHandle().also { it.cancel() }) } },
+            runCatching { tap(object : CardReader { override fun transceive(apdu: ByteArray) = throw SmartPosException.CardStatus("x", 0x6A81u) }) },
+            runCatching { ApduSession(SimulatedCardReader(mapOf(Cards.SELECT_PPSE to ""))).transmit(hex(Cards.SELECT_PPSE)) },
+            runCatching { EmvKernel("[]", emptyList(), null) },
+            runCatching { tap(object : CardReader { override fun transceive(apdu: ByteArray) = throw IOException("x") }) },
+            runCatching { tap(SimCardReader.contactless("visa_card"), CancellationHandle().also { it.cancel() }) },
         ).map { it.exceptionOrNull() }
         val classes = thrown.map { it!!::class.simpleName }
         assertEquals(
-            listOf("InvalidInput", "MalformedTlv", "CardStatus", "Protocol", "NoApplication", "Transport", "Cancelled"),
+            listOf("InvalidInput", "MalformedTlv", "CardStatus", "Protocol", "InvalidConfiguration", "Transport", "Cancelled"),
             classes,
         )
         assertTrue(thrown.all { it is SmartPosException })

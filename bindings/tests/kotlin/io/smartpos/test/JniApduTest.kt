@@ -1,18 +1,26 @@
 package io.smartpos.test
 
 import io.smartpos.SmartPos
-import io.smartpos.core.ApduSession
+import io.smartpos.core.CancellationHandle
+import io.smartpos.core.SmartPosException
+import io.smartpos.core.nativeReaderCount
+import io.smartpos.core.releaseNativeReader
+import io.smartpos.core.simulatedEmvKernel
 import io.smartpos.jni.ApduTransceiver
 import io.smartpos.jni.NativeApdu
 import io.smartpos.jni.NativeApduException
+import kotlinx.coroutines.runBlocking
 import org.junit.Assert.assertEquals
+import org.junit.Assert.assertFalse
 import org.junit.Assert.assertTrue
 import org.junit.Assert.fail
 import org.junit.Test
 import java.io.IOException
 
-/** The raw-JNI fast path: Rust calls ApduTransceiver.transceive through a cached method ID. */
+/** The raw-JNI fast path: the real kernel reaching the card through a cached JNI method ID. */
 class JniApduTest {
+    private val kernel = simulatedEmvKernel()
+
     private fun expectKind(kind: String, block: () -> Unit): NativeApduException {
         try {
             block()
@@ -25,27 +33,88 @@ class JniApduTest {
     }
 
     @Test
-    fun selectionOverJniMatchesTheUniffiPathCommandForCommand() {
-        val jniCard = SimulatedCardReader(Cards.mastercardDebit)
-        val uniffiCard = SimulatedCardReader(Cards.mastercardDebit)
-        val aid = SmartPos.selectApplicationFast(jniCard)
-        val selection = ApduSession(uniffiCard).use { it.selectApplication() }
-        assertEquals("A0000000041010", aid.toHex())
-        assertEquals(selection.aid.toHex(), aid.toHex())
-        assertEquals(uniffiCard.commands, jniCard.commands)
+    fun tapOverJniIsTheSameTapAsOverUniffiCommandForCommand() {
+        for (profile in listOf("visa_card", "mastercard_card", "unionpay_card")) {
+            val jniCard = SimCardReader.contactless(profile)
+            val uniffiCard = SimCardReader.contactless(profile)
+            val handle = NativeApdu.openReader(jniCard).toULong()
+            val viaJni = try {
+                kernel.tapNative(handle, fixedRequest(), CancellationHandle())
+            } finally {
+                assertTrue(releaseNativeReader(handle))
+            }
+            val viaUniffi = kernel.tap(uniffiCard, fixedRequest(), CancellationHandle())
+            assertEquals(profile, viaUniffi.outcome, viaJni.outcome)
+            assertEquals(profile, viaUniffi.tvr, viaJni.tvr)
+            assertEquals(profile, viaUniffi.cvmResults, viaJni.cvmResults)
+            assertEquals(profile, uniffiCard.commands, jniCard.commands)
+            assertTrue(profile, viaJni.exchanges.toInt() >= 3)
+        }
     }
 
     @Test
-    fun selectionOnAnAttachedRustWorkerThread() {
-        val callers = java.util.Collections.synchronizedList(mutableListOf<Thread>())
-        val card = SimulatedCardReader(Cards.visaWithPdol) { _, _ -> callers.add(Thread.currentThread()) }
-        val aid = NativeApdu.selectApplicationOnWorkerThread(card)
-        assertEquals("A0000000031010", aid.toHex())
-        assertEquals(2, card.commands.size)
-        // Both APDUs ran on the one Rust thread the JVM attached, not on the test's thread.
-        assertEquals(2, callers.size)
-        assertTrue(callers[0] === callers[1])
-        assertTrue(callers[0] !== Thread.currentThread())
+    fun contactTransactionOverJniCompletesOnline() {
+        val card = SimCardReader.contact("visa-cda-online-pin")
+        val handle = NativeApdu.openReader(card).toULong()
+        try {
+            val tx = kernel.startContactNative(handle, fixedRequest(), io.smartpos.NoPinPad, CancellationHandle())
+            assertTrue(tx.awaitingHost())
+            // NoPinPad: online PIN could not be captured; the card still asks for an ARQC.
+            val done = tx.complete(card.card.issuerResponse(tx.result().field55, true))
+            assertEquals(io.smartpos.core.EmvOutcome.APPROVED, done.outcome)
+        } finally {
+            releaseNativeReader(handle)
+        }
+    }
+
+    @Test
+    fun facadeFastTapReleasesItsHandle() = runBlocking {
+        val before = nativeReaderCount()
+        val r = SmartPos.kernel(kernel).tapFast(SimCardReader.contactless("visa_card"), fixedRequest())
+        assertEquals(io.smartpos.core.EmvOutcome.APPROVED, r.outcome)
+        assertEquals(before, nativeReaderCount())
+    }
+
+    @Test
+    fun readerExceptionOnTheJniPathIsTransportWithItsText() {
+        val failing = ApduTransceiver { throw IOException("Transceive failed") }
+        val handle = NativeApdu.openReader(failing).toULong()
+        try {
+            kernel.tapNative(handle, fixedRequest(), CancellationHandle())
+            fail("expected Transport")
+        } catch (e: SmartPosException.Transport) {
+            assertTrue(e.reason, e.reason.contains("java.io.IOException: Transceive failed"))
+        } finally {
+            releaseNativeReader(handle)
+        }
+    }
+
+    @Test
+    fun cancellationOnTheJniPath() {
+        val cancel = CancellationHandle()
+        val card = SimCardReader.contactless("visa_card") { if (it == 1) cancel.cancel() }
+        val handle = NativeApdu.openReader(card).toULong()
+        try {
+            kernel.tapNative(handle, fixedRequest(), cancel)
+            fail("expected Cancelled")
+        } catch (e: SmartPosException.Cancelled) {
+            assertEquals(2u, e.exchanges)
+        } finally {
+            releaseNativeReader(handle)
+        }
+    }
+
+    @Test
+    fun releasedHandleIsInvalidInput() {
+        val handle = NativeApdu.openReader(SimCardReader.contactless("visa_card")).toULong()
+        assertTrue(releaseNativeReader(handle))
+        assertFalse(releaseNativeReader(handle))
+        try {
+            kernel.tapNative(handle, fixedRequest(), CancellationHandle())
+            fail("expected InvalidInput")
+        } catch (e: SmartPosException.InvalidInput) {
+            assertEquals("reader_handle", e.field)
+        }
     }
 
     @Test
@@ -56,27 +125,9 @@ class JniApduTest {
     }
 
     @Test
-    fun readerExceptionBecomesTransportWithItsText() {
-        val failing = ApduTransceiver { throw IOException("Transceive failed") }
-        val e = expectKind("Transport") { NativeApdu.selectApplication(failing) }
-        assertTrue(e.message, e.message!!.contains("java.io.IOException: Transceive failed"))
-        // Same on the worker thread: the exception is cleared there and reported here.
-        expectKind("Transport") { NativeApdu.selectApplicationOnWorkerThread(failing) }
-    }
-
-    @Test
-    fun cardRefusalAndProtocolErrorsKeepTheirKind() {
-        val e = expectKind("CardStatus") { NativeApdu.selectApplication(SimulatedCardReader(mapOf(Cards.SELECT_PPSE to "6A82"))) }
-        assertTrue(e.message, e.message!!.contains("6A82"))
-        expectKind("Protocol") { NativeApdu.transmit(ApduTransceiver { ByteArray(1) }, hex(Cards.SELECT_PPSE)) }
-        expectKind("NoApplication") {
-            NativeApdu.selectApplication(SimulatedCardReader(mapOf(Cards.SELECT_PPSE to "6F10840E325041592E5359532E44444630319000")))
-        }
-    }
-
-    @Test
-    fun badArgumentsAreInvalidInputNotACrash() {
+    fun badArgumentsAreTypedNotACrash() {
         expectKind("InvalidInput") { NativeApdu.transmit(SimulatedCardReader(emptyMap()), hex("00A4")) }
+        expectKind("Protocol") { NativeApdu.transmit(ApduTransceiver { ByteArray(1) }, hex(Cards.SELECT_PPSE)) }
         // A reader failing with an unchecked exception is a transport failure, not a crash.
         val broken = ApduTransceiver { error("reader not initialised") }
         val e = expectKind("Transport") { NativeApdu.transmit(broken, hex(Cards.SELECT_PPSE)) }

@@ -40,6 +40,37 @@ class SimulatedCardReader(
     }
 }
 
+/**
+ * A virtual card of smartpos-sim (real cryptograms, ODA under the test PKI) behind both reader
+ * interfaces: APDUs go Rust kernel -> this Kotlin reader -> the Rust virtual card. Records the
+ * commands and runs [beforeAnswer] (exchange index) first, for cancellation and failure tests.
+ */
+class SimCardReader(
+    val card: io.smartpos.core.SimulatedCard,
+    private val beforeAnswer: (Int) -> Unit = {},
+) : CardReader, ApduTransceiver {
+    val commands: MutableList<String> = Collections.synchronizedList(mutableListOf())
+
+    override fun transceive(apdu: ByteArray): ByteArray {
+        val index = commands.size
+        commands.add(apdu.toHex())
+        beforeAnswer(index)
+        return card.transceive(apdu)
+    }
+
+    companion object {
+        fun contactless(profile: String, beforeAnswer: (Int) -> Unit = {}) =
+            SimCardReader(io.smartpos.core.SimulatedCard.contactless(profile), beforeAnswer)
+
+        fun contact(profile: String, beforeAnswer: (Int) -> Unit = {}) =
+            SimCardReader(io.smartpos.core.SimulatedCard.contact(profile), beforeAnswer)
+    }
+}
+
+/** A fixed request (date, time, UN) so runs over both paths are comparable byte for byte. */
+fun fixedRequest(amount: Long = 1000, type: io.smartpos.core.EmvTransactionType = io.smartpos.core.EmvTransactionType.PURCHASE) =
+    io.smartpos.core.EmvTransactionRequest(amount.toULong(), 0uL, type, "261121", "101500", hex("12345678"), 1u, false)
+
 /** Card captures used across the tests; each names where it was published. */
 object Cards {
     const val SELECT_PPSE = "00A404000E325041592E5359532E444446303100"

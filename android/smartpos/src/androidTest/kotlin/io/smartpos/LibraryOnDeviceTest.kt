@@ -11,7 +11,8 @@ import org.junit.runner.RunWith
 
 /**
  * On a device or emulator: libsmartpos for the device's ABI loads through JNA (UniFFI) and
- * System.loadLibrary (JNI), and both paths select the application of an in-memory card.
+ * System.loadLibrary (JNI), and the demo kernel runs a tap over both paths against an in-memory
+ * card that only knows SELECT PPSE / SELECT AID (the tap ends at GPO, the same way on both).
  * The full behaviour is covered on the host JVM by scripts/jvm-test.sh.
  */
 @RunWith(AndroidJUnit4::class)
@@ -27,10 +28,15 @@ class LibraryOnDeviceTest {
     }
 
     @Test
-    fun bothPathsSelectTheSameApplication() = runTest {
+    fun bothPathsRunTheSameTap() = runTest {
         assertEquals(SmartPos.version, NativeApdu.version())
-        val selection = SmartPos.openSession(card).use { it.selectApplication() }
-        assertEquals("VISA CREDIT", selection.label)
-        assertEquals(selection.aid.toList(), SmartPos.selectApplicationFast(card).toList())
+        SmartPos.demoKernel().use { kernel ->
+            val request = kernel.request(amount = 100)
+            val viaUniffi = kernel.tap(card, request)
+            val viaJni = kernel.tapFast(card, request)
+            assertEquals(viaUniffi.outcome, viaJni.outcome)
+            assertEquals(viaUniffi.exchanges, viaJni.exchanges)
+            assertEquals("A0000000031010", viaJni.aid)
+        }
     }
 }

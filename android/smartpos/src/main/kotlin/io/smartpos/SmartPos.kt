@@ -1,17 +1,24 @@
 package io.smartpos
 
 import io.smartpos.core.ApduSession
-import io.smartpos.core.ApplicationSelection
 import io.smartpos.core.CancellationHandle
 import io.smartpos.core.CardReader
+import io.smartpos.core.ContactTransaction
+import io.smartpos.core.EmvKernel
+import io.smartpos.core.EmvResult
+import io.smartpos.core.EmvTransactionRequest
+import io.smartpos.core.EmvTransactionType
+import io.smartpos.core.HostAuthorisation
+import io.smartpos.core.OfflinePinEntry
+import io.smartpos.core.OnlinePinEntry
+import io.smartpos.core.PinPad
 import io.smartpos.core.ResponseApdu
-import io.smartpos.core.SelectionEvent
-import io.smartpos.core.SelectionListener
 import io.smartpos.core.SmartPosException
 import io.smartpos.core.TlvNode
 import io.smartpos.jni.ApduTransceiver
 import io.smartpos.jni.NativeApdu
 import kotlinx.coroutines.CoroutineStart
+import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.awaitCancellation
 import kotlinx.coroutines.channels.BufferOverflow
 import kotlinx.coroutines.coroutineScope
@@ -19,12 +26,17 @@ import kotlinx.coroutines.flow.MutableSharedFlow
 import kotlinx.coroutines.flow.SharedFlow
 import kotlinx.coroutines.flow.asSharedFlow
 import kotlinx.coroutines.launch
+import kotlinx.coroutines.withContext
+import java.security.SecureRandom
+import java.time.LocalDateTime
+import java.time.format.DateTimeFormatter
 import java.util.concurrent.atomic.AtomicBoolean
+import java.util.concurrent.atomic.AtomicReference
 
 /**
  * The entry point Android POS apps call: a thin layer over the generated UniFFI bindings
  * (`io.smartpos.core`) and the raw-JNI fast path (`io.smartpos.jni`). No payment logic lives
- * here; everything is in the Rust core.
+ * here; selection, the kernels and every EMV decision are in the Rust core.
  */
 object SmartPos {
     /** The Rust core's version. */
@@ -41,18 +53,24 @@ object SmartPos {
     /** Encode nodes with minimal lengths. */
     fun encodeTlv(nodes: List<TlvNode>): ByteArray = io.smartpos.core.encodeTlv(nodes)
 
-    /** A session over [reader]; close it when the card is gone. */
+    /** Raw exchanges over [reader] (diagnostics); close it when the card is gone. */
     fun openSession(reader: CardReader): CardSession = CardSession(reader)
 
     /**
-     * Application selection over the raw-JNI fast path: every APDU goes Rust → [reader] through
-     * a cached JNI method ID. Returns the selected AID; throws
-     * [io.smartpos.jni.NativeApduException] with the error kind.
+     * The payment kernels with a terminal configuration (JSON), CA public key files (JSON) and
+     * optionally the contactless combinations; throws `SmartPosException.InvalidConfiguration`.
      */
-    fun selectApplicationFast(reader: ApduTransceiver): ByteArray = NativeApdu.selectApplication(reader)
+    fun kernel(terminalConfigJson: String, caKeyFilesJson: List<String>, contactlessConfigJson: String? = null): PaymentKernel =
+        PaymentKernel(EmvKernel(terminalConfigJson, caKeyFilesJson, contactlessConfigJson))
+
+    /** The facade over an already built kernel (e.g. `simulatedEmvKernel()` in host tests). */
+    fun kernel(kernel: EmvKernel): PaymentKernel = PaymentKernel(kernel)
+
+    /** The demo terminal with the public EMVCo test CA keys: demos and tests, never live cards. */
+    fun demoKernel(): PaymentKernel = PaymentKernel(EmvKernel.demo())
 }
 
-/** What a [CardSession] did on the wire, in order, for UIs and logs. */
+/** What the core did on the wire and decided, in order, for UIs and logs. */
 sealed class ApduEvent {
     /** One command and the card's raw answer. */
     class Exchanged(val command: ByteArray, val response: ByteArray) : ApduEvent()
@@ -60,20 +78,108 @@ sealed class ApduEvent {
     /** The reader failed on [command]. */
     class ReaderFailed(val command: ByteArray, val error: SmartPosException) : ApduEvent()
 
-    /** A decision of the Rust selection flow (candidates found, one rejected, one selected). */
-    class Selection(val event: SelectionEvent) : ApduEvent()
+    /** A kernel run ended with [result]. */
+    class Finished(val result: EmvResult) : ApduEvent()
+}
+
+/** A PIN pad that is not there: the kernel records "PIN pad not present" and goes on. */
+object NoPinPad : PinPad {
+    override fun offlinePin(enciphered: Boolean, triesLeft: UByte?): OfflinePinEntry = OfflinePinEntry.Failed
+    override fun onlinePin(pan: String): OnlinePinEntry = OnlinePinEntry.Failed
 }
 
 /**
- * APDU flows over one card reader. [events] replays nothing and drops the oldest event when a
- * slow collector falls 64 behind.
+ * The EMV kernels over the app's readers. Every call is a suspend function that runs the
+ * blocking kernel on [Dispatchers.IO]; cancelling the calling coroutine, or [cancel], stops the
+ * kernel before its next APDU and fails the call with `SmartPosException.Cancelled`.
+ *
+ * Card answers are outcomes ([EmvResult.outcome]), never exceptions; exceptions are the reader
+ * failing (`Transport`), cancellation (`Cancelled`), a bad request (`InvalidInput`).
  */
+class PaymentKernel internal constructor(private val kernel: EmvKernel) : AutoCloseable {
+    private val eventFlow = MutableSharedFlow<ApduEvent>(extraBufferCapacity = 64, onBufferOverflow = BufferOverflow.DROP_OLDEST)
+    private val running = AtomicReference<CancellationHandle?>(null)
+    private val random = SecureRandom()
+
+    /** Exchanges and results of every call, as they happen; drops the oldest past 64. */
+    val events: SharedFlow<ApduEvent> = eventFlow.asSharedFlow()
+
+    /** Cancel the transaction running now, if any (a UI "cancel" button). */
+    fun cancel() {
+        running.get()?.cancel()
+    }
+
+    /** A request stamped with the local date and time and a fresh unpredictable number (9F37). */
+    fun request(amount: Long, type: EmvTransactionType = EmvTransactionType.PURCHASE, amountOther: Long = 0, sequenceCounter: UInt = 1u, forceOnline: Boolean = false): EmvTransactionRequest {
+        require(amount >= 0 && amountOther >= 0) { "amounts are minor units, not negative" }
+        val now = LocalDateTime.now()
+        val un = ByteArray(4).also(random::nextBytes)
+        return EmvTransactionRequest(
+            amount.toULong(), amountOther.toULong(), type,
+            now.format(DateTimeFormatter.ofPattern("yyMMdd")), now.format(DateTimeFormatter.ofPattern("HHmmss")),
+            un, sequenceCounter, forceOnline,
+        )
+    }
+
+    /** A contactless tap over a UniFFI [reader] (one callback per APDU). */
+    suspend fun tap(reader: CardReader, request: EmvTransactionRequest, cancel: CancellationHandle = CancellationHandle()): EmvResult =
+        cancellable(cancel) { kernel.tap(GuardedReader(reader, eventFlow), request, cancel) }.also { eventFlow.tryEmit(ApduEvent.Finished(it)) }
+
+    /** The same tap over the raw-JNI fast path (one cached-method-id call per APDU). */
+    suspend fun tapFast(reader: ApduTransceiver, request: EmvTransactionRequest, cancel: CancellationHandle = CancellationHandle()): EmvResult =
+        withNativeReader(reader) { handle -> cancellable(cancel) { kernel.tapNative(handle, request, cancel) } }
+            .also { eventFlow.tryEmit(ApduEvent.Finished(it)) }
+
+    /** A contact transaction up to its decision or online request; finish it with
+     *  [ContactTransaction.complete] or [ContactTransaction.unableToGoOnline] (off the UI thread). */
+    suspend fun startContact(reader: CardReader, request: EmvTransactionRequest, pinPad: PinPad = NoPinPad, cancel: CancellationHandle = CancellationHandle()): ContactTransaction =
+        cancellable(cancel) { kernel.startContact(GuardedReader(reader, eventFlow), request, GuardedPinPad(pinPad), cancel) }
+
+    /** Resume a contact transaction with the host's answer, as a suspend call. */
+    suspend fun complete(transaction: ContactTransaction, host: HostAuthorisation?): EmvResult =
+        withContext(Dispatchers.IO) { if (host != null) transaction.complete(host) else transaction.unableToGoOnline() }
+            .also { eventFlow.tryEmit(ApduEvent.Finished(it)) }
+
+    private suspend fun <T> withNativeReader(reader: ApduTransceiver, block: suspend (ULong) -> T): T {
+        val handle = NativeApdu.openReader(reader).toULong()
+        try {
+            return block(handle)
+        } finally {
+            io.smartpos.core.releaseNativeReader(handle)
+        }
+    }
+
+    /**
+     * Run a blocking kernel call on [Dispatchers.IO]. When the caller's coroutine is cancelled,
+     * [cancel] is set at once (the watcher's finally runs while the IO thread is still inside
+     * Rust), so the kernel stops before its next APDU.
+     */
+    private suspend fun <T> cancellable(cancel: CancellationHandle, block: () -> T): T = coroutineScope {
+        val finished = AtomicBoolean(false)
+        running.set(cancel)
+        val watcher = launch(start = CoroutineStart.UNDISPATCHED) {
+            try {
+                awaitCancellation()
+            } finally {
+                if (!finished.get()) cancel.cancel()
+            }
+        }
+        try {
+            withContext(Dispatchers.IO) { block() }
+        } finally {
+            finished.set(true)
+            running.compareAndSet(cancel, null)
+            watcher.cancel()
+        }
+    }
+
+    override fun close() = kernel.close()
+}
+
+/** Raw exchanges over one card reader (diagnostics). */
 class CardSession internal constructor(reader: CardReader) : AutoCloseable {
-    private val eventFlow = MutableSharedFlow<ApduEvent>(
-        extraBufferCapacity = 64,
-        onBufferOverflow = BufferOverflow.DROP_OLDEST,
-    )
-    private val session = ApduSession.withListener(GuardedReader(reader, eventFlow), FlowListener(eventFlow))
+    private val eventFlow = MutableSharedFlow<ApduEvent>(extraBufferCapacity = 64, onBufferOverflow = BufferOverflow.DROP_OLDEST)
+    private val session = ApduSession(GuardedReader(reader, eventFlow))
 
     /** Every exchange of this session, as it happens. */
     val events: SharedFlow<ApduEvent> = eventFlow.asSharedFlow()
@@ -85,42 +191,7 @@ class CardSession internal constructor(reader: CardReader) : AutoCloseable {
     /** Send one command; the answer split into data and SW. */
     fun transmit(apdu: ByteArray): ResponseApdu = session.transmit(apdu)
 
-    /** SELECT PPSE then the best AID, blocking the calling thread. */
-    fun selectApplicationBlocking(): ApplicationSelection = session.selectApplication()
-
-    /**
-     * SELECT PPSE then the best AID, as a suspend function. Cancelling the calling coroutine
-     * cancels [cancel] as well, so the Rust flow stops before its next APDU; cancelling [cancel]
-     * from elsewhere (a UI button) fails the call with `SmartPosException.Cancelled`.
-     */
-    suspend fun selectApplication(cancel: CancellationHandle = CancellationHandle()): ApplicationSelection =
-        coroutineScope {
-            val finished = AtomicBoolean(false)
-            // Runs its finally block as soon as the caller's coroutine is cancelled, even while
-            // this coroutine's thread is blocked inside the Rust flow (in the reader callback).
-            val watcher = launch(start = CoroutineStart.UNDISPATCHED) {
-                try {
-                    awaitCancellation()
-                } finally {
-                    if (!finished.get()) cancel.cancel()
-                }
-            }
-            try {
-                session.selectApplicationAsync(cancel)
-            } finally {
-                finished.set(true)
-                watcher.cancel()
-            }
-        }
-
     override fun close() = session.close()
-}
-
-/** Forwards the Rust flow's selection events into the session's flow; never throws into Rust. */
-private class FlowListener(private val events: MutableSharedFlow<ApduEvent>) : SelectionListener {
-    override fun onSelectionEvent(event: SelectionEvent) {
-        events.tryEmit(ApduEvent.Selection(event))
-    }
 }
 
 /**
@@ -145,5 +216,20 @@ private class GuardedReader(
         }
         events.tryEmit(ApduEvent.Exchanged(apdu, response))
         return response
+    }
+}
+
+/** The app's PIN pad; anything it throws becomes a typed error (the kernel treats it as a
+ *  failed PIN pad). */
+private class GuardedPinPad(private val inner: PinPad) : PinPad {
+    override fun offlinePin(enciphered: Boolean, triesLeft: UByte?): OfflinePinEntry = guard { inner.offlinePin(enciphered, triesLeft) }
+    override fun onlinePin(pan: String): OnlinePinEntry = guard { inner.onlinePin(pan) }
+
+    private inline fun <T> guard(block: () -> T): T = try {
+        block()
+    } catch (e: SmartPosException) {
+        throw e
+    } catch (t: Throwable) {
+        throw SmartPosException.Transport("PIN pad: $t")
     }
 }

@@ -9,9 +9,7 @@ import androidx.lifecycle.lifecycleScope
 import io.smartpos.SmartPos
 import io.smartpos.android.IsoDepCardReader
 import io.smartpos.core.SmartPosException
-import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.launch
-import kotlinx.coroutines.withContext
 
 /** Tap a contactless card: the app runs application selection in Rust and shows the result. */
 class MainActivity : ComponentActivity(), NfcAdapter.ReaderCallback {
@@ -40,15 +38,17 @@ class MainActivity : ComponentActivity(), NfcAdapter.ReaderCallback {
     override fun onTagDiscovered(tag: Tag) {
         val reader = IsoDepCardReader.of(tag) ?: return
         lifecycleScope.launch {
-            val text = withContext(Dispatchers.IO) {
-                reader.use {
-                    try {
-                        val selection = SmartPos.openSession(it).use { session -> session.selectApplication() }
-                        val aid = selection.aid.joinToString("") { b -> "%02X".format(b) }
-                        "Selected ${selection.label ?: "(no label)"}\nAID $aid\n${selection.exchanges} APDUs"
-                    } catch (e: SmartPosException) {
-                        "Card error: ${e::class.simpleName}: ${e.message}"
+            // A demo tap with the demo terminal and the public EMVCo test CA keys: live cards
+            // run the kernel, nothing goes to a host.
+            val text = reader.use {
+                try {
+                    SmartPos.demoKernel().use { kernel ->
+                        val r = kernel.tapFast(it, kernel.request(amount = 100))
+                        "${r.outcomeName} (${r.kernel ?: "-"})\n${r.applicationLabel ?: r.aid ?: ""}\n" +
+                            "${r.panMasked ?: ""}\nTVR ${r.tvr}\n${r.exchanges} APDUs"
                     }
+                } catch (e: SmartPosException) {
+                    "Card error: ${e::class.simpleName}: ${e.message}"
                 }
             }
             status.text = text

@@ -14,7 +14,7 @@ fun interface ApduTransceiver {
 /**
  * A failure of a [NativeApdu] call. [kind] is the name of the Rust error variant, the same names
  * as the subclasses of `io.smartpos.core.SmartPosException` (`Transport`, `CardStatus`,
- * `Protocol`, `NoApplication`, `InvalidInput`, `MalformedTlv`, `Cancelled`).
+ * `Protocol`, `InvalidInput`, `InvalidConfiguration`, `MalformedTlv`, `Cancelled`).
  */
 class NativeApduException(val kind: String, message: String) : Exception(message)
 
@@ -35,14 +35,10 @@ object NativeApdu {
     @JvmStatic external fun transmit(reader: ApduTransceiver, apdu: ByteArray): ByteArray
 
     /**
-     * SELECT PPSE, then the highest-priority AID it lists (falling back on refusal), every APDU
-     * through the fast path on the calling thread. Returns the selected AID.
+     * Register [reader] for the kernel calls of `io.smartpos.core.EmvKernel` (`tapNative`,
+     * `startContactNative`): the kernel then reaches the card through the cached method ID, one
+     * JNI call per APDU. Returns the handle; release it with
+     * `io.smartpos.core.releaseNativeReader(handle.toULong())`.
      */
-    @JvmStatic external fun selectApplication(reader: ApduTransceiver): ByteArray
-
-    /**
-     * The same flow on a Rust thread attached to the JVM through the cached `JavaVM`, the way
-     * the terminal's kernel thread will drive the reader.
-     */
-    @JvmStatic external fun selectApplicationOnWorkerThread(reader: ApduTransceiver): ByteArray
+    @JvmStatic external fun openReader(reader: ApduTransceiver): Long
 }
