@@ -59,6 +59,14 @@ pub fn field55(input: &ArqcInput<'_>) -> Result<Vec<u8>, emv::EmvCryptoError> {
     let imk = SecretKey::from_hex(smartpos_crypto::key::KeyAlgorithm::Tdes2, input.imk_hex)
         .map_err(emv::EmvCryptoError::from)?;
     let mk = emv::derive_icc_mk(&imk, input.pan, input.psn, MkDerivation::OptionA)?;
+    field55_with_mk(&mk, input)
+}
+
+/// Field 55 with an ARQC under a given ICC master key (`input.imk_hex` is not used).
+pub fn field55_with_mk(
+    mk: &SecretKey,
+    input: &ArqcInput<'_>,
+) -> Result<Vec<u8>, emv::EmvCryptoError> {
     let amount = bcd6(input.amount);
     let other = [0u8; 6];
     let country = [0x01, 0x56];
@@ -82,7 +90,7 @@ pub fn field55(input: &ArqcInput<'_>) -> Result<Vec<u8>, emv::EmvCryptoError> {
         atc: &atc,
         iad: &iad,
     };
-    let ac = input.cvn.generate_ac(&mk, &data)?;
+    let ac = input.cvn.generate_ac(mk, &data)?;
     let psn = u8::from_str_radix(input.psn, 16).unwrap_or(0);
     let mut b = TlvBuilder::new();
     b.push(Tag(0x9F26), &ac)
