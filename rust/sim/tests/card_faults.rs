@@ -231,3 +231,49 @@ fn bad_cda_signature_declines_and_closes_with_aac() {
         smartpos_sim::card::IssuerAuth::NotPerformed
     );
 }
+
+mod robustness {
+    use proptest::prelude::*;
+    use smartpos_emv::{Apdu, CardTransport};
+    use smartpos_sim::card::VirtualCard;
+
+    fn ins() -> impl Strategy<Value = (u8, u8)> {
+        prop_oneof![
+            Just((0x00, 0xA4)),
+            Just((0x00, 0xB2)),
+            Just((0x80, 0xA8)),
+            Just((0x80, 0xCA)),
+            Just((0x00, 0x88)),
+            Just((0x00, 0x84)),
+            Just((0x00, 0x20)),
+            Just((0x80, 0xAE)),
+            Just((0x00, 0x82)),
+            Just((0x84, 0x1E)),
+            Just((0x84, 0x24)),
+            any::<(u8, u8)>(),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        /// Whatever the terminal sends, the card answers with a status word and never panics;
+        /// a session of random commands after a real selection and GPO included.
+        #[test]
+        fn random_commands_get_status_words(
+            cmds in proptest::collection::vec(
+                (ins(), any::<u8>(), any::<u8>(), proptest::collection::vec(any::<u8>(), 0..64)),
+                1..12,
+            ),
+            profile in prop_oneof![Just("mc-cda-online-pin"), Just("visa-dda-enciphered-pin")],
+        ) {
+            let mut card = VirtualCard::from_profile(profile).expect("card");
+            let aid = if profile.starts_with("mc") { "A0000000041010" } else { "A0000000031010" };
+            let select = Apdu::new(0x00, 0xA4, 0x04, 0x00, hex::decode(aid).expect("hex")).with_le(0);
+            prop_assert!(card.exchange(&select).expect("select").is_ok());
+            for ((cla, ins), p1, p2, data) in cmds {
+                let r = card.exchange(&Apdu::new(cla, ins, p1, p2, data)).expect("answer");
+                prop_assert!(r.sw1 != 0x00);
+            }
+        }
+    }
+}
