@@ -17,13 +17,20 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 use zeroize::Zeroizing;
 
+/// X509_V_ERR codes that only say "no trusted issuer" (unable to get issuer certificate,
+/// self-signed leaf, self-signed certificate in chain, unable to get local issuer, unable to
+/// verify the leaf signature, untrusted): ignored in pin-only mode, where the pin is the trust.
+const CHAIN_TRUST_ERRORS: [i32; 6] = [2, 18, 19, 20, 21, 27];
+
 /// Largest frame accepted (the 2-byte prefix allows 65535).
 pub const MAX_FRAME: usize = 65_535;
 
 /// TLS settings of a link.
 #[derive(Clone)]
 pub struct TlsConfig {
-    /// PEM of the one CA certificate trusted for the host.
+    /// PEM of the one CA certificate trusted for the host. Empty: pin-only mode, where the leaf
+    /// is trusted when its SPKI matches [`TlsConfig::pinned_spki_sha256`] (chain-of-trust errors are
+    /// then ignored; host name, validity and signature errors are not).
     pub ca_cert_pem: Vec<u8>,
     /// Name checked against the host certificate (SAN DNS or IP).
     pub server_name: String,
@@ -202,11 +209,21 @@ fn handshake(tls: &TlsConfig, tcp: TcpStream) -> Result<SslStream<TcpStream>, Li
     let mut b = SslConnector::builder(SslMethod::tls_client())
         .map_err(|e| tls_config_err("connector", e))?;
     // Trust only the configured CA: a fresh store replaces the default verify paths.
-    let ca = X509::from_pem(&tls.ca_cert_pem).map_err(|e| tls_config_err("CA certificate", e))?;
     let mut store = X509StoreBuilder::new().map_err(|e| tls_config_err("store", e))?;
-    store
-        .add_cert(ca)
-        .map_err(|e| tls_config_err("CA certificate", e))?;
+    let pin_only = tls.ca_cert_pem.is_empty();
+    if pin_only {
+        if tls.pinned_spki_sha256.is_none() {
+            return Err(LinkError::TlsConfig(
+                "no CA certificate and no SPKI pin: nothing to trust".into(),
+            ));
+        }
+    } else {
+        let ca =
+            X509::from_pem(&tls.ca_cert_pem).map_err(|e| tls_config_err("CA certificate", e))?;
+        store
+            .add_cert(ca)
+            .map_err(|e| tls_config_err("CA certificate", e))?;
+    }
     b.set_cert_store(store.build());
     if let Some((cert, key)) = &tls.client_identity {
         let cert = X509::from_pem(cert).map_err(|e| tls_config_err("client certificate", e))?;
@@ -218,7 +235,8 @@ fn handshake(tls: &TlsConfig, tcp: TcpStream) -> Result<SslStream<TcpStream>, Li
     }
     if let Some(pin) = tls.pinned_spki_sha256 {
         b.set_verify_callback(SslVerifyMode::PEER, move |preverified, ctx| {
-            if !preverified {
+            let chain_error = CHAIN_TRUST_ERRORS.contains(&ctx.error().as_raw());
+            if !preverified && !(pin_only && chain_error) {
                 return false;
             }
             if ctx.error_depth() != 0 {

@@ -220,3 +220,45 @@ fn every_flow_over_tls() {
     );
     assert_eq!(sim.ledger().advice_requests, 1);
 }
+
+#[test]
+fn pin_only_mode_trusts_the_pinned_leaf_of_an_unknown_ca() {
+    let unknown = TestCa::new("a CA the terminal does not carry").expect("ca");
+    let identity = unknown.issue_server(&["localhost"]).expect("server");
+    let leaf = openssl::x509::X509::from_pem(&identity.cert_pem).expect("leaf");
+    let pin = spki_sha256(&leaf).expect("spki");
+    let sim = HostSim::start(
+        &HostSimConfig::default_config(),
+        "127.0.0.1:0",
+        Some(&ServerTls {
+            identity,
+            client_ca_pem: None,
+        }),
+    )
+    .expect("sim");
+    let pin_only = |name: &str, pin: [u8; 32]| TlsConfig {
+        ca_cert_pem: Vec::new(),
+        server_name: name.into(),
+        pinned_spki_sha256: Some(pin),
+        client_identity: None,
+    };
+    client(&sim, pin_only("localhost", pin))
+        .sign_on()
+        .expect("the pin is the trust");
+    let mut wrong = pin;
+    wrong[31] ^= 0x80;
+    assert!(handshake_refused(
+        client(&sim, pin_only("localhost", wrong)).sign_on()
+    ));
+    // The host name is still checked.
+    assert!(handshake_refused(
+        client(&sim, pin_only("other.example", pin)).sign_on()
+    ));
+    // Neither a CA nor a pin: refused before connecting.
+    let mut none = pin_only("localhost", pin);
+    none.pinned_spki_sha256 = None;
+    assert!(matches!(
+        client(&sim, none).sign_on(),
+        Err(HostError::Link(LinkError::TlsConfig(_)))
+    ));
+}
