@@ -236,7 +236,8 @@ fn handshake(tls: &TlsConfig, tcp: TcpStream) -> Result<SslStream<TcpStream>, Li
     if let Some(pin) = tls.pinned_spki_sha256 {
         b.set_verify_callback(SslVerifyMode::PEER, move |preverified, ctx| {
             let chain_error = CHAIN_TRUST_ERRORS.contains(&ctx.error().as_raw());
-            if !preverified && !(pin_only && chain_error) {
+            let trusted = preverified || (pin_only && chain_error);
+            if !trusted {
                 return false;
             }
             if ctx.error_depth() != 0 {
