@@ -10,6 +10,7 @@ mod hostsim;
 mod iso8583;
 mod qr;
 mod report;
+mod terminal;
 mod tlv;
 
 use clap::{Parser, Subcommand};
@@ -43,6 +44,19 @@ enum Command {
     Emv(emv::Cmd),
     /// Run the acquirer/issuer host simulator until killed.
     Hostsim(hostsim::Args),
+    /// A merchant's day: host simulator, journal, virtual cards, receipts, settlement.
+    Demo(terminal::DemoArgs),
+    /// Card sale against a running host simulator with a virtual card.
+    Sale(terminal::SaleArgs),
+    /// Void a sale of the open batch (by journal id).
+    Void(terminal::VoidArgs),
+    /// Refund a sale (by journal id).
+    Refund(terminal::RefundArgs),
+    /// Settle the open batch and print the settlement report.
+    Settle(terminal::SettleArgs),
+    /// Journal tools: list, show, export, backup.
+    #[command(subcommand)]
+    Journal(terminal::JournalCmd),
 }
 
 fn main() {
@@ -54,6 +68,12 @@ fn main() {
         Command::Qr(cmd) => qr::run(cmd),
         Command::Hostsim(args) => hostsim::run(args, cli.json),
         Command::Emv(cmd) => emv::run(cmd),
+        Command::Demo(args) => terminal::run_demo(args),
+        Command::Sale(args) => terminal::run_sale(args),
+        Command::Void(args) => terminal::run_void(args),
+        Command::Refund(args) => terminal::run_refund(args),
+        Command::Settle(args) => terminal::run_settle(args),
+        Command::Journal(cmd) => terminal::run_journal(cmd),
     };
     std::process::exit(report::emit(result, cli.json));
 }

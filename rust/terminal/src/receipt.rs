@@ -747,7 +747,12 @@ impl Receipt {
                 )),
             }
         }
-        if let Some(url) = data.e_invoice_url().filter(|_| approved) {
+        // E-invoices are issued for purchases only (not for voids, refunds or pre-auths).
+        let invoiced = matches!(
+            data.kind,
+            TxnKind::Sale | TxnKind::PreAuthCompletion | TxnKind::QrSale
+        );
+        if let Some(url) = data.e_invoice_url().filter(|_| approved && invoiced) {
             lines.push(Line::Feed { lines: 1 });
             lines.push(text(
                 l("扫码开具电子发票", "SCAN FOR E-INVOICE"),

@@ -254,6 +254,9 @@ fn refund_amounts_are_negative_and_tip_cashback_listed() {
     data.original_rrn = Some("632510000011".into());
     let t = Receipt::build(&data, Copy::Customer, Language::En).to_text(Width::Cols32);
     assert!(t.contains("REFUND"));
+    // No e-invoice for a refund (purchases only).
+    let r = Receipt::build(&data, Copy::Customer, Language::En);
+    assert!(!r.lines.iter().any(|l| matches!(l, Line::Qr { .. })));
     assert!(t.contains("ORIG REF NO.        632510000011"));
     assert!(t.contains("TOTAL                CNY -123.45"));
     let mut data = sale();
