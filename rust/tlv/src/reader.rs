@@ -82,8 +82,9 @@ impl<'a> Tlv<'a> {
 pub struct TlvReader<'a> {
     /// The bytes not yet read.
     rest: &'a [u8],
-    /// Absolute offset of `rest[0]`.
-    offset: usize,
+    /// Address of the outermost buffer's first byte: an object's absolute offset is its address
+    /// minus this (so the hot loop carries no offset counter).
+    origin: usize,
     /// Whether `FF` is padding (see [`Padding`]).
     ff_is_padding: bool,
 }
@@ -99,7 +100,7 @@ impl<'a> TlvReader<'a> {
     pub fn with_base(data: &'a [u8], base: usize) -> Self {
         TlvReader {
             rest: data,
-            offset: base,
+            origin: (data.as_ptr() as usize).wrapping_sub(base),
             ff_is_padding: true,
         }
     }
@@ -114,6 +115,12 @@ impl<'a> TlvReader<'a> {
     pub fn remaining(&self) -> &'a [u8] {
         self.rest
     }
+
+    /// Absolute offset of the first byte of `rest`, a tail of the buffer being read.
+    #[inline(always)]
+    fn offset_of(&self, rest: &[u8]) -> usize {
+        (rest.as_ptr() as usize).wrapping_sub(self.origin)
+    }
 }
 
 impl<'a> Iterator for TlvReader<'a> {
@@ -122,25 +129,28 @@ impl<'a> Iterator for TlvReader<'a> {
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         let mut rest = self.rest;
-        let mut offset = self.offset;
         // Annex B1: '00' (and, per ISO/IEC 7816-4, 'FF') bytes may precede, separate or follow objects.
         while let [b @ (0x00 | 0xFF), tail @ ..] = rest {
             if *b == 0xFF && !self.ff_is_padding {
                 break;
             }
             rest = tail;
-            offset += 1;
         }
         // Fast path: a one- or two-byte tag with a short-form length, value inside the buffer.
-        // Anything else (longer tags, long-form lengths, errors, the end) goes to `read_object`.
+        // Anything else (longer tags, long-form lengths, errors, the last two bytes) goes to
+        // `read_object`.
         let header = match *rest {
-            [b0, len, ..] if b0 & 0x1F != 0x1F && len < 0x80 => Some((u32::from(b0), 2, len)),
-            [b0, b1, len, ..] if b0 & 0x1F == 0x1F && b1 < 0x80 && len < 0x80 => {
-                Some(((u32::from(b0) << 8) | u32::from(b1), 3, len))
+            [b0, b1, b2, ..] => {
+                if b0 & 0x1F != 0x1F {
+                    (b1 < 0x80).then_some((u32::from(b0), 2, b1))
+                } else if b1 < 0x80 && b2 < 0x80 {
+                    Some(((u32::from(b0) << 8) | u32::from(b1), 3, b2))
+                } else {
+                    None
+                }
             }
             [] => {
                 self.rest = rest;
-                self.offset = offset;
                 return None;
             }
             _ => None,
@@ -150,20 +160,18 @@ impl<'a> Iterator for TlvReader<'a> {
             if let Some((raw, tail)) = rest.split_at_checked(end) {
                 if let Some(value) = raw.get(header_len..) {
                     self.rest = tail;
-                    self.offset = offset + end;
                     return Some(Ok(Tlv {
                         tag: Tag(tag),
                         value,
                         raw,
-                        offset,
+                        offset: self.offset_of(raw),
                     }));
                 }
             }
         }
-        match read_object(rest, offset) {
+        match read_object(rest, self.offset_of(rest)) {
             Ok((tlv, end)) => {
                 self.rest = rest.get(end..).unwrap_or(&[]);
-                self.offset = offset + end;
                 Some(Ok(tlv))
             }
             Err(e) => {
