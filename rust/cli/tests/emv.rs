@@ -107,6 +107,7 @@ fn pan_is_masked_and_pin_hidden() {
 fn record_then_replay_is_identical() {
     for (name, extra) in [
         ("visa-cda-no-cvm", vec![]),
+        ("fault-card-pulled", vec!["--pin", "1234"]),
         ("mc-cda-enciphered-pin", vec!["--pin", "1234"]),
         (
             "up-dda-offline-pin",
