@@ -1008,6 +1008,13 @@ impl<S: ReversalStore> HostClient<S> {
         build(m.set_rrn(&order.rrn))?;
         build(m.set_text(61, &format!("{:06}{:06}", self.config.batch, order.stan)))?;
         let r = HostResponse::from_message(self.exchange(m, true)?)?;
+        if let Some(rrn) = r.rrn.as_deref().filter(|rrn| *rrn != order.rrn) {
+            return Err(HostError::Mismatch {
+                field: "order reference (37)",
+                expected: order.rrn.clone(),
+                received: rrn.to_string(),
+            });
+        }
         match r.code.as_str() {
             "00" => Ok(QrStatus::Paid),
             "09" => Ok(QrStatus::Pending),

@@ -555,3 +555,25 @@ fn debug_output_hides_pan_track_and_pin() {
     );
     assert!(s.contains("476173******0010"), "{s}");
 }
+
+#[test]
+fn qr_status_for_another_order_is_refused() {
+    let (addr, _rx) = fake_host(Box::new(|req, resp| {
+        if req.processing_code() == Some("330000") {
+            let _ = resp.set_rrn("999999999999");
+        }
+    }));
+    let mut c = client(&addr);
+    let order = c.qr_pay(100, "281234").expect("paid");
+    let e = c.qr_query(&order).expect_err("other order");
+    assert!(
+        matches!(
+            e,
+            HostError::Mismatch {
+                field: "order reference (37)",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+}

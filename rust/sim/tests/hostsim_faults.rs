@@ -299,3 +299,33 @@ fn faults_from_the_config_file_apply_to_the_first_requests() {
     cfg.faults[0].kind = "lightning".into();
     assert!(HostSim::start(&cfg, "127.0.0.1:0", None).is_err());
 }
+
+#[test]
+fn reversed_void_puts_the_sale_back() {
+    let sim = HostSim::start_default().expect("sim");
+    let mut c = signed_on(&sim);
+    let s = c.sale(&prepaid_sale(6_000)).expect("sale");
+    assert_eq!(sim.balance(CUP), Some(94_000));
+    sim.inject(Fault::NoAnswer, 1);
+    let e = c
+        .void(&smartpos_host::VoidRequest {
+            amount: 6_000,
+            card: CardData::manual(CUP),
+            pin: PinInput::None,
+            original_stan: s.stan,
+            original_rrn: s.rrn.clone().expect("rrn"),
+            original_auth_code: s.auth_code.clone().expect("auth"),
+        })
+        .expect_err("void answer lost");
+    assert!(e.needs_reversal());
+    assert!(sim.ledger().by_stan(TID, s.stan).expect("sale").voided);
+    assert_eq!(sim.balance(CUP), Some(100_000));
+    assert_eq!(c.flush_reversals().expect("void reversed"), 1);
+    let l = sim.ledger();
+    assert!(
+        !l.by_stan(TID, s.stan).expect("sale").voided,
+        "the sale stands again"
+    );
+    assert_eq!(sim.balance(CUP), Some(94_000));
+    assert_eq!(l.reversals_applied, 1);
+}
