@@ -362,7 +362,7 @@ fn terminal_action_analysis(s: &mut Session, k2: &super::config::Kernel2Config) 
         s.ctx.set(TvrBit::FloorLimitExceeded);
     }
     s.ctx.sync();
-    let aid = s.ctx.aid().clone();
+    let aid = s.ctx.aid();
     let pick = |own: &[u8], fallback: &[u8]| {
         crate::config::AidConfig::action_code(if own.len() == 5 { own } else { fallback })
     };

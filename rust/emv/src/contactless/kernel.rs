@@ -75,22 +75,17 @@ impl Session {
             .iter()
             .position(|a| adf_name.starts_with(&a.aid))
             .unwrap_or(usize::MAX);
-        let mut record_tags = reader
-            .config
-            .aids
-            .get(aid_index)
-            .map(|a| a.data_record_tag_values())
-            .unwrap_or_else(|| {
-                crate::config::default_data_record_tags()
+        let record_tags = match reader.record_tags(aid_index) {
+            Some(t) => t.clone(),
+            None => {
+                let mut tags: Vec<u32> = crate::config::default_data_record_tags()
                     .iter()
                     .filter_map(|t| u32::from_str_radix(t, 16).ok())
-                    .collect()
-            });
-        for t in CONTACTLESS_RECORD_TAGS {
-            if !record_tags.contains(&t) {
-                record_tags.push(t);
+                    .collect();
+                tags.extend_from_slice(&CONTACTLESS_RECORD_TAGS);
+                tags
             }
-        }
+        };
         let ctx = Ctx {
             cfg: reader.config.clone(),
             keys: reader.keys.clone(),

@@ -226,6 +226,8 @@ pub struct ContactlessReader {
     /// (DF69 = 01).
     #[cfg(feature = "kernel-c7")]
     pub sm_keys: Arc<Vec<sm::SmCaKey>>,
+    /// Field-55 tags per configured AID (parsed once, plus the contactless tags).
+    record_tags: Arc<Vec<Vec<u32>>>,
 }
 
 impl ContactlessReader {
@@ -234,13 +236,33 @@ impl ContactlessReader {
         keys: Arc<CaKeyStore>,
         contactless: ContactlessConfig,
     ) -> Self {
+        let record_tags = Arc::new(
+            config
+                .aids
+                .iter()
+                .map(|a| {
+                    let mut tags = a.data_record_tag_values();
+                    for t in kernel::CONTACTLESS_RECORD_TAGS {
+                        if !tags.contains(&t) {
+                            tags.push(t);
+                        }
+                    }
+                    tags
+                })
+                .collect(),
+        );
         ContactlessReader {
             config,
             keys,
             contactless,
+            record_tags,
             #[cfg(feature = "kernel-c7")]
             sm_keys: Arc::new(Vec::new()),
         }
+    }
+    /// The field-55 tags of the configured AID at `index`.
+    pub(crate) fn record_tags(&self, index: usize) -> Option<&Vec<u32>> {
+        self.record_tags.get(index)
     }
     /// Add SM2 CA keys (C-7 SM-algorithm cards).
     #[cfg(feature = "kernel-c7")]
