@@ -91,7 +91,7 @@ pub enum HostError {
     Declined {
         code: ResponseCode,
         /// The whole (MAC-checked) response, e.g. field 55 for the second GENERATE AC.
-        response: Box<crate::flows::HostResponse>,
+        response: Box<crate::request::HostResponse>,
     },
     /// A key operation failed (no working key, PIN block, MAC computation).
     #[error("key operation: {0}")]

@@ -5,7 +5,9 @@
 //! * [`mac`]: field 64 (UnionPay ECB MAC, ANSI X9.19, SM4 CBC-MAC) over the UnionPay MAC block.
 //! * [`flows`]: [`HostClient`] with sign-on/key download, echo, sale, void, refund, pre-auth and
 //!   completion, balance inquiry, QR pay/query/revoke, advices, reversals and settlement with
-//!   batch upload; typed requests and [`HostResponse`].
+//!   batch upload.
+//! * [`request`]: the typed requests ([`SaleRequest`], [`VoidRequest`], [`CardData`],
+//!   [`PinInput`], ...), [`TerminalConfig`] and the believed [`HostResponse`].
 //! * [`store`]: the [`ReversalStore`] trait the terminal's journal implements, and [`MemoryStore`].
 //! * [`dialect`]: the processing codes, field 60 codes, field 48 totals and the QR sub-protocol.
 //! * [`response`]: field 39 codes with their meanings ([`ResponseCode`]).
@@ -17,6 +19,7 @@ mod error;
 pub mod flows;
 pub mod link;
 pub mod mac;
+pub mod request;
 pub mod response;
 pub mod store;
 
