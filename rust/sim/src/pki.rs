@@ -123,7 +123,7 @@ fn seeded_prime(stream: &mut SeedStream, bits: u32) -> Result<BigNum, PkiError> 
             if p.num_bits() as u32 != bits {
                 break;
             }
-            if p.is_prime(32, &mut ctx).map_err(&err)? {
+            if p.is_prime_fasttest(32, &mut ctx, true).map_err(&err)? {
                 return Ok(p);
             }
             p.add_word(6).map_err(&err)?;
