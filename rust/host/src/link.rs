@@ -199,6 +199,26 @@ impl Link {
         write_frame(&mut self.stream, payload)
     }
 
+    /// Whether the host has closed this (idle) connection: a non-blocking peek on the socket
+    /// sees end-of-file or an error. Checked before reusing a connection, so a request is never
+    /// written into a socket the host already closed (which would end in a needless reversal).
+    pub fn is_closed_by_peer(&self) -> bool {
+        let tcp = match &self.stream {
+            Stream::Plain(s) => s,
+            Stream::Tls(s) => s.get_ref(),
+        };
+        if tcp.set_nonblocking(true).is_err() {
+            return true;
+        }
+        let mut b = [0u8; 1];
+        let closed = match tcp.peek(&mut b) {
+            Ok(0) => true,
+            Ok(_) => false,
+            Err(e) => e.kind() != ErrorKind::WouldBlock,
+        };
+        closed || tcp.set_nonblocking(false).is_err()
+    }
+
     /// Receive one frame's payload (blocks up to the read timeout).
     pub fn receive(&mut self) -> Result<Vec<u8>, LinkError> {
         read_frame(&mut self.stream)

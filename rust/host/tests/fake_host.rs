@@ -577,3 +577,53 @@ fn qr_status_for_another_order_is_refused() {
         "{e:?}"
     );
 }
+
+#[test]
+fn a_connection_the_host_closed_while_idle_is_replaced_not_reversed() {
+    // This host answers one request per connection, then hangs up.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let (closed_tx, closed_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let p = Profile::cups_pos();
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { return };
+            let Ok(payload) = read_frame(&mut s) else {
+                continue;
+            };
+            let Ok(frame) = p.unpack_frame(&payload) else {
+                continue;
+            };
+            let Ok(mut r) = frame.message.respond(&[11, 41, 42, 60]) else {
+                continue;
+            };
+            let _ = r.set_response_code("00");
+            let out = Frame {
+                tpdu: frame.tpdu.map(|t| t.reply()),
+                header: frame.header.clone(),
+                message: r,
+            };
+            if let Ok(bytes) = p.pack_frame(&out) {
+                let _ = write_frame(&mut s, &bytes);
+            }
+            drop(s);
+            let _ = closed_tx.send(());
+        }
+    });
+    let mut keys = KeyHierarchy::new(HierarchyAlgorithm::Tdes);
+    keys.install_tmk(SecretKey::from_hex(KeyAlgorithm::Tdes2, TMK).expect("tmk"))
+        .expect("install");
+    let mut c = HostClient::new(
+        LinkConfig::tcp(addr).with_read_timeout(Duration::from_secs(5)),
+        TerminalConfig::new("12345678", "123456789012345"),
+        keys,
+        MemoryStore::new(),
+    );
+    for _ in 0..3 {
+        c.echo().expect("each echo on a fresh connection");
+        // The host has closed the connection before the next request is made.
+        closed_rx
+            .recv_timeout(Duration::from_secs(5))
+            .expect("host closed");
+    }
+}

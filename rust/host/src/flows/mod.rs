@@ -176,6 +176,10 @@ impl<S: ReversalStore> HostClient<S> {
         req_stan: u64,
         with_mac: bool,
     ) -> Result<Message, HostError> {
+        if self.link.as_ref().is_some_and(Link::is_closed_by_peer) {
+            log::info!("the host closed the idle connection; reconnecting");
+            self.link = None;
+        }
         if self.link.is_none() {
             self.link = Some(Link::connect(&self.link_config)?);
         }
