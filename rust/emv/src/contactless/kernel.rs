@@ -1,5 +1,5 @@
 //! What the contactless kernels share: the transaction context (the contact kernel's
-//! [`crate::kernel::Ctx`] and data store, reused), FCI storage, GET PROCESSING OPTIONS with
+//! `Ctx` of `crate::kernel` and data store, reused), FCI storage, GET PROCESSING OPTIONS with
 //! the contactless status words, record reading per the AFL (reusing [`crate::gpo`]) and fast
 //! DDA (EMV Contactless Book C-3 Annex C / Book C-7: SDAD over UN, amount, currency and the
 //! Card Authentication Related Data).
