@@ -36,6 +36,9 @@ pub enum Cmd {
     },
     /// List the simulator's virtual cards.
     Sims,
+    /// The simulator's CA public keys as a kernel key file (RID, index, modulus, exponent,
+    /// expiry, checksum), for terminals that replay virtual-card scripts.
+    SimCaKeys,
     /// List the PC/SC readers (feature `pcsc`).
     Readers,
     /// Be a virtual card in vsmartcard's virtual reader: connect to vpcd (pcscd's driver) and
@@ -146,6 +149,15 @@ pub fn run(cmd: Cmd) -> CliResult {
                 .collect::<Vec<_>>()
                 .join("\n");
             Ok(Report::with_text(serde_json::json!({ "sims": sims }), text))
+        }
+        Cmd::SimCaKeys => {
+            let pki = TestPki::shared()?;
+            let file = smartpos_emv::config::CaKeyFile {
+                comment: "smartpos-sim test PKI: TEST KEYS ONLY".into(),
+                keys: pki.ca_key_records(),
+            };
+            let json = serde_json::to_value(&file)?;
+            Ok(Report::json(json))
         }
         Cmd::Readers => readers(),
         Cmd::ServeVpcd {

@@ -255,3 +255,14 @@ fn bad_inputs_fail() {
     let out = smartpos(&run_args(["--sim", "visa-cda-no-cvm"], &["--un", "XYZ"]));
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn sim_ca_keys_load_into_the_kernel_key_store() {
+    let v = json_of(&["emv", "sim-ca-keys", "--json"]);
+    let mut store = smartpos_emv::CaKeyStore::new();
+    assert_eq!(store.load_json(&v.to_string()).expect("key file"), 3);
+    for rid in ["A000000003", "A000000004", "A000000333"] {
+        let rid = hex::decode(rid).expect("hex");
+        assert!(store.get(&rid, 0xD7).is_some());
+    }
+}
