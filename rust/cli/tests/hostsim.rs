@@ -136,3 +136,42 @@ fn bad_config_file_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn tls_listener_from_pem_files() {
+    let ca = smartpos_sim::hostsim::TestCa::new("cli test CA").expect("ca");
+    let id = ca.issue_server(&["localhost"]).expect("server cert");
+    let dir = std::env::temp_dir().join(format!("smartpos-hostsim-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let cert = dir.join("server.pem");
+    let key = dir.join("server.key");
+    std::fs::write(&cert, &id.cert_pem).expect("cert");
+    std::fs::write(&key, &id.key_pem).expect("key");
+    let spec = format!("{},{}", cert.display(), key.display());
+    let (_sim, line) = start(&["--tls", &spec, "--json"]);
+    let v: Value = serde_json::from_str(&line).expect("json line");
+    assert_eq!(v["tls"], true);
+    // A plain-TCP frame is not a TLS ClientHello: the server answers nothing usable.
+    let addr = v["listen"].as_str().expect("listen").to_string();
+    let mut s = TcpStream::connect(&addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    s.write_all(&[0x00, 0x05, 0x60, 0x00, 0x01, 0x00, 0x00])
+        .expect("send");
+    let mut buf = [0u8; 2];
+    let got = s.read_exact(&mut buf);
+    assert!(
+        got.is_err() || buf[0] == 0x15,
+        "no cups-pos answer over a TLS port"
+    );
+    // A key that does not match the certificate is refused at start-up.
+    let other = ca.issue_server(&["localhost"]).expect("other");
+    std::fs::write(&key, &other.key_pem).expect("key");
+    let out = Command::new(env!("CARGO_BIN_EXE_smartpos"))
+        .args(["hostsim", "--tls", &spec])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("TLS"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
