@@ -12,6 +12,30 @@
 //! * [`dialect`]: the processing codes, field 60 codes, field 48 totals and the QR sub-protocol.
 //! * [`response`]: field 39 codes with their meanings ([`ResponseCode`]).
 //! * Errors: [`LinkError`] (transport), [`HostError`] (protocol), [`StoreError`].
+//!
+//! ```no_run
+//! use smartpos_crypto::key::{KeyAlgorithm, SecretKey};
+//! use smartpos_crypto::keyhier::{HierarchyAlgorithm, KeyHierarchy};
+//! use smartpos_host::{CardData, HostClient, LinkConfig, MemoryStore, PinInput, SaleRequest,
+//!     TerminalConfig};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut keys = KeyHierarchy::new(HierarchyAlgorithm::Tdes);
+//! keys.install_tmk(SecretKey::from_hex(KeyAlgorithm::Tdes2, "11111111111111112222222222222222")?)?;
+//! let mut host = HostClient::new(
+//!     LinkConfig::tcp("127.0.0.1:5000"),
+//!     TerminalConfig::new("12345678", "123456789012345"),
+//!     keys,
+//!     MemoryStore::new(), // the terminal passes its journal-backed ReversalStore
+//! );
+//! host.sign_on()?; // working keys installed only if every KCV checks
+//! let answer = host.sale(&SaleRequest {
+//!     amount: 1_234,
+//!     card: CardData::manual("4761739001010010"),
+//!     pin: PinInput::None,
+//! })?; // a pending reversal is sent first; declines are HostError::Declined
+//! println!("approved, RRN {:?}", answer.rrn);
+//! # Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
 
 pub mod dialect;

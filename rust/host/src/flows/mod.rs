@@ -5,8 +5,8 @@
 //!
 //! One request is in flight per client: every flow takes `&mut self`.
 //!
-//! Sub-modules hold the flows by protocol part: [`reversal`] (authorisations under the reversal
-//! rules, 0400 and 0220 store-and-forward), [`qr`] (the QR sub-protocol) and [`settlement`]
+//! Sub-modules hold the flows by protocol part: `reversal` (authorisations under the reversal
+//! rules, 0400 and 0220 store-and-forward), `qr` (the QR sub-protocol) and `settlement`
 //! (0500 with batch upload 0320).
 
 mod qr;

@@ -1,8 +1,8 @@
 //! The simulated acquirer and issuer: one request in, one response out.
 //!
-//! Sub-modules by protocol part: [`issuer`] (amount rules, PIN, ARQC/ARPC), [`financial`]
-//! (sale, pre-auth, completion, void, refund, balance, advice, reversal), [`qr`] (wallet orders)
-//! and [`settlement`] (0500 totals and 0320 batch upload).
+//! Sub-modules by protocol part: `issuer` (amount rules, PIN, ARQC/ARPC), `financial`
+//! (sale, pre-auth, completion, void, refund, balance, advice, reversal), `qr` (wallet orders)
+//! and `settlement` (0500 totals and 0320 batch upload).
 
 mod financial;
 mod issuer;
