@@ -339,3 +339,56 @@ fn bad_configurations_are_typed_errors() {
     );
     assert!(HostSim::start(&HostSimConfig::default_config(), "not an address", None).is_err());
 }
+
+#[test]
+fn terminals_in_parallel_each_get_their_own_answers() {
+    let mut cfg = HostSimConfig::default_config();
+    for i in 0..4 {
+        cfg.terminals.push(TerminalEntry {
+            terminal_id: format!("PAR0000{i}"),
+            merchant_id: "123456789012345".into(),
+            tmk: "11111111111111112222222222222222".into(),
+            algorithm: "tdes".into(),
+            mac: "cup-ecb".into(),
+        });
+    }
+    let sim = HostSim::start(&cfg, "127.0.0.1:0", None).expect("sim");
+    std::thread::scope(|scope| {
+        for i in 0..4 {
+            let sim = &sim;
+            scope.spawn(move || {
+                let tmk =
+                    SecretKey::from_hex(KeyAlgorithm::Tdes2, "11111111111111112222222222222222")
+                        .expect("tmk");
+                let tid = format!("PAR0000{i}");
+                let mut c = client(
+                    sim,
+                    &tid,
+                    HierarchyAlgorithm::Tdes,
+                    tmk,
+                    MacAlgorithm::CupEcb,
+                );
+                c.sign_on().expect("sign-on");
+                for n in 0..10u64 {
+                    let amount = 1_000 + 100 * n + i;
+                    let r = c
+                        .sale(&SaleRequest {
+                            amount,
+                            card: CardData::manual("4761739001010010"),
+                            pin: PinInput::None,
+                        })
+                        .expect("approved");
+                    assert_eq!(r.amount, Some(amount));
+                }
+            });
+        }
+    });
+    let l = sim.ledger();
+    assert_eq!(l.entries.len(), 40);
+    for i in 0..4 {
+        let tid = format!("PAR0000{i}");
+        let mine: Vec<_> = l.entries.iter().filter(|e| e.terminal_id == tid).collect();
+        assert_eq!(mine.len(), 10);
+        assert!(mine.iter().all(|e| e.approved && e.amount % 100 == i));
+    }
+}
