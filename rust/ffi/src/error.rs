@@ -56,11 +56,72 @@ pub enum SmartPosError {
         /// Why it was refused.
         reason: String,
     },
-    /// The operation was cancelled through its [`crate::CancellationHandle`].
-    #[error("cancelled after {exchanges} APDU exchange(s)")]
+    /// The operation was cancelled through its [`crate::CancellationHandle`] (or the attendant
+    /// cancelled on the terminal). Nothing was charged.
+    #[error("cancelled {step} (after {exchanges} APDU exchange(s))")]
     Cancelled {
-        /// Exchanges completed before the cancellation was seen.
+        /// Exchanges completed before the cancellation was seen (0 when not known).
         exchanges: u32,
+        /// Where the cancellation was seen (`before APDU 3`, `waiting for card`, ...).
+        step: String,
+    },
+    /// The host (or the card, offline) declined the transaction. `txn_id` is its journal id
+    /// (for the decline receipt).
+    #[error("declined ({response_code}): {message}")]
+    Declined {
+        /// ISO 8583 field 39 (`05`, `51`, ...; `Z1` declined offline by the card).
+        response_code: String,
+        /// The meaning of the code.
+        message: String,
+        /// Journal id of the declined transaction.
+        txn_id: i64,
+    },
+    /// The acquirer host could not be reached or its answer was unusable (outside a payment, or
+    /// a payment that could not be authorised); queued reversals are sent later.
+    #[error("host unavailable: {reason}")]
+    HostUnavailable {
+        /// What failed.
+        reason: String,
+    },
+    /// The card could not be read (chip and fallback failed, card removed).
+    #[error("card error: {reason}")]
+    CardError {
+        /// What happened.
+        reason: String,
+    },
+    /// A key is missing: no terminal master key, keys erased after tamper, key store failure.
+    #[error("key missing: {reason}")]
+    KeyMissing {
+        /// Which key and why.
+        reason: String,
+    },
+    /// The transaction journal refused or failed.
+    #[error("journal: {reason}")]
+    Journal {
+        /// The journal's reason.
+        reason: String,
+    },
+    /// A risk rule of the terminal refused the transaction (limits, velocity, duplicate).
+    #[error("refused by {rule}: {detail}")]
+    Refused {
+        /// The rule.
+        rule: String,
+        /// Which limit and which value.
+        detail: String,
+    },
+    /// The operator may not perform the action.
+    #[error("not authorised: {reason}")]
+    NotAuthorised {
+        /// Why.
+        reason: String,
+    },
+    /// A device (reader, PIN pad, printer, scanner) failed.
+    #[error("device {device}: {reason}")]
+    Device {
+        /// Which device.
+        device: String,
+        /// What happened.
+        reason: String,
     },
 }
 

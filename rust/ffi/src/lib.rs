@@ -28,6 +28,7 @@ pub mod apdu;
 mod error;
 mod kernel;
 pub mod native;
+mod pos;
 mod session;
 #[cfg(feature = "sim")]
 pub mod sim;
@@ -38,6 +39,11 @@ pub use error::SmartPosError;
 pub use kernel::{
     ContactTransaction, EmvInterface, EmvKernel, EmvOutcome, EmvResult, EmvTransactionRequest,
     EmvTransactionType, HostAuthorisation, OfflinePinEntry, OnlinePinEntry, PinPad,
+};
+pub use pos::{
+    CardPresentation, PosCardReader, PosEvent, PosIndicators, PosKeys, PosOnlinePin, PosPinPad,
+    PosPrinter, PosQrScanner, PosSaleRequest, PosSettlement, PosSignOn, PosStatus, PosTerminal,
+    PosTransaction, TransactionEvents,
 };
 pub use session::{ApduSession, CancellationHandle, CardReader, ResponseApdu};
 pub use tlv::{TlvNode, decode_tlv, decode_tlv_hex, encode_tlv};

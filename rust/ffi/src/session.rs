@@ -34,10 +34,24 @@ pub struct ResponseApdu {
 }
 
 /// Explicit cancellation for long-running calls. Cancel from any thread; a kernel run stops
-/// before its next APDU and fails with [`SmartPosError::Cancelled`]. A handle stays cancelled.
+/// before its next APDU, a terminal operation at its next check (card wait, card link, host
+/// link), and the call fails with [`SmartPosError::Cancelled`]. A handle stays cancelled.
 #[derive(Debug, Default, uniffi::Object)]
 pub struct CancellationHandle {
     cancelled: AtomicBool,
+    /// The terminal's tokens of the operations this handle was passed to.
+    linked: std::sync::Mutex<Vec<smartpos_terminal::CancelToken>>,
+}
+
+impl CancellationHandle {
+    /// Make `token` follow this handle (cancelled now if the handle already is).
+    pub(crate) fn link(&self, token: smartpos_terminal::CancelToken) {
+        let mut linked = self.linked.lock().unwrap_or_else(|p| p.into_inner());
+        if self.is_cancelled() {
+            token.cancel();
+        }
+        linked.push(token);
+    }
 }
 
 #[uniffi::export]
@@ -51,6 +65,10 @@ impl CancellationHandle {
     /// Request cancellation.
     pub fn cancel(&self) {
         self.cancelled.store(true, Ordering::SeqCst);
+        let linked = self.linked.lock().unwrap_or_else(|p| p.into_inner());
+        for token in linked.iter() {
+            token.cancel();
+        }
     }
 
     /// Whether cancellation was requested.

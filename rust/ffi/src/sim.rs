@@ -204,3 +204,104 @@ impl SimulatedCard {
 pub fn simulated_contactless_profiles() -> Vec<String> {
     CONTACTLESS_PROFILES.iter().map(|s| s.to_string()).collect()
 }
+
+/// The acquirer/issuer host simulator of smartpos-sim on loopback TCP (sign-on keys, MAC,
+/// ARQC/ARPC, amount rules: an amount ending in 05/51/55/91/96 gets that response code).
+#[derive(uniffi::Object)]
+pub struct HostSimulator {
+    sim: Mutex<smartpos_sim::hostsim::HostSim>,
+}
+
+fn host_lock(
+    m: &Mutex<smartpos_sim::hostsim::HostSim>,
+) -> std::sync::MutexGuard<'_, smartpos_sim::hostsim::HostSim> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[uniffi::export]
+impl HostSimulator {
+    /// Start with the default configuration on `127.0.0.1`, any free port.
+    #[uniffi::constructor]
+    pub fn start() -> Result<Arc<Self>, SmartPosError> {
+        let sim = smartpos_sim::hostsim::HostSim::start_default()
+            .map_err(|e| sim_error(format!("host simulator: {e}")))?;
+        Ok(Arc::new(HostSimulator {
+            sim: Mutex::new(sim),
+        }))
+    }
+
+    /// `host:port` it listens on.
+    pub fn address(&self) -> String {
+        host_lock(&self.sim).addr().to_string()
+    }
+
+    /// Transactions the host approved (reversed ones included).
+    pub fn approved_count(&self) -> u32 {
+        let ledger = host_lock(&self.sim).ledger();
+        u32::try_from(ledger.entries.iter().filter(|e| e.approved).count()).unwrap_or(u32::MAX)
+    }
+
+    /// Requests handled.
+    pub fn request_count(&self) -> u32 {
+        host_lock(&self.sim).ledger().requests
+    }
+
+    /// Reversals applied.
+    pub fn reversals_applied(&self) -> u32 {
+        host_lock(&self.sim).ledger().reversals_applied
+    }
+
+    /// Stop listening (later connections are refused).
+    pub fn stop(&self) {
+        host_lock(&self.sim).shutdown();
+    }
+}
+
+/// The simulator's default terminal master key (a TEST key, never for production).
+#[uniffi::export]
+pub fn simulated_master_key() -> Vec<u8> {
+    // smartpos-sim hostsim default terminal TMK.
+    crate::apdu::parse_hex("tmk", "11111111111111112222222222222222").unwrap_or_default()
+}
+
+/// Write a configuration directory for a terminal talking to the host simulator at
+/// `host_address`: `terminal.toml` (host, short timeouts, no duplicate window), `emv.json` (the
+/// demo terminal with the simulator PKI's revocation list) and `ca_keys.json` (the simulator's
+/// contact CA keys).
+#[uniffi::export]
+pub fn write_simulated_config(
+    config_dir: String,
+    host_address: String,
+) -> Result<(), SmartPosError> {
+    let dir = std::path::Path::new(&config_dir);
+    let write = |name: &str, text: String| {
+        std::fs::write(dir.join(name), text).map_err(|e| SmartPosError::InvalidInput {
+            field: "config_dir".into(),
+            reason: format!("writing {name}: {e}"),
+        })
+    };
+    std::fs::create_dir_all(dir).map_err(|e| SmartPosError::InvalidInput {
+        field: "config_dir".into(),
+        reason: e.to_string(),
+    })?;
+    let toml = format!(
+        "[host]\naddress = \"{host_address}\"\nconnect_timeout_ms = 1500\nresponse_timeout_ms = 1500\n\n[risk]\nduplicate_window_secs = 0\n"
+    );
+    write("terminal.toml", toml)?;
+    let pki = smartpos_sim::pki::TestPki::shared()
+        .map_err(|e| sim_error(format!("contact test PKI: {e}")))?;
+    let mut config = TerminalConfig::demo().map_err(|e| sim_error(e.to_string()))?;
+    config.terminal.revoked_certificates = pki.revocation_list();
+    write(
+        "emv.json",
+        serde_json::to_string_pretty(&config).map_err(|e| sim_error(e.to_string()))?,
+    )?;
+    let keys = smartpos_emv::config::CaKeyFile {
+        comment: "smartpos-sim test PKI (test only)".into(),
+        keys: pki.schemes.iter().map(|s| s.ca_key_record()).collect(),
+    };
+    write(
+        "ca_keys.json",
+        serde_json::to_string_pretty(&keys).map_err(|e| sim_error(e.to_string()))?,
+    )
+}

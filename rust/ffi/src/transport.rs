@@ -62,6 +62,7 @@ impl CardTransport for ReaderLink<'_> {
         if self.cancel.is_cancelled() {
             let cancelled = SmartPosError::Cancelled {
                 exchanges: self.exchanges,
+                step: format!("before APDU {}", self.exchanges.saturating_add(1)),
             };
             return Err(self.fail(cancelled));
         }
@@ -188,7 +189,10 @@ mod tests {
         assert!(link.exchange(&select()).is_err());
         assert_eq!(
             link.take_failure(),
-            Some(SmartPosError::Cancelled { exchanges: 1 })
+            Some(SmartPosError::Cancelled {
+                exchanges: 1,
+                step: "before APDU 2".into()
+            })
         );
     }
 }

@@ -359,7 +359,13 @@ fn cancellation_stops_the_tap_before_the_next_apdu() {
     let err = kernel
         .tap(Box::new(Shared(reader.clone())), request(1000), cancel)
         .expect_err("cancelled");
-    assert_eq!(err, SmartPosError::Cancelled { exchanges: 2 });
+    assert_eq!(
+        err,
+        SmartPosError::Cancelled {
+            exchanges: 2,
+            step: "before APDU 3".into()
+        }
+    );
     assert_eq!(
         reader.seen.load(Ordering::SeqCst),
         2,

@@ -29,6 +29,14 @@ pub fn error_kind(error: &SmartPosError) -> &'static str {
         SmartPosError::Protocol { .. } => "Protocol",
         SmartPosError::InvalidConfiguration { .. } => "InvalidConfiguration",
         SmartPosError::Cancelled { .. } => "Cancelled",
+        SmartPosError::Declined { .. } => "Declined",
+        SmartPosError::HostUnavailable { .. } => "HostUnavailable",
+        SmartPosError::CardError { .. } => "CardError",
+        SmartPosError::KeyMissing { .. } => "KeyMissing",
+        SmartPosError::Journal { .. } => "Journal",
+        SmartPosError::Refused { .. } => "Refused",
+        SmartPosError::NotAuthorised { .. } => "NotAuthorised",
+        SmartPosError::Device { .. } => "Device",
     }
 }
 
@@ -193,7 +201,49 @@ mod tests {
                 },
                 "InvalidConfiguration",
             ),
-            (SmartPosError::Cancelled { exchanges: 1 }, "Cancelled"),
+            (
+                SmartPosError::Cancelled {
+                    exchanges: 1,
+                    step: "s".into(),
+                },
+                "Cancelled",
+            ),
+            (
+                SmartPosError::Declined {
+                    response_code: "05".into(),
+                    message: "m".into(),
+                    txn_id: 1,
+                },
+                "Declined",
+            ),
+            (
+                SmartPosError::HostUnavailable { reason: "r".into() },
+                "HostUnavailable",
+            ),
+            (SmartPosError::CardError { reason: "r".into() }, "CardError"),
+            (
+                SmartPosError::KeyMissing { reason: "r".into() },
+                "KeyMissing",
+            ),
+            (SmartPosError::Journal { reason: "r".into() }, "Journal"),
+            (
+                SmartPosError::Refused {
+                    rule: "r".into(),
+                    detail: "d".into(),
+                },
+                "Refused",
+            ),
+            (
+                SmartPosError::NotAuthorised { reason: "r".into() },
+                "NotAuthorised",
+            ),
+            (
+                SmartPosError::Device {
+                    device: "d".into(),
+                    reason: "r".into(),
+                },
+                "Device",
+            ),
         ];
         for (error, kind) in cases {
             assert_eq!(error_kind(&error), kind, "{error}");

@@ -1,0 +1,315 @@
+//! `PosTerminal` end to end with device callbacks written in Rust (the way Kotlin implements
+//! them): HostSim on loopback TCP, a real SQLite journal, a virtual contact card of smartpos-sim.
+//! Sale, decline, void, refund, settlement, cancellation, host unavailable, each error typed.
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+
+use smartpos_ffi::sim::{
+    HostSimulator, SimulatedCard, simulated_master_key, write_simulated_config,
+};
+use smartpos_ffi::{
+    CancellationHandle, CardPresentation, OfflinePinEntry, PosCardReader, PosEvent, PosIndicators,
+    PosKeys, PosOnlinePin, PosPinPad, PosPrinter, PosQrScanner, PosSaleRequest, PosStatus,
+    PosTerminal, SmartPosError, TransactionEvents,
+};
+
+struct ThreadWaker(std::thread::Thread);
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Drive a future on this thread (the binding's futures complete from worker threads).
+fn block_on<F: Future>(f: F) -> F::Output {
+    let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut f = pin!(f);
+    loop {
+        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::park();
+    }
+}
+
+struct Reader {
+    card: Mutex<Option<Arc<SimulatedCard>>>,
+    profile: String,
+    apdus: AtomicU32,
+    cancel_at: Mutex<Option<(u32, Arc<CancellationHandle>)>>,
+}
+
+impl PosCardReader for Reader {
+    fn detect(
+        &self,
+        contact: bool,
+        _contactless: bool,
+        _magstripe: bool,
+        _timeout_ms: u64,
+    ) -> Result<CardPresentation, SmartPosError> {
+        assert!(contact);
+        *self.card.lock().unwrap() = Some(SimulatedCard::contact(self.profile.clone())?);
+        Ok(CardPresentation::Chip)
+    }
+    fn transceive(&self, apdu: Vec<u8>) -> Result<Vec<u8>, SmartPosError> {
+        let n = self.apdus.fetch_add(1, Ordering::SeqCst);
+        if let Some((at, h)) = &*self.cancel_at.lock().unwrap() {
+            if *at == n {
+                h.cancel();
+            }
+        }
+        let card = self
+            .card
+            .lock()
+            .unwrap()
+            .clone()
+            .ok_or(SmartPosError::Transport {
+                reason: "no card".into(),
+            })?;
+        card.transceive(apdu)
+    }
+    fn wait_for_removal(&self, _timeout_ms: u64) -> Result<(), SmartPosError> {
+        Ok(())
+    }
+}
+
+struct Pad;
+impl PosPinPad for Pad {
+    fn online_pin(&self, _pan: String, _amount: u64) -> Result<PosOnlinePin, SmartPosError> {
+        Ok(PosOnlinePin::Bypassed)
+    }
+    fn offline_pin(&self, _tries_left: Option<u8>) -> Result<OfflinePinEntry, SmartPosError> {
+        Ok(OfflinePinEntry::Entered {
+            digits: "1234".into(),
+        })
+    }
+}
+
+struct Paper(Arc<Mutex<Vec<Vec<String>>>>);
+impl PosPrinter for Paper {
+    fn print(&self, lines: Vec<String>, _escpos: Option<Vec<u8>>) -> Result<(), SmartPosError> {
+        self.0.lock().unwrap().push(lines);
+        Ok(())
+    }
+}
+
+struct NoScanner;
+impl PosQrScanner for NoScanner {
+    fn scan(&self, _timeout_ms: u64) -> Result<String, SmartPosError> {
+        Err(SmartPosError::Device {
+            device: "scanner".into(),
+            reason: "none".into(),
+        })
+    }
+}
+
+struct Leds;
+impl PosIndicators for Leds {
+    fn beep(&self, _success: bool) {}
+    fn leds(&self, _status: String) {}
+}
+
+struct Events(Arc<Mutex<Vec<PosEvent>>>);
+impl TransactionEvents for Events {
+    fn on_event(&self, event: PosEvent) {
+        self.0.lock().unwrap().push(event);
+    }
+    fn confirm_duplicate(&self, _pan_masked: String, _amount: u64) -> bool {
+        true
+    }
+}
+
+struct Rig {
+    host: Arc<HostSimulator>,
+    pos: Arc<PosTerminal>,
+    reader: Arc<Reader>,
+    printed: Arc<Mutex<Vec<Vec<String>>>>,
+    events: Arc<Mutex<Vec<PosEvent>>>,
+}
+
+struct SharedReader(Arc<Reader>);
+impl PosCardReader for SharedReader {
+    fn detect(&self, a: bool, b: bool, c: bool, t: u64) -> Result<CardPresentation, SmartPosError> {
+        self.0.detect(a, b, c, t)
+    }
+    fn transceive(&self, apdu: Vec<u8>) -> Result<Vec<u8>, SmartPosError> {
+        self.0.transceive(apdu)
+    }
+    fn wait_for_removal(&self, t: u64) -> Result<(), SmartPosError> {
+        self.0.wait_for_removal(t)
+    }
+}
+
+fn rig(tag: &str, profile: &str) -> Rig {
+    let host = HostSimulator::start().expect("hostsim");
+    let dir = std::env::temp_dir().join(format!("smartpos-ffi-pos-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    write_simulated_config(dir.display().to_string(), host.address()).expect("config");
+    let reader = Arc::new(Reader {
+        card: Mutex::new(None),
+        profile: profile.into(),
+        apdus: AtomicU32::new(0),
+        cancel_at: Mutex::new(None),
+    });
+    let printed = Arc::new(Mutex::new(Vec::new()));
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let pos = PosTerminal::open(
+        dir.display().to_string(),
+        dir.join("journal.db").display().to_string(),
+        PosKeys {
+            master_key: simulated_master_key(),
+            journal_hash_key: vec![7; 32],
+            journal_data_key: vec![9; 32],
+        },
+        "sup1".into(),
+        Box::new(SharedReader(reader.clone())),
+        Box::new(Pad),
+        Box::new(Paper(printed.clone())),
+        Box::new(NoScanner),
+        Box::new(Leds),
+        Box::new(Events(events.clone())),
+    )
+    .expect("terminal opens");
+    Rig {
+        host,
+        pos,
+        reader,
+        printed,
+        events,
+    }
+}
+
+fn sale(amount: u64) -> PosSaleRequest {
+    PosSaleRequest {
+        amount,
+        tip: 0,
+        cashback: 0,
+        operator_id: "01".into(),
+        order_ref: Some("ORDER-1".into()),
+    }
+}
+
+#[test]
+fn sale_void_refund_settle_over_the_host_simulator() {
+    let r = rig("flow", "visa-dda-offline-pin");
+    let signed = block_on(r.pos.sign_on()).expect("sign-on");
+    assert!(signed.batch_no >= 1);
+    let tx = block_on(r.pos.sale(sale(1000), CancellationHandle::new())).expect("sale");
+    assert_eq!(tx.status, PosStatus::Approved, "{tx:?}");
+    assert_eq!(tx.response_code.as_deref(), Some("00"));
+    assert_eq!(tx.pan_masked.as_deref(), Some("476173******0010"));
+    assert!(tx.rrn.is_some() && tx.auth_code.is_some());
+    assert_eq!(tx.total, 1000);
+    assert!(r.host.approved_count() >= 1);
+    // The terminal prints nothing by itself (receipts are the app's call via the records).
+    assert!(r.printed.lock().unwrap().is_empty());
+    let names: Vec<String> = r
+        .events
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|e| e.name.clone())
+        .collect();
+    assert!(names.iter().any(|n| n == "online"), "{names:?}");
+
+    let void = block_on(r.pos.void(tx.txn_id, CancellationHandle::new())).expect("void");
+    assert_eq!(void.kind, "void");
+    assert_eq!(void.status, PosStatus::Approved);
+
+    let sale2 = block_on(r.pos.sale(sale(2000), CancellationHandle::new())).expect("sale 2");
+    let refund =
+        block_on(r.pos.refund(sale2.txn_id, 500, CancellationHandle::new())).expect("refund");
+    assert_eq!(refund.kind, "refund");
+    assert_eq!(refund.total, 500);
+
+    let settlement = block_on(r.pos.settle()).expect("settle");
+    assert_eq!(settlement.batch_no, signed.batch_no);
+    assert!(settlement.sales_count >= 1, "{settlement:?}");
+}
+
+#[test]
+fn decline_and_errors_are_typed() {
+    let r = rig("errors", "visa-dda-offline-pin");
+    block_on(r.pos.sign_on()).expect("sign-on");
+    // HostSim rule: an amount ending in 05 is declined with 05 (do not honour).
+    match block_on(r.pos.sale(sale(1005), CancellationHandle::new())) {
+        Err(SmartPosError::Declined { response_code, .. }) => assert_eq!(response_code, "05"),
+        other => panic!("expected Declined, got {other:?}"),
+    }
+    // Cancelled mid-transaction, from the reader's thread, at the third APDU.
+    let handle = CancellationHandle::new();
+    *r.reader.cancel_at.lock().unwrap() =
+        Some((r.reader.apdus.load(Ordering::SeqCst) + 2, handle.clone()));
+    match block_on(r.pos.sale(sale(1000), handle)) {
+        Err(SmartPosError::Cancelled { .. }) => {}
+        other => panic!("expected Cancelled, got {other:?}"),
+    }
+    *r.reader.cancel_at.lock().unwrap() = None;
+    // A void of something that does not exist.
+    let missing = block_on(r.pos.void(999_999, CancellationHandle::new()));
+    assert!(
+        matches!(
+            missing,
+            Err(SmartPosError::InvalidInput { .. }) | Err(SmartPosError::Journal { .. })
+        ),
+        "{missing:?}"
+    );
+    // Host gone: the sale cannot be authorised.
+    r.host.stop();
+    match block_on(r.pos.sale(sale(1000), CancellationHandle::new())) {
+        Err(SmartPosError::HostUnavailable { reason }) => {
+            assert!(reason.contains("reversal queued"), "{reason}")
+        }
+        other => panic!("expected HostUnavailable, got {other:?}"),
+    }
+}
+
+#[test]
+fn bad_keys_and_config_are_typed() {
+    let dir = std::env::temp_dir().join(format!("smartpos-ffi-pos-bad-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("terminal.toml"), "[host]\nnot_a_field = 1\n").unwrap();
+    let open = |keys: PosKeys| {
+        PosTerminal::open(
+            dir.display().to_string(),
+            dir.join("j.db").display().to_string(),
+            keys,
+            "sup1".into(),
+            Box::new(SharedReader(Arc::new(Reader {
+                card: Mutex::new(None),
+                profile: "visa-dda-offline-pin".into(),
+                apdus: AtomicU32::new(0),
+                cancel_at: Mutex::new(None),
+            }))),
+            Box::new(Pad),
+            Box::new(Paper(Arc::default())),
+            Box::new(NoScanner),
+            Box::new(Leds),
+            Box::new(Events(Arc::default())),
+        )
+    };
+    let short = PosKeys {
+        master_key: vec![1; 8],
+        journal_hash_key: vec![7; 32],
+        journal_data_key: vec![9; 32],
+    };
+    assert!(matches!(
+        open(short).err(),
+        Some(SmartPosError::InvalidInput { field, .. }) if field == "master_key"
+    ));
+    let good = PosKeys {
+        master_key: simulated_master_key(),
+        journal_hash_key: vec![7; 32],
+        journal_data_key: vec![9; 32],
+    };
+    assert!(matches!(
+        open(good).err(),
+        Some(SmartPosError::InvalidConfiguration { .. })
+    ));
+}
