@@ -842,7 +842,7 @@ impl Terminal {
             }
             Step::Online(o) => o,
         };
-        crate::crashpoint::hit("card_read");
+        crate::crashpoint::hit("kernel_done");
         let Some((pan_digits, psn)) = captured else {
             self.abort(p.id, "kernel gave no PAN")?;
             return Err(TerminalError::Device {

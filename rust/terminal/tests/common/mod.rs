@@ -113,6 +113,22 @@ impl Rig {
         });
     }
 
+    /// Swap the terminal for one on a spare journal (releases this journal for a child process).
+    pub fn restart_on_spare(&mut self) {
+        let s = self.term.settings().clone();
+        let spare_dir = temp_dir("spare");
+        let (spare, _) = open_terminal(
+            &spare_dir,
+            &spare_dir.join("spare.db"),
+            &key_store(),
+            &self.clock,
+            s,
+            None,
+            None,
+        );
+        drop(std::mem::replace(&mut self.term, spare));
+    }
+
     /// Reopen the terminal on the same journal and key store (simulated restart): the old
     /// terminal is dropped first (it holds the journal's owner lock).
     pub fn restart(&mut self, pin: Option<&str>) {
