@@ -31,6 +31,7 @@ pub mod error;
 pub mod events;
 pub mod journal_host;
 mod operations;
+mod qr;
 pub mod records;
 pub mod risk;
 pub mod roles;

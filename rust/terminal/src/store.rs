@@ -111,6 +111,8 @@ impl ReversalStore for JournalQueues {
                     entry.stan,
                     &[TxnState::OnlinePending, TxnState::Approved],
                 )? {
+                    // QR orders are revoked with the wallet, never reversed.
+                    Some(r) if r.kind == TxnKind::QrSale => Ok(()),
                     Some(r) => j
                         .require_reversal(r.id, reason.name())
                         .map(|_| ())

@@ -590,6 +590,17 @@ impl Terminal {
         if let Err(e) = self.host.flush_reversals() {
             log::warn!("reversals still queued: {e}");
         }
+        // Wallet code: scanned and checked before anything is journalled or sent.
+        let wallet_code = if req.method == PaymentMethod::ScanWalletCode {
+            Some(self.scan_wallet_code(cancel)?)
+        } else {
+            None
+        };
+        let kind = if wallet_code.is_some() {
+            TxnKind::QrSale
+        } else {
+            kind
+        };
         let mut new = NewTransaction::new(
             kind,
             i64::try_from(req.amount).map_err(|_| TerminalError::invalid("amount", "too large"))?,
@@ -615,13 +626,16 @@ impl Terminal {
             req,
             total,
         };
+        if let Some(code) = wallet_code {
+            return self.wallet_payment(p, &code, cancel);
+        }
         match req.method {
-            PaymentMethod::Card => self.card_payment(p, cancel),
-            PaymentMethod::ScanWalletCode | PaymentMethod::MerchantQr => {
-                self.abort(p.id, "QR payments are not available in this build")?;
+            PaymentMethod::Card | PaymentMethod::ScanWalletCode => self.card_payment(p, cancel),
+            PaymentMethod::MerchantQr => {
+                self.abort(p.id, "merchant-presented QR needs an order-placement message the host dialect does not have")?;
                 Err(TerminalError::invalid(
                     "method",
-                    "QR payments are not available in this build",
+                    "merchant-presented QR needs an order-placement message the host dialect does not have",
                 ))
             }
         }
