@@ -84,7 +84,7 @@ fn journal_file_holds_no_pan_track2_or_pin_block_and_vas_data_travels() {
 
 #[test]
 fn cancel_after_the_card_was_read_charges_nothing() {
-    let mut rig = Rig::new("cancel-mid");
+    let rig = Rig::new("cancel-mid");
     let cancel = CancelToken::new();
     // The PIN pad cancels during PIN entry (the attendant pressed cancel).
     struct CancellingPad(CancelToken);
