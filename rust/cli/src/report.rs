@@ -1,6 +1,7 @@
 //! What a subcommand hands back, and how it reaches stdout/stderr.
 
 use std::fmt;
+use std::io::Write;
 
 /// The result of one tool invocation: a JSON object for `--json`, and text for people.
 pub struct Report {
@@ -53,12 +54,21 @@ pub fn hex_upper(bytes: &[u8]) -> String {
 pub fn emit(result: CliResult, json: bool) -> i32 {
     match result {
         Ok(report) => {
-            if json {
-                println!("{}", report.json);
+            let body = if json {
+                report.json.to_string()
             } else {
-                println!("{}", report.text);
+                report.text
+            };
+            // A closed pipe (`smartpos ... | head`) is not an error of ours: stop quietly.
+            let mut out = std::io::stdout().lock();
+            match writeln!(out, "{body}").and_then(|()| out.flush()) {
+                Ok(()) => 0,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+                Err(e) => {
+                    eprintln!("error: writing the output: {e}");
+                    1
+                }
             }
-            0
         }
         Err(err) => {
             eprintln!("error: {err}");
