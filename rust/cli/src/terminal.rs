@@ -661,6 +661,12 @@ pub fn run_demo(a: DemoArgs) -> CliResult {
         method: smartpos_terminal::PaymentMethod::ScanWalletCode,
         ..SaleRequest::card(3_300, "001")
     };
+    // The customer's Alipay payment code as the scanner reads it (18 digits, prefix 28).
+    h.scanner
+        .0
+        .lock()
+        .map_err(|_| "scanner lock poisoned")?
+        .push_back("286543210987654321".into());
     let r = term.sale(&qr, &cancel);
     demo.step("QR scan sale (customer's wallet code, 33.00)", &term, &h, r)?;
 
