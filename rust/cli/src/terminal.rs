@@ -23,7 +23,7 @@ use smartpos_terminal::operator::{
     CredentialPrompt, Credentials, MemoryAudit, OperatorPolicy, OperatorSession, OperatorStore,
 };
 use smartpos_terminal::prompts::{Language, event_text};
-use smartpos_terminal::receipt::{Copy, MerchantInfo, Receipt, ReceiptData, Width};
+use smartpos_terminal::receipt::{CodePage, Copy, MerchantInfo, Receipt, ReceiptData, Width};
 use smartpos_terminal::report::{SettlementReport, TotalsReport};
 use smartpos_terminal::sim_devices::{SimHandles, SimPresentation, sim_devices};
 use smartpos_terminal::{
@@ -86,6 +86,12 @@ pub struct SaleArgs {
     /// PIN typed on the simulated PIN pad.
     #[arg(long, default_value = "1234")]
     pin: String,
+    /// Also write the customer receipt as a PNG image to this file.
+    #[arg(long)]
+    png: Option<PathBuf>,
+    /// Also write the customer receipt as ESC/POS bytes (GBK code page) to this file.
+    #[arg(long)]
+    escpos: Option<PathBuf>,
 }
 
 /// `smartpos void`.
@@ -283,6 +289,15 @@ fn receipt_of(
     lang: Language,
     w: Width,
 ) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
+    Ok(receipt_layout(term, out, copy, lang)?.to_text(w))
+}
+
+fn receipt_layout(
+    term: &Terminal,
+    out: &TransactionOutcome,
+    copy: Copy,
+    lang: Language,
+) -> Result<Receipt, Box<dyn std::error::Error + Send + Sync>> {
     let rec = term
         .journal()
         .lock()
@@ -293,7 +308,7 @@ fn receipt_of(
         Some("https://fapiao.example.cn/e?m={merchant_id}&t={terminal_id}&n={invoice}&a={amount}&d={date}".into()),
     );
     let data = ReceiptData::from_outcome(out, &rec, &merchant);
-    Ok(Receipt::build(&data, copy, lang).to_text(w))
+    Ok(Receipt::build(&data, copy, lang))
 }
 
 fn outcome_json(out: &TransactionOutcome, receipt: &str) -> Value {
@@ -329,10 +344,21 @@ pub fn run_sale(a: SaleArgs) -> CliResult {
         &CancelToken::new(),
     )?;
     let r = receipt_of(&o.term, &out, Copy::Customer, Language::En, Width::Cols32)?;
-    Ok(Report::with_text(
-        outcome_json(&out, &r),
-        outcome_text(&out, &r),
-    ))
+    let mut json = outcome_json(&out, &r);
+    if a.png.is_some() || a.escpos.is_some() {
+        let receipt = receipt_layout(&o.term, &out, Copy::Customer, Language::En)?;
+        if let Some(path) = &a.png {
+            let bytes = receipt.to_png(Width::Cols32)?;
+            std::fs::write(path, &bytes)?;
+            json["png"] = json!({ "path": path.display().to_string(), "bytes": bytes.len() });
+        }
+        if let Some(path) = &a.escpos {
+            let bytes = receipt.to_escpos(Width::Cols32, CodePage::Gbk)?;
+            std::fs::write(path, &bytes)?;
+            json["escpos"] = json!({ "path": path.display().to_string(), "bytes": bytes.len() });
+        }
+    }
+    Ok(Report::with_text(json, outcome_text(&out, &r)))
 }
 
 /// `smartpos void`.

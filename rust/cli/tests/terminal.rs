@@ -79,9 +79,14 @@ fn demo_runs_a_merchant_day_and_prints_the_settlement_report() {
     assert_eq!(status("void"), "approved");
     assert_eq!(status("refund"), "approved");
     let s = &v["settlement"];
-    // Left after the void: the 20.00 contactless sale and the 5.00 refund.
-    assert_eq!(s["terminal_totals"]["sales_count"], 1);
-    assert_eq!(s["terminal_totals"]["sales_amount"], 2_000);
+    // Left after the void: the 20.00 contactless sale, the 33.00 QR sale when this build takes
+    // QR payments, and the 5.00 refund.
+    let qr = status("QR scan sale") == "approved";
+    assert_eq!(s["terminal_totals"]["sales_count"], if qr { 2 } else { 1 });
+    assert_eq!(
+        s["terminal_totals"]["sales_amount"],
+        if qr { 5_300 } else { 2_000 }
+    );
     assert_eq!(s["terminal_totals"]["refunds_amount"], 500);
     assert_eq!(s["journal_matches_sent"], true);
     assert_eq!(s["batch_uploaded"], false);
@@ -99,7 +104,19 @@ fn sale_void_refund_settle_and_journal_tools_through_the_cli() {
     let j = p(&journal);
     let common = ["--host", host.as_str(), "--journal", j, "--operator", "c7"];
 
-    let mut a = vec!["sale", "--amount", "1000", "--card", "visa-cda-online-pin"];
+    let png_path = dir.join("receipt.png");
+    let escpos_path = dir.join("receipt.bin");
+    let mut a = vec![
+        "sale",
+        "--amount",
+        "1000",
+        "--card",
+        "visa-cda-online-pin",
+        "--png",
+        p(&png_path),
+        "--escpos",
+        p(&escpos_path),
+    ];
     a.extend_from_slice(&common);
     let sale = json(&a);
     assert_eq!(sale["status"], "approved", "{sale}");
@@ -110,6 +127,15 @@ fn sale_void_refund_settle_and_journal_tools_through_the_cli() {
     assert!(receipt.contains("CNY 10.00"));
     assert!(!receipt.contains("4761739001010010"));
     let sale_id = sale["txn_id"].as_i64().expect("txn id").to_string();
+    // The PNG starts with the PNG signature and is 384 pixels wide (IHDR width at bytes 16..20).
+    let png = std::fs::read(&png_path).expect("png");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert_eq!(&png[16..20], &384u32.to_be_bytes());
+    assert_eq!(sale["png"]["bytes"], png.len());
+    let escpos = std::fs::read(&escpos_path).expect("escpos");
+    assert_eq!(&escpos[..2], &[0x1B, 0x40]);
+    assert_eq!(&escpos[escpos.len() - 4..], &[0x1D, 0x56, 0x42, 0x00]);
+    assert!(!escpos.windows(16).any(|w| w == b"4761739001010010"));
 
     let mut a = vec![
         "sale",

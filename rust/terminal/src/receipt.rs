@@ -690,7 +690,9 @@ impl Receipt {
             data.state,
             TxnState::Approved | TxnState::Completed | TxnState::OfflineApproved
         );
-        if approved {
+        // A wallet payment (QR) is authenticated in the customer's wallet app, not by a
+        // terminal CVM: no CVM line.
+        if approved && data.entry_mode != Some(EntryMode::Qr) {
             let pin = l("密码已验证", "PIN VERIFIED");
             let sign_here = || {
                 vec![

@@ -229,6 +229,24 @@ fn signature_line_only_on_the_merchant_copy() {
 }
 
 #[test]
+fn wallet_qr_sale_has_no_cvm_line_but_its_order_number() {
+    let mut data = sale();
+    data.kind = TxnKind::QrSale;
+    data.entry_mode = Some(EntryMode::Qr);
+    data.pan_masked = None;
+    data.scheme = Some("alipay".into());
+    data.wallet_order_no = Some("12345678000003".into());
+    data.cvm = CvmLine::NoCvm;
+    let t = Receipt::build(&data, Copy::Customer, Language::En).to_text(Width::Cols32);
+    assert!(t.contains("QR SALE"));
+    assert!(t.contains("PAYMENT                   ALIPAY"));
+    assert!(t.contains("WALLET ORDER      12345678000003"));
+    assert!(!t.contains("NO CARDHOLDER VERIFICATION"));
+    assert!(!t.contains("CARD NO."));
+    assert!(t.contains("SCAN FOR E-INVOICE"));
+}
+
+#[test]
 fn reprint_marker_and_declined_receipt() {
     let mut data = sale();
     data.reprint = true;
