@@ -678,10 +678,10 @@ pub fn run_demo(a: DemoArgs) -> CliResult {
     )?;
 
     demo.text.push_str(
-        "\n== phone tap (CDCVM, see phone)\n  not run: the simulator has no phone-wallet card profile in this build\n",
+        "\n== phone tap (CDCVM, see phone)\n  not run: no phone (CDCVM) virtual device is wired to the terminal's card reader in this demo yet\n",
     );
     demo.steps
-        .push(json!({ "step": "phone tap", "skipped": "no phone-wallet virtual card profile" }));
+        .push(json!({ "step": "phone tap", "skipped": "no phone (CDCVM) virtual device wired to the card reader" }));
 
     let qr = SaleRequest {
         method: smartpos_terminal::PaymentMethod::ScanWalletCode,
