@@ -14,8 +14,8 @@ use std::error::Error;
 use std::sync::Arc;
 
 use smartpos_emv::{
-    Candidate, CardholderInterface, Choice, ContactKernel, Decision, FixedPinPad, Interaction,
-    NoServices, Step, TerminalConfig, TransactionParams, TransactionResult,
+    Candidate, CardholderInterface, Choice, ContactKernel, FixedPinPad, Interaction, NoServices,
+    Step, TerminalConfig, TransactionParams, TransactionResult,
 };
 use smartpos_sim::card::{VirtualCard, issuer};
 use smartpos_sim::pki::TestPki;
@@ -113,7 +113,7 @@ fn main() -> Result<(), Box<dyn Error>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use smartpos_emv::{OdaMethod, TsiBit, TvrBit};
+    use smartpos_emv::{Decision, OdaMethod, TsiBit, TvrBit};
 
     #[test]
     fn runs() {

@@ -13,8 +13,7 @@
 use std::error::Error;
 
 use smartpos_qr::image::{self, QrMatrix, QrOptions};
-use smartpos_qr::mpm::{self, MerchantAccount, MerchantPresentedQr, PointOfInitiation};
-use smartpos_qr::wallet::{Wallet, WalletCode};
+use smartpos_qr::mpm::{self, MerchantAccount, MerchantPresentedQr};
 use smartpos_qr::{ScannedCode, parse};
 
 /// The dynamic code for one sale: UnionPay merchant ID in ID 15, the amount and a bill number
@@ -75,6 +74,8 @@ fn main() -> Result<(), Box<dyn Error>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use smartpos_qr::mpm::PointOfInitiation;
+    use smartpos_qr::wallet::{Wallet, WalletCode};
 
     #[test]
     fn runs() {
