@@ -33,7 +33,7 @@ impl CardholderInterface for FirstApplication {
         Choice::Select(0)
     }
     fn language_selected(&mut self, language: &str) {
-        println!("card language: {language}");
+        println!("language preference from the card: {language}");
     }
 }
 

@@ -46,6 +46,9 @@ const FIELD_55: &str = concat!(
     "4761739001010010", // PAN (masked when shown)
 );
 
+/// A GET PROCESSING OPTIONS response in format 2 (template 77).
+const GPO_RESPONSE: &str = "770F820239009404080102009F36020002";
+
 /// One decoded line: tag, dictionary name, value as shown (masked if sensitive).
 pub struct Line {
     pub tag: Tag,
@@ -92,11 +95,37 @@ pub fn answer_pdol(pdol: &[u8]) -> Result<Vec<u8>, Box<dyn Error>> {
     Ok(command_data.finish())
 }
 
+/// Read the AIP and AFL out of a GET PROCESSING OPTIONS response in format 2 (template 77,
+/// EMV Book 3 §6.5.8.4): constructed objects are walked with `children`, or searched
+/// depth-first with `find`.
+pub fn aip_and_afl(gpo_response: &[u8]) -> Result<(Vec<u8>, Vec<u8>), Box<dyn Error>> {
+    let template = smartpos_tlv::parse_one(gpo_response)?;
+    if template.tag != Tag(0x77) {
+        return Err(format!("expected template 77, got {}", template.tag).into());
+    }
+    for child in template.children() {
+        let child = child?;
+        println!(
+            "  77 > {} {}",
+            child.tag,
+            dict::name(child.tag).unwrap_or("?")
+        );
+    }
+    let aip = template.child(Tag::AIP)?.ok_or("AIP (82) missing")?;
+    let afl = smartpos_tlv::find(gpo_response, Tag::AFL)?.ok_or("AFL (94) missing")?;
+    Ok((aip.value.to_vec(), afl.value.to_vec()))
+}
+
 fn main() -> Result<(), Box<dyn Error>> {
     let field55 = hex::decode(FIELD_55)?;
     println!("field 55, {} bytes:", field55.len());
     for line in decode(&field55)? {
-        println!("  {:<6} {:<40} {}", line.tag, line.name, line.shown);
+        println!(
+            "  {:<6} {:<42} {}",
+            line.tag.to_string(),
+            line.name,
+            line.shown
+        );
     }
 
     // A card's PDOL: TTQ (4), amount (6), currency (2), unpredictable number (4), and an unknown
@@ -104,6 +133,15 @@ fn main() -> Result<(), Box<dyn Error>> {
     let pdol = hex::decode("9F66049F02065F2A029F3704DF0103")?;
     let gpo_data = answer_pdol(&pdol)?;
     println!("GPO command data: {}", hex::encode_upper(&gpo_data));
+
+    // The card's answer, format 2: AIP 3900, AFL of two records of SFI 1, ATC 0002.
+    let gpo_response = hex::decode(GPO_RESPONSE)?;
+    let (aip, afl) = aip_and_afl(&gpo_response)?;
+    println!(
+        "AIP {} AFL {}",
+        hex::encode_upper(aip),
+        hex::encode_upper(afl)
+    );
     Ok(())
 }
 
@@ -133,6 +171,15 @@ mod tests {
         let mut bytes = hex::decode(FIELD_55).unwrap();
         bytes.truncate(bytes.len() - 3);
         assert!(decode(&bytes).is_err());
+    }
+
+    #[test]
+    fn aip_and_afl_come_out_of_template_77() {
+        let (aip, afl) = aip_and_afl(&hex::decode(GPO_RESPONSE).unwrap()).unwrap();
+        assert_eq!(aip, vec![0x39, 0x00]);
+        assert_eq!(afl, vec![0x08, 0x01, 0x02, 0x00]);
+        // Format 1 (template 80) is not what this reader expects: an error, not a panic.
+        assert!(aip_and_afl(&hex::decode("8006390008010200").unwrap()).is_err());
     }
 
     #[test]

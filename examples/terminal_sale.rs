@@ -29,8 +29,8 @@ use smartpos_terminal::receipt::{Copy, MerchantInfo, Receipt, ReceiptData, Width
 use smartpos_terminal::records::SettlementResult;
 use smartpos_terminal::sim_devices::{SimPresentation, sim_devices};
 use smartpos_terminal::{
-    AllowAll, CancelToken, OpenOptions, OperatorId, SaleRequest, Settings, SoftKeyStore, Terminal,
-    TransactionOutcome,
+    AllowAll, CancelToken, Event, MessageId, OpenOptions, OperatorId, SaleRequest, Settings,
+    SoftKeyStore, Terminal, TransactionOutcome,
 };
 
 /// The terminal master key HostSim's default configuration shares with terminal 12345678
@@ -43,6 +43,8 @@ pub struct Run {
     pub void: TransactionOutcome,
     pub settlement: SettlementResult,
     pub receipt: String,
+    /// The prompts the app was asked to show during the sale, in order.
+    pub prompts: Vec<MessageId>,
     /// The host's view: (approved, voided) of the sale in HostSim's ledger.
     pub host_saw: Option<(bool, bool)>,
 }
@@ -112,6 +114,19 @@ pub fn run(dir: &std::path::Path) -> Result<Run, Box<dyn Error>> {
         sale.status, sale.response_code, sale.rrn, sale.auth_code, sale.pan_masked
     );
 
+    // What the app's screen showed: the terminal sends events (prompts, LEDs, progress) to
+    // the EventSink in `Devices`; the simulated one records them.
+    let prompts: Vec<MessageId> = handles
+        .events
+        .events()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Prompt { id, .. } => Some(id),
+            _ => None,
+        })
+        .collect();
+    println!("prompts: {prompts:?}");
+
     // 7. The receipt, from the journal record (PAN masked, CVM line, totals).
     let record = terminal
         .journal()
@@ -146,6 +161,7 @@ pub fn run(dir: &std::path::Path) -> Result<Run, Box<dyn Error>> {
         void,
         settlement,
         receipt,
+        prompts,
         host_saw,
     })
 }
@@ -178,6 +194,14 @@ mod tests {
         assert_eq!(r.sale.pan_masked.as_deref(), Some("476173******0010"));
         assert_eq!(r.void.status, Status::Approved, "{:?}", r.void);
         assert_eq!(r.void.kind, "void");
+        // Online PIN was asked for before the approval was shown.
+        let pos = |id| r.prompts.iter().position(|p| *p == id);
+        assert!(
+            pos(MessageId::EnterPin) < pos(MessageId::Approved),
+            "{:?}",
+            r.prompts
+        );
+        assert!(pos(MessageId::EnterPin).is_some(), "{:?}", r.prompts);
         // The host approved the sale and then saw it voided.
         assert_eq!(r.host_saw, Some((true, true)));
         // The voided sale is out of the batch totals, and the host agreed at once.
