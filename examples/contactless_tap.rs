@@ -76,7 +76,8 @@ pub fn tap(amount: u64) -> Result<(TapResult, Vec<u8>), Box<dyn Error>> {
     if result.outcome.kind != OutcomeKind::OnlineRequest {
         return Ok((result, ui.codes));
     }
-    // Here a terminal sends `result.data_record` as field 55 to the acquirer. A qVSDC card
+    // Here a terminal sends `result.data_record` as field 55 to the acquirer (with the PIN
+    // block when `result.cvm` is `CvmKind::OnlinePin`). A qVSDC card
     // needs no issuer authentication data for an approval.
     let host = HostResponse {
         approved: true,
@@ -97,6 +98,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     tap(1_000)?;
     println!("tap of 250.00 (above the floor limit, under the CVM limit):");
     tap(25_000)?;
+    println!("tap of 400.00 (above the CVM limit: the card asks for online PIN):");
+    tap(40_000)?;
     Ok(())
 }
 
@@ -120,6 +123,14 @@ mod tests {
         // Book A Table 9-5: present card (15), processing (16), approved (03).
         assert_eq!(codes, vec![0x15, 0x16, 0x03]);
         assert_eq!(r.pan_masked.as_deref(), Some("476173******0010"));
+    }
+
+    #[test]
+    fn above_cvm_limit_requires_online_pin() {
+        let (r, _) = tap(40_000).unwrap();
+        // A terminal would now collect the PIN on its PIN pad and send it in field 52.
+        assert_eq!(r.cvm, CvmKind::OnlinePin);
+        assert_eq!(r.cvm_results, "020000");
     }
 
     #[test]
