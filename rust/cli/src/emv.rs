@@ -1,6 +1,7 @@
-//! `smartpos emv`: run the EMV contact kernel against a scripted card, a virtual card of the
-//! simulator or (feature `pcsc`) a PC/SC reader; record a virtual-card transaction as a script;
-//! list the virtual cards.
+//! `smartpos emv`: run the EMV contact kernel, or (`--interface contactless`) Entry Point and
+//! the contactless kernels C-2/C-3/C-7 (EMV Contactless Books A and B), against a scripted card,
+//! a virtual card or phone of the simulator or (feature `pcsc`) a PC/SC reader; record a
+//! virtual-card transaction or tap as a script; list the virtual cards.
 //!
 //! `run` prints `{"outcome","aid","kernel","oda","oda_ok","tvr","tsi","cvm_results",
 //! "pan_masked","field55","apdus":[{"c","r"}],"ui":[...]}`. Everything the terminal would draw
@@ -103,9 +104,11 @@ pub struct RunArgs {
 #[derive(Debug, thiserror::Error)]
 pub enum EmvCliError {
     #[error(
-        "--interface contactless: not supported yet (the contactless kernels are not wired to this command)"
+        "--sim {0}: not a contactless virtual card (see `smartpos emv sims`, interface \"contactless\")"
     )]
-    ContactlessNotSupported,
+    NotContactless(String),
+    #[error("contactless test PKI: {0}")]
+    ContactlessPki(String),
     #[cfg(not(feature = "pcsc"))]
     #[error("this smartpos was built without the `pcsc` feature")]
     NoPcsc,
@@ -137,13 +140,23 @@ pub fn run(cmd: Cmd) -> CliResult {
             run_transaction(&run, Some(&out))
         }
         Cmd::Sims => {
-            let sims = profiles();
+            let mut sims = Vec::new();
+            for s in profiles() {
+                sims.push(serde_json::to_value(&s)?);
+            }
+            sims.extend(contactless::sims_json());
+            let field = |s: &serde_json::Value, k: &str| s[k].as_str().unwrap_or("").to_string();
             let text = sims
                 .iter()
                 .map(|s| {
                     format!(
-                        "{:<28} {:<8} {:<11} {:<5} {:<23} expect {}",
-                        s.name, s.interface, s.scheme, s.oda, s.cvm, s.expect
+                        "{:<28} {:<11} {:<11} {:<5} {:<23} expect {}",
+                        field(s, "name"),
+                        field(s, "interface"),
+                        field(s, "scheme"),
+                        field(s, "oda"),
+                        field(s, "cvm"),
+                        field(s, "expect")
                     )
                 })
                 .collect::<Vec<_>>()
@@ -315,17 +328,23 @@ fn now_utc() -> (String, String) {
     )
 }
 
-/// Apply `--set TAG=HEX` to the configuration and parameters.
-fn apply_set(
-    spec: &str,
-    cfg: &mut TerminalConfig,
-    p: &mut TransactionParams,
-) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+/// Split `--set TAG=HEX` into the upper-case tag and the value.
+fn parse_set(spec: &str) -> Result<(String, Vec<u8>), Box<dyn std::error::Error + Send + Sync>> {
     let (tag, value) = spec
         .split_once('=')
         .ok_or_else(|| usage(format!("--set {spec:?}: expected TAG=HEX")))?;
     let v = parse_hex("set", value)?;
-    let tag = tag.trim().to_ascii_uppercase();
+    Ok((tag.trim().to_ascii_uppercase(), v))
+}
+
+/// Apply `--set TAG=HEX` to the configuration and parameters (terminal data objects of EMV
+/// Book 3 Annex A and Book 4 §6.5). `Ok(false)`: not a tag of the terminal configuration.
+fn apply_set(
+    spec: &str,
+    cfg: &mut TerminalConfig,
+    p: &mut TransactionParams,
+) -> Result<bool, Box<dyn std::error::Error + Send + Sync>> {
+    let (tag, v) = parse_set(spec)?;
     let len = |n: usize| -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         if v.len() == n {
             Ok(())
@@ -433,13 +452,15 @@ fn apply_set(
             len(1)?;
             p.pos_entry_mode = v[0]
         }
-        other => {
-            return Err(usage(format!(
-                "--set {other}: not a terminal data object this command can set"
-            )));
-        }
+        _ => return Ok(false),
     }
-    Ok(())
+    Ok(true)
+}
+
+fn unknown_set(tag: &str) -> Box<dyn std::error::Error + Send + Sync> {
+    usage(format!(
+        "--set {tag}: not a terminal data object this command can set"
+    ))
 }
 
 fn host_response(
@@ -509,17 +530,15 @@ impl CardTransport for Card {
     }
 }
 
-fn run_transaction(a: &RunArgs, record: Option<&str>) -> CliResult {
-    if a.interface == "contactless" {
-        return Err(Box::new(EmvCliError::ContactlessNotSupported));
-    }
-    if a.interface != "contact" {
-        return Err(usage(format!(
-            "--interface {:?}: contact or contactless",
-            a.interface
-        )));
-    }
-    let pki = TestPki::shared()?;
+/// The terminal configuration (`--terminal` or the demo terminal trusting the simulator PKI)
+/// and the transaction parameters, with `--currency/--un/--date/--time/--set` applied. The
+/// `--set` specs that are not terminal-configuration tags are handed back.
+type Prepared = (TerminalConfig, TransactionParams, Vec<String>);
+
+fn terminal_and_params(
+    a: &RunArgs,
+    pki: &TestPki,
+) -> Result<Prepared, Box<dyn std::error::Error + Send + Sync>> {
     let mut cfg = match &a.terminal {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| EmvCliError::Read {
@@ -558,10 +577,31 @@ fn run_transaction(a: &RunArgs, record: Option<&str>) -> CliResult {
         un,
     )
     .map_err(|e| usage(format!("--date/--time: {e}")))?;
+    let mut unknown = Vec::new();
     for s in &a.set {
-        apply_set(s, &mut cfg, &mut params)?;
+        if !apply_set(s, &mut cfg, &mut params)? {
+            unknown.push(s.clone());
+        }
     }
     cfg.validate()?;
+    Ok((cfg, params, unknown))
+}
+
+fn run_transaction(a: &RunArgs, record: Option<&str>) -> CliResult {
+    if a.interface == "contactless" {
+        return contactless::run_tap_command(a, record);
+    }
+    if a.interface != "contact" {
+        return Err(usage(format!(
+            "--interface {:?}: contact or contactless",
+            a.interface
+        )));
+    }
+    let pki = TestPki::shared()?;
+    let (cfg, params, unknown) = terminal_and_params(a, pki)?;
+    if let Some(spec) = unknown.first() {
+        return Err(unknown_set(&parse_set(spec)?.0));
+    }
     let online = match &a.online_response {
         Some(j) => Some(host_response(j)?),
         None => None,
@@ -664,4 +704,551 @@ fn run_transaction(a: &RunArgs, record: Option<&str>) -> CliResult {
         result.cvm_results
     );
     Ok(Report::with_text(json, text))
+}
+
+/// `--interface contactless`: Entry Point (EMV Contactless Book B) starting at SELECT PPSE,
+/// then the C-2/C-3/C-7 kernel it selects, outcome and UI requests of Book A.
+mod contactless {
+    use super::{
+        EmvCliError, RunArgs, host_response, parse_set, terminal_and_params, unknown_set, usage,
+    };
+    use crate::report::{CliResult, Report, hex_upper};
+    use smartpos_emv::contactless::{
+        Activation, ContactlessConfig, ContactlessReader, ContactlessTransport, OutcomeKind,
+        RecordingUi, ScriptedClock, TapEnv, TornLog, resume_online, run_tap,
+    };
+    use smartpos_emv::transport::ScriptedExchange;
+    use smartpos_emv::{
+        Apdu, CardScript, CardTransport, HostResponse, Response, ScriptedCard, TransportError,
+    };
+    use smartpos_sim::contactless::pki::TestPki as ClPki;
+    use smartpos_sim::contactless::{Profile, Scheme, VirtualCard};
+    use smartpos_sim::pki::TestPki;
+    use std::sync::Arc;
+
+    type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+    /// One virtual contactless card or phone of `smartpos emv sims`, with the Book A outcome
+    /// it reaches at the demo amount (10.00, below the demo floor and CVM required limits).
+    pub(super) struct ClSim {
+        pub name: &'static str,
+        pub description: &'static str,
+        pub expect: OutcomeKind,
+        pub profile: fn() -> Profile,
+    }
+
+    /// The contactless virtual cards (smartpos-sim `contactless::Profile`) by name.
+    pub(super) fn sims() -> Vec<ClSim> {
+        use OutcomeKind::*;
+        let s = |name, description, expect, profile| ClSim {
+            name,
+            description,
+            expect,
+            profile,
+        };
+        vec![
+            s(
+                "cl-visa-card",
+                "C-3 card, fDDA, approves offline",
+                Approved,
+                Profile::visa_card as fn() -> Profile,
+            ),
+            s(
+                "cl-visa-online-only",
+                "C-3 card that always asks for an ARQC",
+                OnlineRequest,
+                Profile::visa_online_only,
+            ),
+            s(
+                "cl-visa-phone",
+                "C-3 phone (consumer device CVM)",
+                Approved,
+                Profile::visa_phone,
+            ),
+            s(
+                "cl-visa-decline",
+                "C-3 card that always answers an AAC",
+                Declined,
+                || Profile {
+                    decline: true,
+                    ..Profile::visa_card()
+                },
+            ),
+            s(
+                "cl-visa-issuer-update",
+                "C-3 online-only card with issuer update (Start C after the host's answer)",
+                OnlineRequest,
+                || Profile {
+                    issuer_update: true,
+                    ..Profile::visa_online_only()
+                },
+            ),
+            s(
+                "cl-visa-two-cards",
+                "two cards in the field at the first poll ('present one card only')",
+                Approved,
+                || Profile {
+                    collisions: 1,
+                    ..Profile::visa_card()
+                },
+            ),
+            s(
+                "cl-visa-another-interface",
+                "GET PROCESSING OPTIONS answers 6984",
+                TryAnotherInterface,
+                || Profile {
+                    another_interface: true,
+                    ..Profile::visa_card()
+                },
+            ),
+            s(
+                "cl-visa-blocked",
+                "SELECT of the application answers 6283",
+                EndApplication,
+                || Profile {
+                    blocked: true,
+                    ..Profile::visa_card()
+                },
+            ),
+            s(
+                "cl-mc-card",
+                "C-2 card, CDA, approves offline",
+                Approved,
+                Profile::mastercard_card,
+            ),
+            s(
+                "cl-mc-phone",
+                "C-2 phone (on-device CVM)",
+                Approved,
+                Profile::mastercard_phone,
+            ),
+            s(
+                "cl-mc-torn",
+                "C-2 card torn during the first GENERATE AC, recovered with RECOVER AC",
+                Approved,
+                || Profile {
+                    tear_first_generate_ac: true,
+                    ..Profile::mastercard_card()
+                },
+            ),
+            s(
+                "cl-mc-mag-stripe",
+                "C-2 mag-stripe mode card (COMPUTE CRYPTOGRAPHIC CHECKSUM)",
+                OnlineRequest,
+                || Profile {
+                    mag_stripe: true,
+                    ..Profile::mastercard_card()
+                },
+            ),
+            s(
+                "cl-up-card",
+                "C-7 qUICS card, fDDA",
+                Approved,
+                Profile::unionpay_card,
+            ),
+            s(
+                "cl-up-ec",
+                "C-7 electronic-cash card, balance 300.00",
+                Approved,
+                || Profile::unionpay_ec(30_000),
+            ),
+            s(
+                "cl-up-sm",
+                "C-7 SM-algorithm card (SM2 certificates, SM2/SM3 fDDA)",
+                Approved,
+                Profile::unionpay_sm,
+            ),
+            s(
+                "cl-up-phone",
+                "C-7 QuickPass phone",
+                Approved,
+                Profile::unionpay_phone,
+            ),
+        ]
+    }
+
+    fn scheme_name(s: Scheme) -> &'static str {
+        match s {
+            Scheme::Visa => "visa",
+            Scheme::Mastercard => "mastercard",
+            Scheme::UnionPay => "unionpay",
+        }
+    }
+
+    /// The `sims` entries of the contactless cards (same keys as the contact ones).
+    pub(super) fn sims_json() -> Vec<serde_json::Value> {
+        sims()
+            .iter()
+            .map(|s| {
+                let p = (s.profile)();
+                let oda = match (p.oda, p.scheme) {
+                    (false, _) => "none",
+                    (true, Scheme::Mastercard) => "cda",
+                    (true, _) => "fdda",
+                };
+                serde_json::json!({
+                    "name": s.name,
+                    "interface": "contactless",
+                    "scheme": scheme_name(p.scheme),
+                    "oda": oda,
+                    "cvm": if p.phone { "cdcvm" } else { "no_cvm" },
+                    "phone": p.phone,
+                    "pin": null,
+                    "expect": s.expect.book_a_name(),
+                    "description": s.description,
+                })
+            })
+            .collect()
+    }
+
+    /// The contactless test PKI of one RID, built on the simulator's deterministic CA and
+    /// issuer keys (smartpos-sim `pki`, seeded), so every process (recording or replaying)
+    /// trusts the same keys under the contactless CA index. The SM2 keys are derived from
+    /// SHA-256 of a label (deterministic too).
+    fn cl_pki(pki: &TestPki, rid: [u8; 5]) -> Result<ClPki, BoxError> {
+        let scheme = pki
+            .scheme(&rid)
+            .ok_or_else(|| EmvCliError::ContactlessPki(format!("no CA for {}", hex_upper(&rid))))?;
+        let clone = |k: &smartpos_crypto::rsa::RsaPrivateKey| {
+            k.to_pkcs1_der()
+                .and_then(|der| smartpos_crypto::rsa::RsaPrivateKey::from_pkcs1_der(&der))
+                .map_err(|e| EmvCliError::ContactlessPki(e.to_string()))
+        };
+        let sm2 = |label: &str| {
+            let d = openssl::sha::sha256(
+                format!("smartpos-cli contactless {label} {}", hex_upper(&rid)).as_bytes(),
+            );
+            smartpos_crypto::sm2::Sm2PrivateKey::from_bytes(&d)
+                .map_err(|e| EmvCliError::ContactlessPki(e.to_string()))
+        };
+        Ok(ClPki {
+            rid,
+            ca: clone(&scheme.ca)?,
+            issuer: clone(&scheme.issuer)?,
+            sm_ca: sm2("SM2 CA")?,
+            sm_issuer: sm2("SM2 issuer")?,
+        })
+    }
+
+    /// Apply the contactless reader's own data objects (Book B Table 5-2, Book C-2 Annex A,
+    /// C-3 Annex A 9F66, C-7 9F7B) to every combination. `Ok(false)`: unknown tag.
+    fn apply_contactless_set(
+        tag: &str,
+        v: &[u8],
+        cl: &mut ContactlessConfig,
+    ) -> Result<bool, BoxError> {
+        let len = |n: usize| -> Result<(), BoxError> {
+            if v.len() == n {
+                Ok(())
+            } else {
+                Err(usage(format!(
+                    "--set {tag}: {n} bytes expected, got {}",
+                    v.len()
+                )))
+            }
+        };
+        // Amounts n12 (6 bytes BCD).
+        let amount = || -> Result<u64, BoxError> {
+            len(6)?;
+            let mut a = 0u64;
+            for d in v.iter().flat_map(|x| [x >> 4, x & 0x0F]) {
+                if d > 9 {
+                    return Err(usage(format!("--set {tag}: not BCD")));
+                }
+                a = a * 10 + u64::from(d);
+            }
+            Ok(a)
+        };
+        for c in &mut cl.combinations {
+            let k2 = &mut c.kernel2;
+            match tag {
+                "9F66" => {
+                    len(4)?;
+                    c.ttq = v.to_vec()
+                }
+                "9F7B" => c.ec_transaction_limit = Some(amount()?),
+                "DF8123" => {
+                    let a = amount()?;
+                    c.floor_limit = Some(a);
+                    k2.floor_limit = Some(a);
+                }
+                "DF8124" => {
+                    let a = amount()?;
+                    c.transaction_limit = Some(a);
+                    k2.no_on_device_cvm_limit = Some(a);
+                }
+                "DF8125" => k2.on_device_cvm_limit = Some(amount()?),
+                "DF8126" => c.cvm_required_limit = Some(amount()?),
+                "DF8117" => {
+                    len(1)?;
+                    k2.card_data_input_capability = v.to_vec()
+                }
+                "DF8118" => {
+                    len(1)?;
+                    k2.cvm_capability_cvm_required = v.to_vec()
+                }
+                "DF8119" => {
+                    len(1)?;
+                    k2.cvm_capability_no_cvm = v.to_vec()
+                }
+                "DF811B" => {
+                    len(1)?;
+                    k2.kernel_configuration = v.to_vec()
+                }
+                "DF811E" => {
+                    len(1)?;
+                    k2.mag_stripe_cvm_required = v.to_vec()
+                }
+                "DF811F" => {
+                    len(1)?;
+                    k2.security_capability = v.to_vec()
+                }
+                "DF812C" => {
+                    len(1)?;
+                    k2.mag_stripe_no_cvm = v.to_vec()
+                }
+                "DF8120" => {
+                    len(5)?;
+                    k2.tac_default = v.to_vec()
+                }
+                "DF8121" => {
+                    len(5)?;
+                    k2.tac_denial = v.to_vec()
+                }
+                "DF8122" => {
+                    len(5)?;
+                    k2.tac_online = v.to_vec()
+                }
+                _ => return Ok(false),
+            }
+        }
+        Ok(true)
+    }
+
+    /// The card link of a tap.
+    enum ClCard {
+        Scripted(ScriptedCard),
+        Virtual(Box<VirtualCard>),
+        #[cfg(feature = "pcsc")]
+        Reader(Box<smartpos_emv::pcsc::PcscTransport>),
+    }
+
+    impl CardTransport for ClCard {
+        fn atr(&self) -> &[u8] {
+            match self {
+                ClCard::Scripted(c) => c.atr(),
+                ClCard::Virtual(c) => c.atr(),
+                #[cfg(feature = "pcsc")]
+                ClCard::Reader(c) => c.atr(),
+            }
+        }
+        fn exchange(&mut self, command: &Apdu) -> Result<Response, TransportError> {
+            match self {
+                ClCard::Scripted(c) => c.exchange(command),
+                ClCard::Virtual(c) => c.exchange(command),
+                #[cfg(feature = "pcsc")]
+                ClCard::Reader(c) => c.exchange(command),
+            }
+        }
+    }
+
+    impl ContactlessTransport for ClCard {
+        fn activate(&mut self) -> Activation {
+            match self {
+                ClCard::Scripted(c) => c.activate(),
+                ClCard::Virtual(c) => c.activate(),
+                // A PC/SC contactless reader polls and activates by itself (EMV Book D as the
+                // reader implements it): a connected card is one card in the field.
+                #[cfg(feature = "pcsc")]
+                ClCard::Reader(_) => Activation::Card,
+            }
+        }
+        fn field_off(&mut self, hold_time_ms: u32) {
+            if let ClCard::Virtual(c) = self {
+                c.field_off(hold_time_ms)
+            }
+        }
+    }
+
+    /// Records every exchange, unmasked, as a scripted card; keeps the first script error
+    /// (a replay that does not match its script is an error, not an outcome).
+    struct Recorder {
+        inner: ClCard,
+        script: CardScript,
+        script_error: Option<TransportError>,
+        /// Recording: a failed exchange reaches the kernel as the script will replay it
+        /// ("REMOVED" → card removed), so the recorded tap and its replay report the same.
+        recording: bool,
+    }
+
+    impl CardTransport for Recorder {
+        fn atr(&self) -> &[u8] {
+            self.inner.atr()
+        }
+        fn exchange(&mut self, command: &Apdu) -> Result<Response, TransportError> {
+            let bytes = command.encode()?;
+            let mut r = self.inner.exchange(command);
+            self.script.exchanges.push(ScriptedExchange {
+                command: hex_upper(&bytes),
+                response: match &r {
+                    Ok(r) => hex_upper(&r.to_bytes()),
+                    Err(_) => "REMOVED".into(),
+                },
+            });
+            if self.recording && r.is_err() {
+                r = Err(TransportError::CardRemoved);
+            }
+            if let Err(
+                e @ (TransportError::ScriptMismatch { .. } | TransportError::ScriptExhausted(_)),
+            ) = &r
+                && self.script_error.is_none()
+            {
+                self.script_error = Some(e.clone());
+            }
+            r
+        }
+    }
+
+    impl ContactlessTransport for Recorder {
+        fn activate(&mut self) -> Activation {
+            self.inner.activate()
+        }
+        fn field_off(&mut self, hold_time_ms: u32) {
+            self.inner.field_off(hold_time_ms)
+        }
+    }
+
+    /// `emv run|record --interface contactless`.
+    pub(super) fn run_tap_command(a: &RunArgs, record: Option<&str>) -> CliResult {
+        if a.pin.is_some() {
+            return Err(usage(
+                "--pin: contactless taps take no PIN here (online PIN goes to the host)".into(),
+            ));
+        }
+        let pki = TestPki::shared()?;
+        let (cfg, params, rest) = terminal_and_params(a, pki)?;
+        let mut keys = pki.key_store()?;
+        let mut sm_keys = Vec::new();
+        for rid in smartpos_sim::pki::SIM_RIDS {
+            let cl = cl_pki(pki, rid)?;
+            cl.install(&mut keys)
+                .map_err(|e| EmvCliError::ContactlessPki(e.to_string()))?;
+            sm_keys.push(
+                cl.sm_ca_key()
+                    .map_err(|e| EmvCliError::ContactlessPki(e.to_string()))?,
+            );
+        }
+        let cfg = Arc::new(cfg);
+        let mut contactless = ContactlessConfig::for_terminal(&cfg);
+        for spec in &rest {
+            let (tag, v) = parse_set(spec)?;
+            if !apply_contactless_set(&tag, &v, &mut contactless)? {
+                return Err(unknown_set(&tag));
+            }
+        }
+        contactless.validate()?;
+        let reader = ContactlessReader::new(cfg, Arc::new(keys), contactless).with_sm_keys(sm_keys);
+        let online = match &a.online_response {
+            Some(j) => Some(host_response(j)?),
+            None => None,
+        };
+        let card = match (&a.card, &a.sim, &a.reader) {
+            #[cfg(feature = "pcsc")]
+            (None, None, Some(name)) => {
+                ClCard::Reader(Box::new(smartpos_emv::pcsc::PcscTransport::connect(name)?))
+            }
+            #[cfg(not(feature = "pcsc"))]
+            (None, None, Some(_)) => return Err(Box::new(EmvCliError::NoPcsc)),
+            (Some(path), None, None) => {
+                let text = std::fs::read_to_string(path).map_err(|e| EmvCliError::Read {
+                    path: path.clone(),
+                    source: e,
+                })?;
+                ClCard::Scripted(ScriptedCard::from_json(&text).map_err(EmvCliError::Script)?)
+            }
+            (None, Some(name), None) => {
+                let sim = sims()
+                    .into_iter()
+                    .find(|s| s.name == name)
+                    .ok_or_else(|| EmvCliError::NotContactless(name.clone()))?;
+                let profile = (sim.profile)();
+                let card_pki = Arc::new(cl_pki(pki, profile.scheme.rid())?);
+                ClCard::Virtual(Box::new(
+                    VirtualCard::new(profile, card_pki)
+                        .map_err(|e| EmvCliError::ContactlessPki(e.to_string()))?,
+                ))
+            }
+            _ => {
+                return Err(usage(
+                    "one of --card SCRIPT.json, --sim PROFILE or --reader NAME is needed".into(),
+                ));
+            }
+        };
+        let atr = hex_upper(card.atr());
+        let mut transport = Recorder {
+            inner: card,
+            script: CardScript {
+                atr,
+                exchanges: Vec::new(),
+            },
+            script_error: None,
+            recording: record.is_some(),
+        };
+        // Time is injected (relay resistance, torn-log ageing): a fixed clock makes every tap
+        // replay bit for bit.
+        let mut clock = ScriptedClock::default();
+        let mut torn = TornLog::default();
+        let mut env = TapEnv {
+            clock: &mut clock,
+            torn_log: &mut torn,
+        };
+        let mut ui = RecordingUi::default();
+        let mut result = run_tap(&mut transport, &reader, &params, &mut env, &mut ui);
+        let mut online_json = serde_json::Value::Null;
+        if result.outcome.kind == OutcomeKind::OnlineRequest
+            && let Some(answer) = online
+        {
+            // "Unable to go online": the reader declines (Book A §6.1.2, Online Request
+            // without an answer), as an issuer decline with the terminal's code Z3.
+            let host = answer.unwrap_or(HostResponse {
+                approved: false,
+                arc: "Z3".into(),
+                issuer_authentication_data: Vec::new(),
+                scripts: Vec::new(),
+            });
+            online_json = serde_json::json!({ "arc": host.arc, "approved": host.approved });
+            result = resume_online(&mut transport, &reader, result, &host, &mut env, &mut ui);
+        }
+        if let Some(e) = transport.script_error.take() {
+            return Err(Box::new(EmvCliError::Script(e)));
+        }
+        let mut json = result.summary_json();
+        if let Some(o) = json.as_object_mut() {
+            o.insert("online".into(), online_json);
+        }
+        if let Some(path) = record {
+            let text = serde_json::to_string_pretty(&transport.script)?;
+            std::fs::write(path, text).map_err(|e| EmvCliError::Write {
+                path: path.to_string(),
+                source: e,
+            })?;
+        }
+        let messages: Vec<String> = result
+            .ui
+            .iter()
+            .map(|u| format!("{:02X}", u.message_code))
+            .collect();
+        let text = format!(
+            "outcome {}  kernel {}  aid {}  oda {} ({})  TVR {}  CVM {}  ui [{}]",
+            result.outcome.kind.book_a_name(),
+            result.kernel.map_or("-", |k| k.name()),
+            result.aid.as_deref().unwrap_or("-"),
+            json["oda"].as_str().unwrap_or(""),
+            if result.oda_ok { "ok" } else { "not ok" },
+            result.tvr.hex(),
+            result.cvm_results,
+            messages.join(" ")
+        );
+        Ok(Report::with_text(json, text))
+    }
 }
