@@ -16,7 +16,11 @@ mod tlv;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "smartpos", version, about = "smartpos payment core: demo and tools")]
+#[command(
+    name = "smartpos",
+    version,
+    about = "smartpos payment core: demo and tools"
+)]
 struct Cli {
     /// Print one JSON object on stdout instead of text.
     #[arg(long, global = true)]
