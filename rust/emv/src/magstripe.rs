@@ -54,17 +54,8 @@ pub fn luhn_valid(digits: &str) -> bool {
     count > 0 && sum % 10 == 0
 }
 
-/// Mask a PAN as first 6 + last 4 (PCI DSS 3.4), `*` in between.
-pub fn mask_pan(pan: &str) -> String {
-    let n = pan.chars().count();
-    if n <= 10 {
-        return "*".repeat(n);
-    }
-    pan.chars()
-        .enumerate()
-        .map(|(i, c)| if i < 6 || i >= n - 4 { c } else { '*' })
-        .collect()
-}
+/// Mask a PAN as first 6 + last 4 (PCI DSS 3.4), `*` in between: `smartpos-tlv`'s rule.
+pub use smartpos_tlv::mask::mask_pan;
 
 fn validate_pan(pan: &str) -> Result<(), TrackError> {
     validate_pan_with(pan, true)

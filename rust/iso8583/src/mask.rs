@@ -37,30 +37,16 @@ pub fn sensitivity(field: u8) -> Sensitivity {
     }
 }
 
-/// `6222021234567890123` → `622202*********0123`. PANs of 10 characters or fewer are fully starred.
-pub fn mask_pan(pan: &str) -> String {
-    let n = pan.chars().count();
-    if n <= 10 {
-        return "*".repeat(n);
-    }
-    pan.chars()
-        .enumerate()
-        .map(|(i, c)| if i < 6 || i >= n - 4 { c } else { '*' })
-        .collect()
-}
+/// `6222021234567890123` → `622202*********0123`. PANs of 10 characters or fewer are fully starred
+/// (`smartpos-tlv`'s rule, shared by every crate that shows card data).
+pub use smartpos_tlv::mask::mask_pan;
 
-/// Track 2/3 text (`PAN=YYMM...`): the PAN masked as [`mask_pan`], the separator kept, the rest starred.
+/// Track 2/3 text (`PAN=YYMM...`): the PAN masked as [`mask_pan`], the separator shown as the
+/// ISO/IEC 7813 text separator `=` (also when the host sent the BCD `D`), the rest starred. Masked by
+/// [`smartpos_tlv::mask::mask_track`]: only the first `=`/`D` separates, so turning the first `D`
+/// into `=` changes nothing but that separator.
 pub fn mask_track(track: &str) -> String {
-    match track.find(['=', 'D']) {
-        Some(sep) => {
-            let (pan, rest) = track.split_at(sep);
-            let mut out = mask_pan(pan);
-            out.push('=');
-            out.extend(rest.chars().skip(1).map(|_| '*'));
-            out
-        }
-        None => "*".repeat(track.chars().count()),
-    }
+    smartpos_tlv::mask::mask_track(&track.replacen('D', "=", 1))
 }
 
 /// The masked display text of a stored value, by field number (text for character fields, hex for

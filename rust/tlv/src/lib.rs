@@ -40,6 +40,7 @@
 //!   `build_into(source, format_of, &mut Vec<u8>)`, `split(&[u8])` (data back into values, for
 //!   the card side), `from_entries`, `to_bytes`; [`dol::fit`] applies §5.4 to one value.
 //! * [`mask`]: [`mask::is_sensitive`]`(Tag)`, [`mask::mask_pan`] (first 6 + last 4),
+//!   [`mask::mask_track`] (PAN masked, separator kept, the rest starred),
 //!   [`mask::masked_hex`]`(tag, value)` for showing PAN and track data.
 //! * [`TlvError`]: one enum for all of it; every variant carries the offset (absolute in the
 //!   outermost buffer), the tag when one was read, and says why.

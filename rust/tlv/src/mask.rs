@@ -25,6 +25,23 @@ pub fn mask_pan(pan: &str) -> String {
         .collect()
 }
 
+/// Track 2/3 text (`PAN=YYMM...`, or `PAN D YYMM...` as in the hex of tag `57`): the PAN masked by
+/// [`mask_pan`], the separator (the first `=` or `D`) kept, every character after it `*`; with no
+/// separator every character is `*` (ISO/IEC 7813 §10 track 2 layout).
+pub fn mask_track(track: &str) -> String {
+    match track.find(['=', 'D']) {
+        Some(sep) => {
+            let (pan, rest) = track.split_at(sep);
+            let mut out = mask_pan(pan);
+            let mut rest = rest.chars();
+            out.extend(rest.next());
+            out.extend(rest.map(|_| '*'));
+            out
+        }
+        None => "*".repeat(track.chars().count()),
+    }
+}
+
 /// The upper-case hex to show for a sensitive object's value, or `None` if `tag` is not
 /// sensitive (see [`is_sensitive`]):
 /// * `5A`: the PAN digits (trailing `F` padding dropped) masked by [`mask_pan`];
@@ -38,10 +55,7 @@ pub fn masked_hex(tag: Tag, value: &[u8]) -> Option<String> {
     let hex: String = value.iter().map(|b| format!("{b:02X}")).collect();
     Some(match tag.0 {
         0x5A => mask_pan(hex.trim_end_matches('F')),
-        0x57 | 0x9F6B => match hex.split_once('D') {
-            Some((pan, rest)) => format!("{}D{}", mask_pan(pan), "*".repeat(rest.len())),
-            None => "*".repeat(hex.len()),
-        },
+        0x57 | 0x9F6B => mask_track(&hex),
         _ => "*".repeat(hex.len()),
     })
 }
@@ -55,6 +69,13 @@ mod tests {
         assert_eq!(mask_pan("6222021234567890123"), "622202*********0123");
         assert_eq!(mask_pan("1234567890"), "**********");
         assert_eq!(mask_pan(""), "");
+        assert_eq!(
+            mask_track("6222021234567890123=2512101"),
+            "622202*********0123=*******"
+        );
+        assert_eq!(mask_track("4761739001010119D2512"), "476173******0119D****");
+        assert_eq!(mask_track("12345"), "*****");
+        assert_eq!(mask_track(""), "");
         let pan = [0x47, 0x61, 0x73, 0x90, 0x01, 0x01, 0x01, 0x19];
         assert_eq!(masked_hex(Tag::PAN, &pan).unwrap(), "476173******0119");
         // 19-digit PAN padded with F.

@@ -37,7 +37,7 @@ impl Pan {
 
     /// First 6 and last 4 digits, the rest as '*'.
     pub fn masked(&self) -> String {
-        mask(&self.0)
+        smartpos_tlv::mask::mask_pan(&self.0)
     }
 
     /// The PAN as compressed numeric (tag 5A form).
@@ -50,16 +50,6 @@ impl fmt::Debug for Pan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Pan({})", self.masked())
     }
-}
-
-fn mask(digits: &str) -> String {
-    let n = digits.len();
-    if n < 10 {
-        return "*".repeat(n);
-    }
-    let head = digits.get(..6).unwrap_or_default();
-    let tail = digits.get(n - 4..).unwrap_or_default();
-    format!("{head}{}{tail}", "*".repeat(n - 10))
 }
 
 fn cn_digits(bytes: &[u8], tag: &str) -> Result<String, QrError> {
