@@ -3,8 +3,9 @@
 //! MAC block (MAB): per the China UnionPay POS terminal convention (UnionPay "POS终端应用规范",
 //! MAC calculation), the bytes of the packed message from the MTI up to and including the last
 //! field before field 64 — the TPDU and header are excluded, the bitmap (with bit 64 set) is
-//! included. [`mac_block`] produces exactly those bytes by packing the message with an 8-byte
-//! placeholder in field 64 and dropping it.
+//! included. [`mac_block`] produces exactly those bytes with smartpos-iso8583's
+//! [`Profile::mac_input`] (the message packed with a placeholder in field 64, the placeholder
+//! dropped).
 //!
 //! Algorithms ([`MacAlgorithm`]): the UnionPay "ECB" MAC (smartpos-crypto `cup_ecb_mac`), the ANSI
 //! X9.19 retail MAC (ISO/IEC 9797-1 MAC algorithm 3, padding method 1, full 8 bytes), and for SM4
@@ -34,11 +35,7 @@ pub fn mac_block(profile: &Profile, message: &Message) -> Result<Vec<u8>, HostEr
             reason: "fields beyond 64 are not MACed by field 64 in cups-pos".into(),
         });
     }
-    let mut m = message.clone();
-    m.set_binary(64, &[0u8; 8]).map_err(HostError::Build)?;
-    let mut packed = profile.pack(&m).map_err(HostError::Build)?;
-    packed.truncate(packed.len().saturating_sub(8));
-    Ok(packed)
+    profile.mac_input(message).map_err(HostError::Build)
 }
 
 /// The 8-byte MAC of `data` under `key`.
