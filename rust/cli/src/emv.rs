@@ -1226,6 +1226,11 @@ mod contactless {
         if let Some(o) = json.as_object_mut() {
             o.insert("online".into(), online_json);
         }
+        // The kernel's trace masks 5A/57/9F6B; a PAN can also travel in clear inside other
+        // data (an SM2 ICC certificate 9F46 is not enciphered): mask it wherever it appears.
+        let mut pans = card_pans(&transport.script);
+        pans.extend(pan_of(&result.data_record));
+        mask_pans(&mut json, &pans);
         if let Some(path) = record {
             let text = serde_json::to_string_pretty(&transport.script)?;
             std::fs::write(path, text).map_err(|e| EmvCliError::Write {
@@ -1250,5 +1255,53 @@ mod contactless {
             messages.join(" ")
         );
         Ok(Report::with_text(json, text))
+    }
+
+    /// The PAN (5A) digits of a TLV buffer, without the 'F' padding.
+    fn pan_of(tlv: &[u8]) -> Option<String> {
+        let pan = smartpos_tlv::find(tlv, smartpos_tlv::Tag(0x5A)).ok()??;
+        let digits = hex_upper(pan.value).trim_end_matches('F').to_string();
+        (digits.len() >= 12).then_some(digits)
+    }
+
+    /// The PANs the card sent in any response of the (unmasked) recorded exchanges.
+    fn card_pans(script: &CardScript) -> Vec<String> {
+        let mut pans = Vec::new();
+        for ex in &script.exchanges {
+            let Ok(bytes) = hex::decode(&ex.response) else {
+                continue;
+            };
+            let data = bytes.get(..bytes.len().saturating_sub(2)).unwrap_or(&[]);
+            if let Some(p) = pan_of(data)
+                && !pans.contains(&p)
+            {
+                pans.push(p);
+            }
+        }
+        pans
+    }
+
+    /// Replace every occurrence of each PAN in the report's strings by its masked form
+    /// (first 6 and last 4 digits kept, ARCHITECTURE.md principle 5).
+    fn mask_pans(v: &mut serde_json::Value, pans: &[String]) {
+        match v {
+            serde_json::Value::String(s) => {
+                for pan in pans {
+                    if s.contains(pan.as_str()) {
+                        let keep_back = pan.len().saturating_sub(4);
+                        let masked = format!(
+                            "{}{}{}",
+                            pan.get(..6).unwrap_or(""),
+                            "*".repeat(keep_back.saturating_sub(6)),
+                            pan.get(keep_back..).unwrap_or("")
+                        );
+                        *s = s.replace(pan.as_str(), &masked);
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|x| mask_pans(x, pans)),
+            serde_json::Value::Object(o) => o.values_mut().for_each(|x| mask_pans(x, pans)),
+            _ => {}
+        }
     }
 }
