@@ -52,6 +52,7 @@ pub(crate) fn rebuild_original(
     r: &TransactionRecord,
     terminal_id: &str,
     merchant_id: &str,
+    queue: QueueKind,
 ) -> Result<Message, StoreError> {
     let b = |e: smartpos_iso8583::Error| StoreError(format!("rebuilding STAN {}: {e}", r.stan));
     let (pc, condition, mt) = match r.kind {
@@ -62,8 +63,9 @@ pub(crate) fn rebuild_original(
         TxnKind::BalanceInquiry => (dialect::PC_BALANCE, "00", msg_type::BALANCE),
         _ => (dialect::PC_PURCHASE, "00", msg_type::SALE),
     };
-    let mti = match (r.state, r.mti.as_deref()) {
-        (TxnState::OfflineApproved, _) => "0220",
+    let mti = match (queue, r.mti.as_deref()) {
+        // An advice of an offline approval (whatever state the record reached since).
+        (QueueKind::Advice, _) => "0220",
         (_, Some(m)) => m,
         (_, None) => "0200",
     };
@@ -145,7 +147,7 @@ impl ReversalStore for JournalQueues {
                 kind,
                 stan: r.stan,
                 reason,
-                original: rebuild_original(&j, &r, &self.terminal_id, &self.merchant_id)?,
+                original: rebuild_original(&j, &r, &self.terminal_id, &self.merchant_id, kind)?,
                 attempts: e.attempts,
                 last_error: e.last_error.clone(),
             });
