@@ -98,6 +98,11 @@ pub struct RunArgs {
     /// Fix a terminal data object: TAG=HEX (repeatable).
     #[arg(long = "set", value_name = "TAG=HEX")]
     set: Vec<String>,
+    /// Contactless: the reader clock's readings in microseconds (relay resistance timing,
+    /// torn-log ageing), comma-separated; the last repeats. The default is a 7 ms EXCHANGE
+    /// RELAY RESISTANCE DATA round trip, so taps replay identically.
+    #[arg(long, default_value = "1000,8000,9000")]
+    clock: String,
 }
 
 /// Errors of `smartpos emv` that are not command-line mistakes.
@@ -832,6 +837,15 @@ mod contactless {
                 },
             ),
             s(
+                "cl-mc-relay",
+                "C-2 card with relay resistance (EXCHANGE RELAY RESISTANCE DATA, min 1.0 ms, max 4.0 ms)",
+                Approved,
+                || Profile {
+                    relay_resistance: Some((10, 40, 18)),
+                    ..Profile::mastercard_card()
+                },
+            ),
+            s(
                 "cl-mc-mag-stripe",
                 "C-2 mag-stripe mode card (COMPUTE CRYPTOGRAPHIC CHECKSUM)",
                 OnlineRequest,
@@ -1196,7 +1210,16 @@ mod contactless {
         };
         // Time is injected (relay resistance, torn-log ageing): a fixed clock makes every tap
         // replay bit for bit.
-        let mut clock = ScriptedClock::default();
+        let mut readings = Vec::new();
+        for r in a.clock.split(',') {
+            readings.push(r.trim().parse::<u64>().map_err(|e| {
+                usage(format!(
+                    "--clock {:?}: microseconds, comma-separated ({e})",
+                    a.clock
+                ))
+            })?);
+        }
+        let mut clock = ScriptedClock::new(readings);
         let mut torn = TornLog::default();
         let mut env = TapEnv {
             clock: &mut clock,
@@ -1225,6 +1248,10 @@ mod contactless {
         let mut json = result.summary_json();
         if let Some(o) = json.as_object_mut() {
             o.insert("online".into(), online_json);
+            o.insert(
+                "relay_resistance".into(),
+                serde_json::to_value(result.relay_resistance)?,
+            );
         }
         // The kernel's trace masks 5A/57/9F6B; a PAN can also travel in clear inside other
         // data (an SM2 ICC certificate 9F46 is not enciphered): mask it wherever it appears.

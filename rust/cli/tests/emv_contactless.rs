@@ -172,6 +172,16 @@ fn every_contactless_sim_reaches_its_expected_outcome() {
             }
             "cl-up-ec" => assert_eq!(r["balance"], 29_000),
             "cl-mc-mag-stripe" => assert!(cmds.iter().any(|c| c.starts_with("802A"))),
+            "cl-mc-relay" => {
+                // EXCHANGE RELAY RESISTANCE DATA after GPO; TVR byte 5: RRP performed, within
+                // limits (default clock: 7 ms round trip).
+                assert!(
+                    cmds.get(3).is_some_and(|c| c.starts_with("80EA")),
+                    "{cmds:?}"
+                );
+                assert!(r["tvr"].as_str().is_some_and(|t| t.ends_with("02")), "{r}");
+                assert_eq!(r["relay_resistance"]["time_limits_exceeded"], false);
+            }
             _ => {}
         }
     }
@@ -337,5 +347,29 @@ fn bad_scripts_and_arguments_fail() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     let out = smartpos(&tap_args(["--sim", "cl-visa-card"], &["--pin", "1234"]));
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn relay_resistance_follows_the_reader_clock() {
+    // 20 ms round trip: 164 units of 100 us over the card's 4.0 ms maximum (+ grace): TVR byte
+    // 5 "relay resistance time limits exceeded", the tap still completes (Book C-2 §5.3).
+    let slow = json_of(&tap_args(
+        ["--sim", "cl-mc-relay"],
+        &["--clock", "1000,21000,21000"],
+    ));
+    assert_eq!(slow["outcome"], "APPROVED", "{slow}");
+    assert!(
+        slow["tvr"].as_str().is_some_and(|t| t.ends_with("06")),
+        "{slow}"
+    );
+    assert_eq!(slow["relay_resistance"]["time_limits_exceeded"], true);
+    // 0.1 ms: faster than the card can answer: END APPLICATION.
+    let fast = json_of(&tap_args(
+        ["--sim", "cl-mc-relay"],
+        &["--clock", "1000,1100"],
+    ));
+    assert_eq!(fast["outcome"], "END APPLICATION", "{fast}");
+    let out = smartpos(&tap_args(["--sim", "cl-mc-relay"], &["--clock", "soon"]));
     assert_eq!(out.status.code(), Some(2));
 }
