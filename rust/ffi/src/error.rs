@@ -67,12 +67,12 @@ pub enum SmartPosError {
     },
     /// The host (or the card, offline) declined the transaction. `txn_id` is its journal id
     /// (for the decline receipt).
-    #[error("declined ({response_code}): {message}")]
+    #[error("declined ({response_code}): {host_message}")]
     Declined {
         /// ISO 8583 field 39 (`05`, `51`, ...; `Z1` declined offline by the card).
         response_code: String,
         /// The meaning of the code.
-        message: String,
+        host_message: String,
         /// Journal id of the declined transaction.
         txn_id: i64,
     },
@@ -85,7 +85,7 @@ pub enum SmartPosError {
     },
     /// The card could not be read (chip and fallback failed, card removed).
     #[error("card error: {reason}")]
-    CardError {
+    Card {
         /// What happened.
         reason: String,
     },

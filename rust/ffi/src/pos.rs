@@ -525,7 +525,7 @@ impl PosTransaction {
             Status::Declined => {
                 return Err(SmartPosError::Declined {
                     response_code: o.response_code.unwrap_or_default(),
-                    message: o.message,
+                    host_message: o.message,
                     txn_id: o.txn_id,
                 });
             }
@@ -643,7 +643,7 @@ pub(crate) fn terminal_error(e: TerminalError) -> SmartPosError {
             exchanges: 0,
             step: step.to_string(),
         },
-        TerminalError::CardReadFailed { attempts } => SmartPosError::CardError {
+        TerminalError::CardReadFailed { attempts } => SmartPosError::Card {
             reason: format!(
                 "card not read after {attempts} attempts: insert the card or use another payment method"
             ),

@@ -31,7 +31,7 @@ pub fn error_kind(error: &SmartPosError) -> &'static str {
         SmartPosError::Cancelled { .. } => "Cancelled",
         SmartPosError::Declined { .. } => "Declined",
         SmartPosError::HostUnavailable { .. } => "HostUnavailable",
-        SmartPosError::CardError { .. } => "CardError",
+        SmartPosError::Card { .. } => "Card",
         SmartPosError::KeyMissing { .. } => "KeyMissing",
         SmartPosError::Journal { .. } => "Journal",
         SmartPosError::Refused { .. } => "Refused",
@@ -211,7 +211,7 @@ mod tests {
             (
                 SmartPosError::Declined {
                     response_code: "05".into(),
-                    message: "m".into(),
+                    host_message: "m".into(),
                     txn_id: 1,
                 },
                 "Declined",
@@ -220,7 +220,7 @@ mod tests {
                 SmartPosError::HostUnavailable { reason: "r".into() },
                 "HostUnavailable",
             ),
-            (SmartPosError::CardError { reason: "r".into() }, "CardError"),
+            (SmartPosError::Card { reason: "r".into() }, "Card"),
             (
                 SmartPosError::KeyMissing { reason: "r".into() },
                 "KeyMissing",

@@ -1,0 +1,72 @@
+package io.smartpos.test
+
+import io.smartpos.PosDevices
+import io.smartpos.core.CardPresentation
+import io.smartpos.core.OfflinePinEntry
+import io.smartpos.core.PosCardReader
+import io.smartpos.core.PosIndicators
+import io.smartpos.core.PosOnlinePin
+import io.smartpos.core.PosPinPad
+import io.smartpos.core.PosPrinter
+import io.smartpos.core.PosQrScanner
+import io.smartpos.core.SimulatedCard
+import io.smartpos.core.SmartPosException
+import java.util.Collections
+import java.util.concurrent.atomic.AtomicInteger
+
+/**
+ * The simulated device set of the host-JVM tests: a contact reader that inserts a fresh
+ * virtual card of smartpos-sim (profile [profile]) at every `detect`, a PIN pad with fixed
+ * digits, a printer and indicators that record, a scanner that has nothing to scan.
+ * [onApdu] runs before every APDU with its index (cancellation and failure tests).
+ */
+class SimulatedDevices(var profile: String = "visa-dda-offline-pin", var pin: String? = "1234") {
+    val apdus = AtomicInteger()
+    val detects = AtomicInteger()
+    val printed: MutableList<List<String>> = Collections.synchronizedList(mutableListOf())
+    val leds: MutableList<String> = Collections.synchronizedList(mutableListOf())
+    @Volatile var onApdu: (Int) -> Unit = {}
+    @Volatile private var card: SimulatedCard? = null
+
+    val reader = object : PosCardReader {
+        override fun detect(contact: Boolean, contactless: Boolean, magstripe: Boolean, timeoutMs: ULong): CardPresentation {
+            detects.incrementAndGet()
+            // Only a chip card is in this reader: asked for the stripe alone (fallback), no card.
+            if (!contact) return CardPresentation.NoCard
+            card = SimulatedCard.contact(profile)
+            return CardPresentation.Chip
+        }
+
+        override fun transceive(apdu: ByteArray): ByteArray {
+            onApdu(apdus.getAndIncrement())
+            return (card ?: throw SmartPosException.Transport("no card")).transceive(apdu)
+        }
+
+        override fun waitForRemoval(timeoutMs: ULong) {}
+    }
+
+    val pinPad = object : PosPinPad {
+        override fun onlinePin(pan: String, amount: ULong): PosOnlinePin = PosOnlinePin.Bypassed
+        override fun offlinePin(triesLeft: UByte?): OfflinePinEntry =
+            pin?.let { OfflinePinEntry.Entered(it) } ?: OfflinePinEntry.Bypassed
+    }
+
+    val printer = object : PosPrinter {
+        override fun print(lines: List<String>, escpos: ByteArray?) {
+            printed += lines
+        }
+    }
+
+    val scanner = object : PosQrScanner {
+        override fun scan(timeoutMs: ULong): String = throw SmartPosException.Device("QR scanner", "no camera in the test")
+    }
+
+    var indicators: PosIndicators = object : PosIndicators {
+        override fun beep(success: Boolean) {}
+        override fun leds(status: String) {
+            leds += status
+        }
+    }
+
+    fun devices() = PosDevices(reader, pinPad, printer, scanner, indicators)
+}
