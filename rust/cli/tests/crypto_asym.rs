@@ -1,27 +1,9 @@
 //! `smartpos crypto tr31|emv|sm3|sm2` run as a real process; JSON checked against published
 //! vectors (ids and sources from shared/vectors/published.md, others cited inline).
 
-use serde_json::Value;
-use std::process::Command;
+mod common;
 
-fn smartpos(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_smartpos"))
-        .args(args)
-        .output()
-        .expect("run smartpos");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn json(args: &[&str]) -> Value {
-    let (code, stdout, stderr) = smartpos(args);
-    assert_eq!(code, 0, "stderr: {stderr}");
-    assert_eq!(stdout.lines().count(), 1, "one JSON line: {stdout}");
-    serde_json::from_str(&stdout).unwrap()
-}
+use common::{json, run_text};
 
 // id: tr31-openemv-2, source: openemv/tr31 @d230c2846686d92cf36775141250b3a5fe814363
 // test/tr31_decrypt_test.c test2_tr31_ascii (TR-31:2018, A.7.2.1)
@@ -80,7 +62,7 @@ fn tr31_unwrap_thales_a_and_d() {
 
 #[test]
 fn tr31_tampered_block_fails() {
-    let (code, stdout, stderr) = smartpos(&[
+    let (code, stdout, stderr) = run_text(&[
         "crypto",
         "tr31",
         "unwrap",
@@ -131,7 +113,7 @@ fn tr31_wrap_then_unwrap_b_and_d() {
         assert_eq!(u["version"], version);
         assert_eq!(u["exportability"], "N");
     }
-    let (code, _, stderr) = smartpos(&[
+    let (code, _, stderr) = run_text(&[
         "crypto",
         "tr31",
         "wrap",
@@ -185,11 +167,11 @@ fn emv_mk_options() {
         "--json",
     ]);
     assert_eq!(v["mk"], "985EC4FD3EDF6162E31AF1C7D0543416");
-    let (code, _, _) = smartpos(&[
+    let (code, _, _) = run_text(&[
         "crypto", "emv", "mk", "--imk", "0123", "--pan", "1", "--json",
     ]);
     assert_eq!(code, 2);
-    let (code, _, stderr) = smartpos(&[
+    let (code, _, stderr) = run_text(&[
         "crypto",
         "emv",
         "mk",
@@ -218,7 +200,7 @@ fn emv_session_key() {
         "--json",
     ]);
     assert_eq!(v["sk"], "E9FB384AF807B940FEDCEA613461B0C4");
-    let (code, _, _) = smartpos(&[
+    let (code, _, _) = run_text(&[
         "crypto",
         "emv",
         "session-key",
@@ -290,7 +272,7 @@ fn emv_arqc_and_arpc() {
         "--json",
     ]);
     assert_eq!(v["arpc"], "CB56FA40");
-    let (code, _, _) = smartpos(&[
+    let (code, _, _) = run_text(&[
         "crypto",
         "emv",
         "arpc",
@@ -305,7 +287,7 @@ fn emv_arqc_and_arpc() {
         "--json",
     ]);
     assert_eq!(code, 2);
-    let (code, _, _) = smartpos(&[
+    let (code, _, _) = run_text(&[
         "crypto",
         "emv",
         "arqc",
@@ -377,7 +359,7 @@ fn sm2_verify_standard_example() {
     ]);
     assert_eq!(v["valid"], false);
     // Malformed public key: error exit.
-    let (code, stdout, _) = smartpos(&[
+    let (code, stdout, _) = run_text(&[
         "crypto",
         "sm2",
         "verify",

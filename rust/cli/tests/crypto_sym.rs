@@ -1,27 +1,9 @@
 //! `smartpos crypto kcv|dukpt|pinblock|mac|sm4` run as a real process; JSON checked field by field
 //! against published vectors (ids and sources from shared/vectors/published.md).
 
-use serde_json::Value;
-use std::process::Command;
+mod common;
 
-fn smartpos(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_smartpos"))
-        .args(args)
-        .output()
-        .expect("run smartpos");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn json(args: &[&str]) -> Value {
-    let (code, stdout, stderr) = smartpos(args);
-    assert_eq!(code, 0, "stderr: {stderr}");
-    assert_eq!(stdout.lines().count(), 1, "one JSON line: {stdout}");
-    serde_json::from_str(&stdout).unwrap()
-}
+use common::{json, run_text};
 
 // id: dukpt-tdes-init-01 (and dukpt-tdes-ipek), source: openemv/dukpt @1d01ddafa9dac103f4eee2ad1b20483596d83012
 // test/dukpt_tdes_test.c; moov-io/dukpt @65ee1a27dfd564dbb0fb89af2ca42035d06af34e pkg/des/des_test.go
@@ -66,7 +48,7 @@ fn dukpt_aes128_02() {
         assert_eq!(v[k].as_str().unwrap().len(), 32, "{k}");
     }
     // An AES-128 BDK cannot derive AES-256 working keys; TDES working keys are 16 bytes.
-    let (code, _, _) = smartpos(&[
+    let (code, _, _) = run_text(&[
         "crypto",
         "dukpt",
         "--aes",
@@ -156,7 +138,7 @@ fn pinblock_iso0() {
     ]);
     assert_eq!(v["pin"], "1234");
     // Bad fill is an error with a message naming the fill.
-    let (code, stdout, stderr) = smartpos(&[
+    let (code, stdout, stderr) = run_text(&[
         "crypto",
         "pinblock",
         "decode",
@@ -388,7 +370,7 @@ fn sm4_example1() {
     ]);
     assert_eq!(v["data"], pt);
     // Not a block multiple: error, non-zero exit.
-    let (code, _, stderr) = smartpos(&[
+    let (code, _, stderr) = run_text(&[
         "crypto",
         "sm4",
         "encrypt",
@@ -465,14 +447,14 @@ fn kcv() {
         v["kcv"].as_str().unwrap(),
         &z["data"].as_str().unwrap()[..6]
     );
-    let (code, _, stderr) = smartpos(&["crypto", "kcv", "--alg", "aes", "--key", "0011", "--json"]);
+    let (code, _, stderr) = run_text(&["crypto", "kcv", "--alg", "aes", "--key", "0011", "--json"]);
     assert_eq!(code, 2, "{stderr}");
 }
 
 #[test]
 fn bad_arguments_fail_cleanly() {
     // KSN of the wrong length for TDES DUKPT.
-    let (code, stdout, stderr) = smartpos(&[
+    let (code, stdout, stderr) = run_text(&[
         "crypto",
         "dukpt",
         "--bdk",
@@ -485,7 +467,7 @@ fn bad_arguments_fail_cleanly() {
     assert!(stdout.is_empty());
     assert!(stderr.contains("ksn"), "{stderr}");
     // A counter with 11 one bits is refused by the host derivation.
-    let (code, _, stderr) = smartpos(&[
+    let (code, _, stderr) = run_text(&[
         "crypto",
         "dukpt",
         "--bdk",
@@ -497,11 +479,11 @@ fn bad_arguments_fail_cleanly() {
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("one bits"), "{stderr}");
     // PIN too short, bad padding number, unknown format.
-    let (code, _, _) = smartpos(&[
+    let (code, _, _) = run_text(&[
         "crypto", "pinblock", "encode", "--format", "2", "--pin", "123", "--json",
     ]);
     assert_eq!(code, 2);
-    let (code, _, _) = smartpos(&[
+    let (code, _, _) = run_text(&[
         "crypto",
         "mac",
         "--alg",
@@ -515,7 +497,7 @@ fn bad_arguments_fail_cleanly() {
         "--json",
     ]);
     assert_eq!(code, 2);
-    let (code, _, _) = smartpos(&[
+    let (code, _, _) = run_text(&[
         "crypto", "pinblock", "decode", "--format", "7", "--block", "00", "--json",
     ]);
     assert_eq!(code, 2);

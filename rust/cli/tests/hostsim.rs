@@ -1,6 +1,9 @@
 //! `smartpos hostsim` run as a real process: the first stdout line is the bound address, and the
 //! server answers cups-pos frames over TCP.
 
+mod common;
+
+use common::{run, stdout_json};
 use serde_json::Value;
 use smartpos_iso8583::{Frame, Message, Mti, Profile, Tpdu};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -94,12 +97,7 @@ fn json_first_line_describes_the_listener() {
 
 #[test]
 fn print_config_shows_the_test_cards() {
-    let out = Command::new(env!("CARGO_BIN_EXE_smartpos"))
-        .args(["hostsim", "--print-config", "--json"])
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(0));
-    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let v = stdout_json(&run(&["hostsim", "--print-config", "--json"]));
     let pans: Vec<&str> = v["cards"]
         .as_array()
         .expect("cards")
@@ -122,17 +120,14 @@ fn bad_config_file_is_a_usage_error() {
     std::fs::create_dir_all(&dir).expect("dir");
     let path = dir.join("bad.json");
     std::fs::write(&path, "{\"terminals\": 5}").expect("write");
-    let out = Command::new(env!("CARGO_BIN_EXE_smartpos"))
-        .args(["hostsim", "--config"])
-        .arg(&path)
-        .output()
-        .expect("run");
+    let out = run(&[
+        "hostsim",
+        "--config",
+        path.to_str().expect("UTF-8 temp path"),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--config"));
-    let out = Command::new(env!("CARGO_BIN_EXE_smartpos"))
-        .args(["hostsim", "--tls", "only-one-file.pem"])
-        .output()
-        .expect("run");
+    let out = run(&["hostsim", "--tls", "only-one-file.pem"]);
     assert_eq!(out.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -167,10 +162,7 @@ fn tls_listener_from_pem_files() {
     // A key that does not match the certificate is refused at start-up.
     let other = ca.issue_server(&["localhost"]).expect("other");
     std::fs::write(&key, &other.key_pem).expect("key");
-    let out = Command::new(env!("CARGO_BIN_EXE_smartpos"))
-        .args(["hostsim", "--tls", &spec])
-        .output()
-        .expect("run");
+    let out = run(&["hostsim", "--tls", &spec]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("TLS"));
     let _ = std::fs::remove_dir_all(&dir);

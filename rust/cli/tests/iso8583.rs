@@ -1,28 +1,14 @@
 //! `smartpos iso8583 unpack|pack` end to end through the built binary.
 
-use serde_json::Value;
+mod common;
+
+use common::{run, stdout_json};
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 /// The hand-assembled cups-pos sale 0200 of rust/iso8583/tests/cups_pos.rs.
 const SALE: &str = "60000300006031003100000200702406C020C09A1119622202123456789012300000000000000012340001232512051000010012316222021234567890123D25122200000031303030303030313839383331303034383939303030313135361122334455667788260000000000000000159F260811223344556677889F270180001322000001000500A1A2A3A4A5A6A7A8";
 const PAN: &str = "6222021234567890123";
-
-fn smartpos(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_smartpos"))
-        .args(args)
-        .output()
-        .expect("run smartpos")
-}
-
-fn stdout_json(out: &Output) -> Value {
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("one JSON object on stdout")
-}
 
 fn temp_file(name: &str, contents: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("smartpos-cli-iso8583-{}", std::process::id()));
@@ -34,7 +20,7 @@ fn temp_file(name: &str, contents: &str) -> std::path::PathBuf {
 
 #[test]
 fn unpack_json_of_a_cups_pos_sale() {
-    let v = stdout_json(&smartpos(&[
+    let v = stdout_json(&run(&[
         "iso8583",
         "unpack",
         "--profile",
@@ -60,7 +46,7 @@ fn unpack_json_of_a_cups_pos_sale() {
 
 #[test]
 fn unpack_text_is_masked() {
-    let out = smartpos(&["iso8583", "unpack", "--profile", "cups-pos", SALE]);
+    let out = run(&["iso8583", "unpack", "--profile", "cups-pos", SALE]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("622202*********0123"), "{text}");
@@ -82,7 +68,7 @@ fn unpack_then_pack_round_trips_both_profiles() {
     // pyiso8583 4.0.1's encoding of "signon-0800-secondary" (rust/iso8583/tests/fixtures).
     let iso_hex = "30383030383232303030303038303030303030303034303030303031303030303030303131313231313031353330303030303031313131323334353637383930313030313030313132323333343435353636414130303131323233333434353536363737";
     for (profile, hex) in [("cups-pos", SALE), ("iso87-ascii", iso_hex)] {
-        let out = smartpos(&["iso8583", "unpack", "--profile", profile, hex, "--json"]);
+        let out = run(&["iso8583", "unpack", "--profile", profile, hex, "--json"]);
         let json = String::from_utf8(out.stdout.clone()).unwrap();
         assert!(
             out.status.success(),
@@ -90,7 +76,7 @@ fn unpack_then_pack_round_trips_both_profiles() {
             String::from_utf8_lossy(&out.stderr)
         );
         let path = temp_file(&format!("{profile}.json"), &json);
-        let out = smartpos(&[
+        let out = run(&[
             "iso8583",
             "pack",
             "--profile",
@@ -108,7 +94,7 @@ fn unpack_then_pack_round_trips_both_profiles() {
             hex,
             "{profile}"
         );
-        let v = stdout_json(&smartpos(&[
+        let v = stdout_json(&run(&[
             "iso8583",
             "pack",
             "--profile",
@@ -160,7 +146,7 @@ fn pack_reads_stdin_and_profile_files() {
 fn errors_name_the_field_and_exit_codes_differ() {
     // Truncated inside field 64: a message error, exit 1.
     let cut = &SALE[..SALE.len() - 2];
-    let out = smartpos(&["iso8583", "unpack", "--profile", "cups-pos", cut, "--json"]);
+    let out = run(&["iso8583", "unpack", "--profile", "cups-pos", cut, "--json"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -169,9 +155,9 @@ fn errors_name_the_field_and_exit_codes_differ() {
     );
     assert!(out.stdout.is_empty());
     // Bad hex and unknown profile: usage errors, exit 2.
-    let out = smartpos(&["iso8583", "unpack", "--profile", "cups-pos", "0G"]);
+    let out = run(&["iso8583", "unpack", "--profile", "cups-pos", "0G"]);
     assert_eq!(out.status.code(), Some(2));
-    let out = smartpos(&["iso8583", "unpack", "--profile", "no-such", SALE]);
+    let out = run(&["iso8583", "unpack", "--profile", "no-such", SALE]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no-such"));
     // A JSON message with a bad value: exit 1, naming the field.
@@ -179,7 +165,7 @@ fn errors_name_the_field_and_exit_codes_differ() {
         "bad.json",
         r#"{"mti":"0800","fields":{"11":"00000A","41":"x","42":"y","60":"1"}}"#,
     );
-    let out = smartpos(&[
+    let out = run(&[
         "iso8583",
         "pack",
         "--profile",
@@ -189,7 +175,7 @@ fn errors_name_the_field_and_exit_codes_differ() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("field 11"));
-    let out = smartpos(&[
+    let out = run(&[
         "iso8583",
         "pack",
         "--profile",

@@ -1,26 +1,8 @@
 //! `smartpos qr ...` run as a real process; JSON checked field by field.
 
-use serde_json::Value;
-use std::process::Command;
+mod common;
 
-fn smartpos(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_smartpos"))
-        .args(args)
-        .output()
-        .expect("run smartpos");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn json(args: &[&str]) -> Value {
-    let (code, stdout, stderr) = smartpos(args);
-    assert_eq!(code, 0, "stderr: {stderr}");
-    assert_eq!(stdout.lines().count(), 1, "one JSON line: {stdout}");
-    serde_json::from_str(&stdout).unwrap()
-}
+use common::{json, run_text};
 
 // id: qr-mpm-emvco-sample
 // source: EMVCo QRCPS-MPM specification sample payload; mvallim/emv-qrcode @328ae292 CRCTest.java;
@@ -62,7 +44,7 @@ fn parse_mpm_with_bad_crc_reports_it() {
 #[test]
 fn parse_malformed_mpm_fails() {
     let broken = SAMPLE.replace("5802CN", "5802C");
-    let (code, stdout, stderr) = smartpos(&["qr", "parse", &broken, "--json"]);
+    let (code, stdout, stderr) = run_text(&["qr", "parse", &broken, "--json"]);
     assert_ne!(code, 0);
     assert!(stdout.is_empty());
     assert!(stderr.contains("error"), "{stderr}");
@@ -99,7 +81,7 @@ fn parse_wallet_codes() {
         assert_eq!(v["kind"], "wallet", "{code}");
         assert_eq!(v["wallet"], wallet, "{code}");
     }
-    let (code, _, stderr) = smartpos(&["qr", "parse", "164650720866361395", "--json"]);
+    let (code, _, stderr) = run_text(&["qr", "parse", "164650720866361395", "--json"]);
     assert_eq!(code, 1);
     assert!(stderr.contains("unknown wallet payment code"), "{stderr}");
 }
@@ -159,7 +141,7 @@ fn mpm_generation_with_png_that_decodes_back() {
     assert!(v["payload"].as_str().unwrap().starts_with("000201010211"));
 
     // Text mode prints the payload and a half-block drawing.
-    let (code, stdout, _) = smartpos(&["qr", "mpm", "--json-in", input.to_str().unwrap()]);
+    let (code, stdout, _) = run_text(&["qr", "mpm", "--json-in", input.to_str().unwrap()]);
     assert_eq!(code, 0);
     assert!(stdout.lines().next().unwrap().starts_with("000201010211"));
     assert!(stdout.contains('█') && stdout.contains('▀'));
@@ -171,11 +153,11 @@ fn mpm_generation_with_png_that_decodes_back() {
     )
     .unwrap();
     let (code, _, stderr) =
-        smartpos(&["qr", "mpm", "--json-in", input.to_str().unwrap(), "--json"]);
+        run_text(&["qr", "mpm", "--json-in", input.to_str().unwrap(), "--json"]);
     assert_eq!(code, 1);
     assert!(stderr.contains("02"), "{stderr}");
     std::fs::write(&input, r#"{"merchant_nam":"X"}"#).unwrap();
-    let (code, _, _) = smartpos(&["qr", "mpm", "--json-in", input.to_str().unwrap(), "--json"]);
+    let (code, _, _) = run_text(&["qr", "mpm", "--json-in", input.to_str().unwrap(), "--json"]);
     assert_eq!(code, 2);
     std::fs::write(
         &input,
@@ -184,7 +166,7 @@ fn mpm_generation_with_png_that_decodes_back() {
     )
     .unwrap();
     let (code, _, stderr) =
-        smartpos(&["qr", "mpm", "--json-in", input.to_str().unwrap(), "--json"]);
+        run_text(&["qr", "mpm", "--json-in", input.to_str().unwrap(), "--json"]);
     assert_eq!(code, 1);
     assert!(stderr.contains("52"), "{stderr}");
     std::fs::remove_dir_all(&dir).ok();
@@ -238,7 +220,7 @@ fn mpm_unreserved_templates_and_bad_template_ids() {
     )
     .unwrap();
     let (code, _, stderr) =
-        smartpos(&["qr", "mpm", "--json-in", input.to_str().unwrap(), "--json"]);
+        run_text(&["qr", "mpm", "--json-in", input.to_str().unwrap(), "--json"]);
     assert_eq!(code, 2, "{stderr}");
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -1,30 +1,9 @@
 //! `smartpos tlv ...` run as a process.
 
+mod common;
+
+use common::{json, run};
 use serde_json::Value;
-use std::process::{Command, Output};
-
-fn smartpos(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_smartpos"))
-        .args(args)
-        .output()
-        .expect("run smartpos")
-}
-
-fn json_of(args: &[&str]) -> Value {
-    let out = smartpos(args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).expect("utf-8");
-    assert_eq!(
-        stdout.trim_end().lines().count(),
-        1,
-        "one JSON line: {stdout}"
-    );
-    serde_json::from_str(&stdout).expect("JSON")
-}
 
 // Source: javisHuang/Learn emv/Initiate_Application.md, PPSE response of a Visa debit card
 // (status word removed).
@@ -32,7 +11,7 @@ const PPSE: &str = "6F2F840E325041592E5359532E4444463031A51DBF0C1A61184F07A00000
 
 #[test]
 fn decode_json_tree() {
-    let v = json_of(&["tlv", "decode", PPSE, "--json"]);
+    let v = json(&["tlv", "decode", PPSE, "--json"]);
     let top = v["tlv"].as_array().unwrap();
     assert_eq!(top.len(), 1);
     let fci = &top[0];
@@ -60,7 +39,7 @@ fn decode_json_tree() {
 
 #[test]
 fn decode_padding_unknown_and_empty_constructed() {
-    let v = json_of(&["tlv", "decode", "00 DF7F 01 AA FF A5 00 00", "--json"]);
+    let v = json(&["tlv", "decode", "00 DF7F 01 AA FF A5 00 00", "--json"]);
     let top = v["tlv"].as_array().unwrap();
     assert_eq!(top.len(), 2);
     assert_eq!(top[0]["tag"], "DF7F");
@@ -75,7 +54,7 @@ fn decode_masks_pan_and_track2() {
     // Source: published.md id qr-cpm-emvco-example1 (kenmaz/JPQRReader CPMDecoderTests.swift
     // testEMVCPM_Example1): 85=4350563031; 61{4F=A0000000555555, 57=1234567890123458D191220112345F}.
     let hex = "85054350563031611A4F07A0000000555555570F1234567890123458D191220112345F";
-    let v = json_of(&["tlv", "decode", hex, "--json"]);
+    let v = json(&["tlv", "decode", hex, "--json"]);
     let top = v["tlv"].as_array().unwrap();
     assert_eq!(top[0]["tag"], "85");
     assert_eq!(top[0]["value"], "4350563031");
@@ -86,10 +65,10 @@ fn decode_masks_pan_and_track2() {
     assert_eq!(track2["tag"], "57");
     assert_eq!(track2["masked"], true);
     assert_eq!(track2["value"], "123456******3458D*************");
-    let out = String::from_utf8(smartpos(&["tlv", "decode", hex]).stdout).unwrap();
+    let out = String::from_utf8(run(&["tlv", "decode", hex]).stdout).unwrap();
     assert!(!out.contains("1234567890123458"), "{out}");
 
-    let v = json_of(&["tlv", "decode", "5A0847617390010101195F340101", "--json"]);
+    let v = json(&["tlv", "decode", "5A0847617390010101195F340101", "--json"]);
     assert_eq!(v["tlv"][0]["value"], "476173******0119");
     assert_eq!(v["tlv"][1]["value"], "01");
     assert!(v["tlv"][1].get("masked").is_none());
@@ -97,7 +76,7 @@ fn decode_masks_pan_and_track2() {
 
 #[test]
 fn decode_text_tree() {
-    let out = smartpos(&["tlv", "decode", PPSE]);
+    let out = run(&["tlv", "decode", PPSE]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = text.lines().collect();
@@ -121,12 +100,12 @@ fn decode_text_tree() {
 
 #[test]
 fn decode_errors() {
-    let bad_hex = smartpos(&["tlv", "decode", "6F0", "--json"]);
+    let bad_hex = run(&["tlv", "decode", "6F0", "--json"]);
     assert_eq!(bad_hex.status.code(), Some(2));
     assert!(bad_hex.stdout.is_empty());
     assert!(String::from_utf8_lossy(&bad_hex.stderr).contains("hex"));
 
-    let overrun = smartpos(&["tlv", "decode", "9F02060000000001", "--json"]);
+    let overrun = run(&["tlv", "decode", "9F02060000000001", "--json"]);
     assert_eq!(overrun.status.code(), Some(1));
     let err = String::from_utf8_lossy(&overrun.stderr);
     assert!(
@@ -134,35 +113,35 @@ fn decode_errors() {
         "{err}"
     );
 
-    let indefinite = smartpos(&["tlv", "decode", "6F80"]);
+    let indefinite = run(&["tlv", "decode", "6F80"]);
     assert_eq!(indefinite.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&indefinite.stderr).contains("indefinite"));
 
     // A child overrunning its template is found too (the tree is decoded fully).
-    let nested = smartpos(&["tlv", "decode", "70035A0512"]);
+    let nested = run(&["tlv", "decode", "70035A0512"]);
     assert_eq!(nested.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&nested.stderr).contains("tag 5A"));
 }
 
 #[test]
 fn tag_lookup() {
-    let v = json_of(&["tlv", "tag", "DF8129", "--json"]);
+    let v = json(&["tlv", "tag", "DF8129", "--json"]);
     assert_eq!(v["name"], "Outcome Parameter Set (Mastercard)");
     assert_eq!(v["format"], "b");
     assert_eq!(v["min_len"], 8);
     assert_eq!(v["class"], "private");
     assert_eq!(v["constructed"], false);
-    let v = json_of(&["tlv", "tag", "9f02", "--json"]);
+    let v = json(&["tlv", "tag", "9f02", "--json"]);
     assert_eq!(v["format"], "n");
     assert_eq!(v["source"], "Terminal");
-    assert_eq!(smartpos(&["tlv", "tag", "DF7F"]).status.code(), Some(1));
-    assert_eq!(smartpos(&["tlv", "tag", "9F"]).status.code(), Some(2));
+    assert_eq!(run(&["tlv", "tag", "DF7F"]).status.code(), Some(1));
+    assert_eq!(run(&["tlv", "tag", "9F"]).status.code(), Some(2));
 }
 
 #[test]
 fn dol_listing() {
     // PDOL of a Visa contactless application (the issue's example).
-    let v = json_of(&[
+    let v = json(&[
         "tlv",
         "dol",
         "9F66049F02069F03069F1A0295055F2A029A039C019F3704",
@@ -176,7 +155,7 @@ fn dol_listing() {
     assert_eq!(entries[0]["length"], 4);
     assert_eq!(entries[1]["format"], "n");
     assert_eq!(entries[8]["tag"], "9F37");
-    let bad = smartpos(&["tlv", "dol", "9F6604 9F", "--json"]);
+    let bad = run(&["tlv", "dol", "9F6604 9F", "--json"]);
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("offset 3"));
 }
