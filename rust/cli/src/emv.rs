@@ -7,6 +7,15 @@
 //! "pan_masked","field55","apdus":[{"c","r"}],"ui":[...]}`. Everything the terminal would draw
 //! (unpredictable number, date, time) can be fixed with `--un/--date/--time`, and any terminal
 //! data object with `--set TAG=HEX`, so a recorded transaction replays exactly.
+//!
+//! Contactless: the same keys, with `"outcome"` a Book A outcome ("APPROVED", "ONLINE
+//! REQUEST", "TRY ANOTHER INTERFACE", ...), `"kernel"` "C-2"/"C-3"/"C-7", `"ui"` the Book A
+//! §9 UI requests (message name and id, status, lights, hold time), plus `"start"`,
+//! `"outcome_parameter_set"`, `"discretionary_data"`, `"balance"`, `"restarts"`,
+//! `"torn_recovered"`, `"relay_resistance"` and `"online"` (the host answer given to
+//! `resume_online`). `--set` also reaches the reader's own objects (9F66, 9F7B, DF8117-DF812C)
+//! and `--clock` fixes the reader clock. The contactless virtual cards (names `cl-...`) are
+//! built on the simulator's seeded CA and issuer keys, so any process can replay their taps.
 
 use crate::report::{CliResult, Report, UsageError, hex_upper, parse_hex};
 use clap::{Args, Subcommand};

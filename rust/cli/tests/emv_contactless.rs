@@ -254,6 +254,17 @@ fn set_changes_the_ttq_and_country_in_the_pdol_data() {
     assert_eq!(&b[b.len() - 8..], "A1B2C3D4", "unpredictable number last");
     // Before the GPO the taps are the same (PPSE, SELECT AID).
     assert_eq!(commands(&plain)[..2], commands(&set)[..2]);
+    // Text mode: one line with the outcome, the kernel and the UI message ids.
+    let mut text_args = tap_args(["--sim", "cl-visa-two-cards"], &[]);
+    text_args.pop();
+    let out = smartpos(&text_args);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("outcome APPROVED  kernel C-3  aid A0000000031010"),
+        "{text}"
+    );
+    assert!(text.contains("ui [15 19 16 03]"), "{text}");
     // Bad --set values are command-line errors.
     for bad in ["9F66=B600", "DF01=00", "DF8124=12", "9F66"] {
         let out = smartpos(&tap_args(["--sim", "cl-visa-card"], &["--set", bad]));
