@@ -293,7 +293,13 @@ pub(crate) struct Ctx {
 pub(crate) type Phase<T> = Result<T, EndReason>;
 
 impl Ctx {
-    fn new(cfg: Arc<TerminalConfig>, keys: Arc<CaKeyStore>, params: TransactionParams) -> Ctx {
+    /// A fresh context before application selection: empty tag store, TVR/TSI zero, CVM Results
+    /// "no CVM performed" (3F 00 00). The contact kernel and the contactless kernels both start here.
+    pub(crate) fn new(
+        cfg: Arc<TerminalConfig>,
+        keys: Arc<CaKeyStore>,
+        params: TransactionParams,
+    ) -> Ctx {
         Ctx {
             cfg,
             keys,

@@ -11,11 +11,9 @@ use super::{Clock, ContactlessReader, OdaKind, TornLog};
 use crate::apdu::{Apdu, Response};
 use crate::data::u64_to_bcd;
 use crate::kernel::{Ctx, TransactionParams};
-use crate::oda::OdaState;
 use crate::outcome::EndReason;
-use crate::trace::Trace;
 use crate::transport::{CardTransport, Channel};
-use crate::tvr::{Tsi, Tvr, TvrBit};
+use crate::tvr::TvrBit;
 use smartpos_crypto::rsa::oda::verify_signed_dynamic_data;
 use smartpos_tlv::{Tag, TlvReader};
 
@@ -86,29 +84,10 @@ impl Session {
                 tags
             }
         };
-        let ctx = Ctx {
-            cfg: reader.config.clone(),
-            keys: reader.keys.clone(),
-            aid_index,
-            record_tags,
-            params: params.clone(),
-            store: crate::data::TagStore::new(),
-            tvr: Tvr::default(),
-            tsi: Tsi::default(),
-            aip: [0, 0],
-            oda: OdaState::default(),
-            cvm_results: [0x3F, 0x00, 0x00],
-            signature_required: false,
-            online_pin_block: None,
-            pdol_data: Vec::new(),
-            cdol1_data: Vec::new(),
-            advice: false,
-            script_results: Vec::new(),
-            trace: Trace::default(),
-            adf_name: Some(adf_name.to_vec()),
-            label: None,
-            language: None,
-        };
+        let mut ctx = Ctx::new(reader.config.clone(), reader.keys.clone(), params.clone());
+        ctx.aid_index = aid_index;
+        ctx.record_tags = record_tags;
+        ctx.adf_name = Some(adf_name.to_vec());
         let mut s = Session {
             ctx,
             kernel: comb.kernel,
