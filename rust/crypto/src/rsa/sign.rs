@@ -136,16 +136,7 @@ pub fn issuer_identifier_from_pan(pan: &[u8], digits: usize) -> Result<[u8; 4], 
             reason: "fewer digits than asked",
         });
     }
-    let mut out = [0xFFu8; 4];
-    for (i, n) in nibbles.iter().enumerate() {
-        let slot = &mut out[i / 2];
-        *slot = if i % 2 == 0 {
-            (*slot & 0x0F) | (n << 4)
-        } else {
-            (*slot & 0xF0) | n
-        };
-    }
-    Ok(out)
+    Ok(f_padded(&nibbles))
 }
 
 /// A PAN as 10 bytes of compressed numeric ('F' padded), for the ICC certificate.
@@ -169,16 +160,24 @@ fn pan_field(pan: &[u8]) -> Result<[u8; 10], SignError> {
             reason: "1..19 digits",
         });
     }
-    let mut out = [0xFFu8; 10];
+    Ok(f_padded(&digits))
+}
+
+/// Decimal digits (one per byte, 0-9) as compressed numeric: two per byte, left-justified, the
+/// rest of the `N` bytes 'F' padded (EMV Book 3 §4.3, format cn). Digits beyond `2 * N` are
+/// dropped; callers check the count first.
+fn f_padded<const N: usize>(digits: &[u8]) -> [u8; N] {
+    let mut out = [0xFFu8; N];
     for (i, n) in digits.iter().enumerate() {
-        let slot = &mut out[i / 2];
-        *slot = if i % 2 == 0 {
-            (*slot & 0x0F) | (n << 4)
-        } else {
-            (*slot & 0xF0) | n
-        };
+        if let Some(slot) = out.get_mut(i / 2) {
+            *slot = if i % 2 == 0 {
+                (*slot & 0x0F) | (n << 4)
+            } else {
+                (*slot & 0xF0) | n
+            };
+        }
     }
-    Ok(out)
+    out
 }
 
 /// Build and sign an Issuer Public Key Certificate (EMV Book 2 §5.2, Table 6) under the CA key.
