@@ -13,6 +13,33 @@ use crate::model::{QueueEntry, QueueKind, TransactionRecord, TxnId, TxnState};
 pub(crate) const ENTRY_SQL: &str = "SELECT q.txn_id, q.kind, q.attempts, q.last_attempt_at, q.last_error, q.created_at, t.stan, t.amount \
      FROM queue q JOIN transactions t ON t.id = q.txn_id WHERE q.kind = ?1 AND q.done = 0 ORDER BY q.id";
 
+/// The `done` flag of `id`'s entry in queue `kind`, `None` when it was never queued.
+fn queue_done(tx: &rusqlite::Transaction<'_>, id: TxnId, kind: QueueKind) -> Result<Option<bool>> {
+    Ok(tx
+        .query_row(
+            "SELECT done FROM queue WHERE txn_id = ?1 AND kind = ?2",
+            params![id.0, kind],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// Only a pending entry can be attempted or finished: [`JournalError::NotQueued`] when there is
+/// none, [`JournalError::QueueEntryDone`] when it is already done.
+fn require_pending(done: Option<bool>, id: TxnId, kind: QueueKind) -> Result<()> {
+    match done {
+        None => Err(JournalError::NotQueued {
+            id,
+            queue: kind.as_str(),
+        }),
+        Some(true) => Err(JournalError::QueueEntryDone {
+            id,
+            queue: kind.as_str(),
+        }),
+        Some(false) => Ok(()),
+    }
+}
+
 fn entry_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<QueueEntry> {
     Ok(QueueEntry {
         txn_id: TxnId(r.get(0)?),
@@ -51,28 +78,8 @@ impl Journal {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let done: Option<bool> = tx
-            .query_row(
-                "SELECT done FROM queue WHERE txn_id = ?1 AND kind = ?2",
-                params![id.0, kind],
-                |r| r.get(0),
-            )
-            .optional()?;
-        match done {
-            None => {
-                return Err(JournalError::NotQueued {
-                    id,
-                    queue: kind.as_str(),
-                });
-            }
-            Some(true) => {
-                return Err(JournalError::QueueEntryDone {
-                    id,
-                    queue: kind.as_str(),
-                });
-            }
-            Some(false) => {}
-        }
+        let done = queue_done(&tx, id, kind)?;
+        require_pending(done, id, kind)?;
         tx.execute(
             "UPDATE queue SET attempts = attempts + 1, last_attempt_at = ?1, last_error = ?2 WHERE txn_id = ?3 AND kind = ?4",
             params![now.0, error, id.0, kind],
@@ -116,13 +123,7 @@ impl Journal {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let rec = load(&tx, id)?;
-        let done: Option<bool> = tx
-            .query_row(
-                "SELECT done FROM queue WHERE txn_id = ?1 AND kind = ?2",
-                params![id.0, kind],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let done = queue_done(&tx, id, kind)?;
         if kind == QueueKind::Reversal && rec.state != TxnState::ReversalPending {
             return Err(JournalError::IllegalTransition {
                 id,
@@ -130,21 +131,7 @@ impl Journal {
                 to: TxnState::Reversed,
             });
         }
-        match done {
-            None => {
-                return Err(JournalError::NotQueued {
-                    id,
-                    queue: kind.as_str(),
-                });
-            }
-            Some(true) => {
-                return Err(JournalError::QueueEntryDone {
-                    id,
-                    queue: kind.as_str(),
-                });
-            }
-            Some(false) => {}
-        }
+        require_pending(done, id, kind)?;
         tx.execute(
             "UPDATE queue SET done = 1, done_at = ?1, attempts = attempts + 1, last_attempt_at = ?1 \
              WHERE txn_id = ?2 AND kind = ?3 AND done = 0",
