@@ -982,6 +982,13 @@ mod contactless {
             }
             Ok(a)
         };
+        const READER_TAGS: [&str; 16] = [
+            "9F66", "9F7B", "DF8123", "DF8124", "DF8125", "DF8126", "DF8117", "DF8118", "DF8119",
+            "DF811B", "DF811E", "DF811F", "DF812C", "DF8120", "DF8121", "DF8122",
+        ];
+        if !READER_TAGS.contains(&tag) {
+            return Ok(false);
+        }
         for c in &mut cl.combinations {
             let k2 = &mut c.kernel2;
             match tag {
