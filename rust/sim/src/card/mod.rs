@@ -145,14 +145,16 @@ impl std::fmt::Debug for VirtualCard {
     }
 }
 
-fn ok(data: Vec<u8>) -> Response {
+/// A response with data and SW 9000 (shared by the contact and contactless virtual cards).
+pub(crate) fn ok(data: Vec<u8>) -> Response {
     Response {
         data,
         sw1: 0x90,
         sw2: 0x00,
     }
 }
-fn sw(sw: u16) -> Response {
+/// A response with no data and status word `sw`.
+pub(crate) fn sw(sw: u16) -> Response {
     let [sw1, sw2] = sw.to_be_bytes();
     Response {
         data: Vec::new(),

@@ -10,6 +10,7 @@
 
 pub mod pki;
 
+use crate::card::{ok, sw};
 use pki::{PkiError, TEST_CA_INDEX, TestPki};
 use smartpos_crypto::emv::{AcData, Cvn};
 use smartpos_crypto::key::{KeyAlgorithm, SecretKey};
@@ -17,6 +18,7 @@ use smartpos_crypto::rsa::RsaPrivateKey;
 use smartpos_crypto::rsa::sign::{cda_dynamic_data, dda_dynamic_data, sign_dynamic_data};
 use smartpos_crypto::sm2::{DEFAULT_ID, Sm2PrivateKey};
 use smartpos_emv::contactless::{Activation, ContactlessTransport};
+use smartpos_emv::data::u64_to_bcd;
 use smartpos_emv::{Apdu, CardTransport, Response, TransportError};
 use smartpos_tlv::{Tag, TlvBuilder, encode};
 use std::sync::Arc;
@@ -366,21 +368,6 @@ impl VirtualCard {
         &self.pki
     }
 
-    fn ok(data: Vec<u8>) -> Response {
-        Response {
-            data,
-            sw1: 0x90,
-            sw2: 0x00,
-        }
-    }
-    fn sw(sw: u16) -> Response {
-        Response {
-            data: Vec::new(),
-            sw1: (sw >> 8) as u8,
-            sw2: sw as u8,
-        }
-    }
-
     fn ppse(&self) -> Response {
         let s = self.profile.scheme;
         let mut entry = TlvBuilder::new();
@@ -393,12 +380,12 @@ impl VirtualCard {
         let a5 = encode(Tag(0xA5), &bf);
         let mut fci = encode(Tag(0x84), b"2PAY.SYS.DDF01");
         fci.extend_from_slice(&a5);
-        Self::ok(encode(Tag(0x6F), &fci))
+        ok(encode(Tag(0x6F), &fci))
     }
 
     fn select_aid(&mut self) -> Response {
         if self.profile.blocked {
-            return Self::sw(0x6283);
+            return sw(0x6283);
         }
         self.selected = true;
         let s = self.profile.scheme;
@@ -420,7 +407,7 @@ impl VirtualCard {
         a5.push(Tag(0x5F2D), b"en");
         let mut fci = encode(Tag(0x84), &s.aid());
         fci.extend_from_slice(&encode(Tag(0xA5), &a5.finish()));
-        Self::ok(encode(Tag(0x6F), &fci))
+        ok(encode(Tag(0x6F), &fci))
     }
 
     fn afl(&self) -> Vec<u8> {
@@ -461,7 +448,7 @@ impl VirtualCard {
             _ => 33,
         };
         if pdol.len() != need {
-            return Ok(Self::sw(0x6700));
+            return Ok(sw(0x6700));
         }
         let f = |a: usize, b: usize| pdol.get(a..b).unwrap_or(&[]);
         let ttq = f(0, 4).to_vec();
@@ -479,11 +466,11 @@ impl VirtualCard {
         let ttq2 = ttq.get(1).copied().unwrap_or(0);
         let cvm_required = ttq2 & 0x40 != 0;
         if self.profile.another_interface {
-            return Ok(Self::sw(0x6984));
+            return Ok(sw(0x6984));
         }
         if self.profile.phone && cvm_required && !self.cdcvm_done {
             self.see_phone_shown = true;
-            return Ok(Self::sw(0x6986));
+            return Ok(sw(0x6986));
         }
         self.atc = self.atc.wrapping_add(1);
         let ec = c7 && f(33, 34) == [0x01] && self.balance.is_some_and(|b| b >= amount);
@@ -539,7 +526,7 @@ impl VirtualCard {
             &[if self.profile.phone { 0x21 } else { 0x20 }, 0x70, 0, 0],
         );
         if let Some(b) = self.balance {
-            t.push(Tag(0x9F79), &to_bcd(b, 6));
+            t.push(Tag(0x9F79), &u64_to_bcd(b, 6));
         }
         if cid == 0x40 && self.profile.oda {
             let card_un =
@@ -572,20 +559,20 @@ impl VirtualCard {
             t.push(Tag(0x9F69), &cad);
             t.push(Tag(0x9F4B), &sdad);
         }
-        Ok(Self::ok(encode(Tag(0x77), &t.finish())))
+        Ok(ok(encode(Tag(0x77), &t.finish())))
     }
 
     fn gpo_c2(&mut self) -> Response {
         let mut t = TlvBuilder::new();
         t.push(Tag(0x82), &self.aip);
         t.push(Tag(0x94), &self.afl());
-        Self::ok(encode(Tag(0x77), &t.finish()))
+        ok(encode(Tag(0x77), &t.finish()))
     }
 
     /// GENERATE AC (C-2 card side) with CDA when asked.
     fn generate_ac(&mut self, p1: u8, cdol: &[u8]) -> Result<Response, String> {
         if cdol.len() != 33 {
-            return Ok(Self::sw(0x6700));
+            return Ok(sw(0x6700));
         }
         let f = |a: usize, b: usize| cdol.get(a..b).unwrap_or(&[]);
         let d = TermData {
@@ -650,7 +637,7 @@ impl VirtualCard {
             self.torn = Some((d.un.to_vec(), resp));
             return Err("TORN".into());
         }
-        Ok(Self::ok(resp))
+        Ok(ok(resp))
     }
 
     fn handle(&mut self, c: &Apdu) -> Result<Response, TransportError> {
@@ -658,14 +645,14 @@ impl VirtualCard {
         let r = match (c.cla, c.ins) {
             (0x00, 0xA4) if c.data == b"2PAY.SYS.DDF01" => Ok(self.ppse()),
             (0x00, 0xA4) if c.data == self.profile.scheme.aid() => Ok(self.select_aid()),
-            (0x00, 0xA4) => Ok(Self::sw(0x6A82)),
-            (_, _) if !self.selected => Ok(Self::sw(0x6985)),
+            (0x00, 0xA4) => Ok(sw(0x6A82)),
+            (_, _) if !self.selected => Ok(sw(0x6985)),
             (0x80, 0xA8) => {
                 let pdol = c.data.get(2..).unwrap_or(&[]).to_vec();
                 self.pdol_data = pdol.clone();
                 if self.profile.scheme == Scheme::Mastercard {
                     if self.profile.another_interface {
-                        Ok(Self::sw(0x6984))
+                        Ok(sw(0x6984))
                     } else {
                         Ok(self.gpo_c2())
                     }
@@ -677,8 +664,8 @@ impl VirtualCard {
                 let sfi = c.p2 >> 3;
                 let idx = usize::from(c.p1);
                 match (sfi, self.records.get(idx.wrapping_sub(1))) {
-                    (1, Some(r)) => Ok(Self::ok(r.clone())),
-                    _ => Ok(Self::sw(0x6A83)),
+                    (1, Some(r)) => Ok(ok(r.clone())),
+                    _ => Ok(sw(0x6A83)),
                 }
             }
             (0x80, 0xAE) => match self.generate_ac(c.p1, &c.data) {
@@ -688,11 +675,11 @@ impl VirtualCard {
             },
             (0x80, 0xD0) => match &self.torn {
                 Some((un, resp)) if *un == c.data => {
-                    let r = Self::ok(resp.clone());
+                    let r = ok(resp.clone());
                     self.torn = None;
                     Ok(r)
                 }
-                _ => Ok(Self::sw(0x6A88)),
+                _ => Ok(sw(0x6A88)),
             },
             (0x80, 0xEA) => match self.profile.relay_resistance {
                 Some((min, max, est)) => {
@@ -703,9 +690,9 @@ impl VirtualCard {
                     v.extend_from_slice(&min.to_be_bytes());
                     v.extend_from_slice(&max.to_be_bytes());
                     v.extend_from_slice(&est.to_be_bytes());
-                    Ok(Self::ok(encode(Tag(0x80), &v)))
+                    Ok(ok(encode(Tag(0x80), &v)))
                 }
-                None => Ok(Self::sw(0x6D00)),
+                None => Ok(sw(0x6D00)),
             },
             (0x80, 0x2A) => {
                 self.atc = self.atc.wrapping_add(1);
@@ -722,15 +709,15 @@ impl VirtualCard {
                 t.push(Tag(0x9F61), mac.get(6..8).unwrap_or(&[0, 0]));
                 t.push(Tag(0x9F60), mac.get(4..6).unwrap_or(&[0, 0]));
                 t.push(Tag(0x9F36), &self.atc.to_be_bytes());
-                Ok(Self::ok(encode(Tag(0x77), &t.finish())))
+                Ok(ok(encode(Tag(0x77), &t.finish())))
             }
             (0x80, 0xCA) if c.p1 == 0x9F && c.p2 == 0x79 => match self.balance {
-                Some(b) => Ok(Self::ok(encode(Tag(0x9F79), &to_bcd(b, 6)))),
-                None => Ok(Self::sw(0x6A88)),
+                Some(b) => Ok(ok(encode(Tag(0x9F79), &u64_to_bcd(b, 6)))),
+                None => Ok(sw(0x6A88)),
             },
-            (0x00, 0x82) => Ok(Self::sw(0x9000)),
-            (0x84, _) | (0x04, _) => Ok(Self::sw(0x9000)),
-            _ => Ok(Self::sw(0x6D00)),
+            (0x00, 0x82) => Ok(sw(0x9000)),
+            (0x84, _) | (0x04, _) => Ok(sw(0x9000)),
+            _ => Ok(sw(0x6D00)),
         };
         r.map_err(|e: String| TransportError::Io(e))
     }
@@ -752,18 +739,6 @@ fn bcd(v: &[u8]) -> u64 {
         a.saturating_mul(100)
             .saturating_add(u64::from(b >> 4) * 10 + u64::from(b & 0x0F))
     })
-}
-
-fn to_bcd(mut v: u64, len: usize) -> Vec<u8> {
-    let mut out = vec![0u8; len];
-    for b in out.iter_mut().rev() {
-        let lo = (v % 10) as u8;
-        v /= 10;
-        let hi = (v % 10) as u8;
-        v /= 10;
-        *b = hi << 4 | lo;
-    }
-    out
 }
 
 impl CardTransport for VirtualCard {
