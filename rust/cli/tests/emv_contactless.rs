@@ -384,3 +384,31 @@ fn relay_resistance_follows_the_reader_clock() {
     let out = smartpos(&tap_args(["--sim", "cl-mc-relay"], &["--clock", "soon"]));
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn phones_above_the_cvm_limit_ask_see_phone_then_verify_on_the_device() {
+    // 350.00 is above the demo CVM required limit (300.00) and floor limit: the phone asks the
+    // cardholder to verify on it ("see phone", Book A message '20'), Entry Point restarts and
+    // the second tap carries the on-device CVM.
+    for name in ["cl-visa-phone", "cl-mc-phone", "cl-up-phone"] {
+        let mut args = tap_args(["--sim", name], &[]);
+        args[7] = "35000";
+        let r = json_of(&args);
+        assert_eq!(r["outcome"], "ONLINE REQUEST", "{name}: {r}");
+        assert_eq!(r["cvm"], "confirmation_code_verified", "{name}");
+        assert_eq!(r["restarts"], 1, "{name}");
+        let m = messages(&r);
+        let see_phone = m.iter().position(|x| x == "see_phone").expect("see phone");
+        assert_eq!(
+            m.get(see_phone + 1).map(String::as_str),
+            Some("present_card")
+        );
+        assert_eq!(m.last().map(String::as_str), Some("card_read_ok"));
+        // Two SELECT PPSE: one per presentation.
+        let ppse = commands(&r)
+            .iter()
+            .filter(|c| c.starts_with(SELECT_PPSE))
+            .count();
+        assert_eq!(ppse, 2, "{name}");
+    }
+}
