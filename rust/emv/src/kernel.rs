@@ -325,10 +325,12 @@ impl Ctx {
         }
     }
 
-    /// Terminal data objects (Book 3 Annex A, source "terminal").
-    fn load_terminal_data(&mut self) {
+    /// The terminal data objects that come from the terminal configuration alone (Book 3 Annex A,
+    /// source "terminal"): country and currency codes, exponent, capabilities, terminal type,
+    /// terminal and merchant identifiers, MCC, merchant name and location, IFD serial number.
+    /// Shared by the contact kernel and the contactless kernels.
+    pub(crate) fn load_terminal_config_data(&mut self) {
         let t = &self.cfg.terminal;
-        let p = &self.params;
         let s = &mut self.store;
         s.set_terminal(0x9F1A, t.country_code.clone());
         s.set_terminal(0x5F2A, t.currency_code.clone());
@@ -346,6 +348,14 @@ impl Ctx {
         if !t.ifd_serial_number.is_empty() {
             s.set_terminal(0x9F1E, t.ifd_serial_number.as_bytes().to_vec());
         }
+    }
+
+    /// Terminal data objects (Book 3 Annex A, source "terminal").
+    fn load_terminal_data(&mut self) {
+        self.load_terminal_config_data();
+        let t = &self.cfg.terminal;
+        let p = &self.params;
+        let s = &mut self.store;
         if !t.acquirer_id.is_empty() {
             s.set_terminal(0x9F01, t.acquirer_id.clone());
         }

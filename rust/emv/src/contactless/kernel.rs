@@ -111,25 +111,9 @@ impl Session {
 
     /// Terminal data objects (Book 3 Annex A, plus TTQ 9F66 and 9F7A/9F7B for C-7).
     fn load_terminal_data(&mut self) {
-        let t = &self.ctx.cfg.terminal;
+        self.ctx.load_terminal_config_data();
         let p = &self.ctx.params;
         let s = &mut self.ctx.store;
-        s.set_terminal(0x9F1A, t.country_code.clone());
-        s.set_terminal(0x5F2A, t.currency_code.clone());
-        s.set_terminal(0x5F36, vec![t.currency_exponent]);
-        s.set_terminal(0x9F33, t.capabilities.clone());
-        s.set_terminal(0x9F40, t.additional_capabilities.clone());
-        s.set_terminal(0x9F35, vec![t.terminal_type]);
-        s.set_terminal(0x9F1C, t.terminal_id.as_bytes().to_vec());
-        s.set_terminal(0x9F16, format!("{:<15}", t.merchant_id).into_bytes());
-        s.set_terminal(
-            0x9F15,
-            hex::decode(&t.merchant_category_code).unwrap_or_default(),
-        );
-        s.set_terminal(0x9F4E, t.merchant_name_location.as_bytes().to_vec());
-        if !t.ifd_serial_number.is_empty() {
-            s.set_terminal(0x9F1E, t.ifd_serial_number.as_bytes().to_vec());
-        }
         s.set_terminal(0x9F02, u64_to_bcd(p.amount, 6));
         s.set_terminal(0x9F03, u64_to_bcd(p.amount_other, 6));
         s.set_terminal(0x9A, p.date.to_vec());
