@@ -7,6 +7,7 @@ use crate::events::{EventSink, LedStatus};
 use smartpos_crypto::key::SecretKey;
 use smartpos_crypto::keyhier::WorkingKeyType;
 use smartpos_emv::CardTransport;
+use smartpos_emv::contactless::{Activation, ContactlessTransport};
 use smartpos_emv::cvm::PlaintextPinBlock;
 use smartpos_journal::Timestamp;
 use std::fmt;
@@ -62,12 +63,43 @@ impl fmt::Debug for SwipedCard {
 /// A chip or NFC card the reader opened.
 pub type CardChannel = Box<dyn CardTransport + Send>;
 
+/// A contactless reader link with protocol activation and field control (EMV Contactless
+/// Book D as the reader reports it): what the Entry Point (Book B) polls and restarts on.
+pub type ContactlessChannel = Box<dyn ContactlessTransport + Send>;
+
+/// An NFC link the platform already activated (Android `IsoDep`): exactly one card in the field
+/// for every activation of the tap, field-off requests left to the platform.
+pub struct ActivatedNfcLink(pub CardChannel);
+
+impl CardTransport for ActivatedNfcLink {
+    fn atr(&self) -> &[u8] {
+        self.0.atr()
+    }
+    fn exchange(
+        &mut self,
+        command: &smartpos_emv::Apdu,
+    ) -> Result<smartpos_emv::Response, smartpos_emv::TransportError> {
+        self.0.exchange(command)
+    }
+}
+
+impl ContactlessTransport for ActivatedNfcLink {
+    fn activate(&mut self) -> Activation {
+        Activation::Card
+    }
+}
+
 /// What the reader saw.
 pub enum Presented {
     /// A card in the contact slot.
     Chip(CardChannel),
-    /// A card in the contactless field.
+    /// A card in the contactless field over an NFC link the platform already activated (one
+    /// card): runs the contactless Entry Point and kernels through [`ActivatedNfcLink`].
     Contactless(CardChannel),
+    /// A card or phone in the contactless field over a reader that reports activation
+    /// (collisions, no card) and honours field-off requests: the contactless Entry Point
+    /// (EMV Contactless Book B) polls it directly and restarts on it (Start B/C).
+    ContactlessField(ContactlessChannel),
     /// A swipe.
     Swipe(SwipedCard),
     /// More than one card in the field (EMV Book D §9.3 collision): "present one card".
@@ -79,6 +111,7 @@ impl fmt::Debug for Presented {
         f.write_str(match self {
             Presented::Chip(_) => "Presented::Chip",
             Presented::Contactless(_) => "Presented::Contactless",
+            Presented::ContactlessField(_) => "Presented::ContactlessField",
             Presented::Swipe(_) => "Presented::Swipe",
             Presented::Collision => "Presented::Collision",
         })

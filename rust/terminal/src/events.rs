@@ -45,6 +45,24 @@ pub enum MessageId {
     SigningOn,
     /// "Terminal blocked: tamper".
     Tampered,
+    /// Book A '0F' "Processing error".
+    ProcessingError,
+    /// Book A '14' "Welcome".
+    Welcome,
+    /// Book A '17' "Card read OK".
+    CardReadOk,
+    /// Book A '18' "Please insert or swipe card".
+    InsertOrSwipeCard,
+    /// Book A '1A' "Approved, please sign".
+    ApprovedPleaseSign,
+    /// Book A '1B' "Authorising, please wait".
+    AuthorisingPleaseWait,
+    /// Book A '1C' "Insert, swipe or try another card".
+    InsertSwipeOrTryAnotherCard,
+    /// Book A '1E' clear display.
+    ClearDisplay,
+    /// Book A '21' "Present card again".
+    PresentCardAgain,
 }
 
 /// LED status (contactless reader lights, EMV Book A §8.3 status).

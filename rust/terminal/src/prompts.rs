@@ -631,6 +631,15 @@ impl From<crate::events::MessageId> for Prompt {
             M::ConfirmDuplicate => Prompt::ConfirmDuplicate,
             M::SigningOn => Prompt::SigningOn,
             M::Tampered => Prompt::Tampered,
+            M::ProcessingError => Prompt::ProcessingError,
+            M::Welcome => Prompt::Welcome,
+            M::CardReadOk => Prompt::CardReadOk,
+            M::InsertOrSwipeCard => Prompt::InsertOrSwipeCard,
+            M::ApprovedPleaseSign => Prompt::ApprovedPleaseSign,
+            M::AuthorisingPleaseWait => Prompt::AuthorisingPleaseWait,
+            M::InsertSwipeOrTryAnotherCard => Prompt::InsertSwipeOrTryAnotherCard,
+            M::ClearDisplay => Prompt::ClearDisplay,
+            M::PresentCardAgain => Prompt::PresentCardAgain,
         }
     }
 }

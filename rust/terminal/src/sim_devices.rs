@@ -27,6 +27,9 @@ pub enum SimPresentation {
         /// Tapped rather than inserted.
         contactless: bool,
     },
+    /// A contactless card or phone on a reader that reports activation (e.g.
+    /// `smartpos_sim::contactless::VirtualCard`): goes through the contactless Entry Point.
+    Tap(crate::devices::ContactlessChannel),
     /// A swipe with this track 2.
     Swipe(String),
     /// A tap that could not be read.
@@ -90,6 +93,7 @@ impl CardReader for SimCardReader {
                 Err(ReaderError::ReadFailed("tap too short".into()))
             }
             Some(SimPresentation::Collision) => Ok(Presented::Collision),
+            Some(SimPresentation::Tap(link)) => Ok(Presented::ContactlessField(link)),
             Some(SimPresentation::Swipe(t)) => Ok(Presented::Swipe(crate::devices::SwipedCard {
                 track2: Zeroizing::new(t),
             })),
