@@ -281,6 +281,17 @@ pub(crate) fn tap<T: ContactlessTransport>(
     }
 }
 
+/// A SELECT that got no answer (card lost, L1 error): Try Again, "present card again", restart at
+/// Start B (Book B §3.3-§3.4, as for the other SELECTs of this module).
+fn card_lost() -> Outcome {
+    Outcome::new(OutcomeKind::TryAgain)
+        .ui(UiRequest::new(
+            MessageId::PresentCardAgain,
+            Status::ReadyToRead,
+        ))
+        .restart(Start::B, None)
+}
+
 /// Book B §3.3-§3.4: SELECT PPSE, candidate list, final selection (removing a candidate whose
 /// SELECT fails or whose kernel says Select Next), kernel activation.
 fn select_and_run<T: ContactlessTransport>(
@@ -302,12 +313,7 @@ fn select_and_run<T: ContactlessTransport>(
         Ok(r) => r,
         Err(e) => {
             result.end_reason = Some(e.to_string());
-            return Outcome::new(OutcomeKind::TryAgain)
-                .ui(UiRequest::new(
-                    MessageId::PresentCardAgain,
-                    Status::ReadyToRead,
-                ))
-                .restart(Start::B, None);
+            return card_lost();
         }
     };
     if !ppse.is_ok() {
@@ -324,12 +330,7 @@ fn select_and_run<T: ContactlessTransport>(
             Ok(r) => r,
             Err(e) => {
                 result.end_reason = Some(e.to_string());
-                return Outcome::new(OutcomeKind::TryAgain)
-                    .ui(UiRequest::new(
-                        MessageId::PresentCardAgain,
-                        Status::ReadyToRead,
-                    ))
-                    .restart(Start::B, None);
+                return card_lost();
             }
         };
         if !sel.is_ok() {
