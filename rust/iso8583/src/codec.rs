@@ -386,47 +386,28 @@ fn first_invalid_high(value: &[u8]) -> Option<usize> {
 /// Encode one field's value (already in stored form) with its length prefix.
 fn pack_field(spec: &FieldSpec, value: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
     let n = spec.number;
-    if spec.raw_nibbles {
-        let bad = value
+    // The first byte the field's character set does not allow (raw nibbles: hex digits and '=').
+    let bad = if spec.raw_nibbles {
+        value
             .iter()
-            .position(|&b| !(b.is_ascii_digit() || (b'A'..=b'F').contains(&b) || b == b'='));
-        if let Some(i) = bad {
-            let byte = value.get(i).copied().unwrap_or(0);
-            return Err(Error::InvalidValue {
-                field: n,
-                position: i,
-                byte,
-                kind: spec.kind,
-            });
-        }
+            .position(|&b| !(b.is_ascii_digit() || (b'A'..=b'F').contains(&b) || b == b'='))
     } else if spec.high_bytes {
-        if let Some(i) = first_invalid_high(value) {
-            let byte = value.get(i).copied().unwrap_or(0);
-            return Err(Error::InvalidValue {
-                field: n,
-                position: i,
-                byte,
-                kind: spec.kind,
-            });
-        }
+        first_invalid_high(value)
     } else if spec.kind.is_text() {
-        if let Some(i) = spec.kind.first_invalid(value) {
-            let byte = value.get(i).copied().unwrap_or(0);
-            return Err(Error::InvalidValue {
-                field: n,
-                position: i,
-                byte,
-                kind: spec.kind,
-            });
-        }
-        if spec.kind == FieldKind::XN && value.is_empty() {
-            return Err(Error::InvalidValue {
-                field: n,
-                position: 0,
-                byte: 0,
-                kind: spec.kind,
-            });
-        }
+        // An empty x+n value has no sign: reported as a bad byte 0 at position 0.
+        let unsigned = spec.kind == FieldKind::XN && value.is_empty();
+        spec.kind.first_invalid(value).or(unsigned.then_some(0))
+    } else {
+        None
+    };
+    if let Some(i) = bad {
+        let byte = value.get(i).copied().unwrap_or(0);
+        return Err(Error::InvalidValue {
+            field: n,
+            position: i,
+            byte,
+            kind: spec.kind,
+        });
     }
     let units = spec.units_of(value.len());
     match spec.length {
