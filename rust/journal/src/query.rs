@@ -327,17 +327,7 @@ impl Journal {
 
     /// Batch row by id.
     pub fn batch(&self, id: BatchId) -> Result<BatchInfo> {
-        self.conn
-            .query_row(
-                "SELECT id, batch_no, opened_at, closed_at, settled FROM batches WHERE id = ?1",
-                [id.0],
-                batch_row,
-            )
-            .optional()?
-            .ok_or_else(|| JournalError::NotFound {
-                what: "batch",
-                key: id.0.to_string(),
-            })
+        batch_by_id(&self.conn, id)
     }
 
     /// Settlement totals of a batch, broken down by scheme, entry mode or operator.
@@ -404,17 +394,7 @@ impl Journal {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let b = tx
-            .query_row(
-                "SELECT id, batch_no, opened_at, closed_at, settled FROM batches WHERE id = ?1",
-                [id.0],
-                batch_row,
-            )
-            .optional()?
-            .ok_or_else(|| JournalError::NotFound {
-                what: "batch",
-                key: id.0.to_string(),
-            })?;
+        let b = batch_by_id(&tx, id)?;
         if b.closed_at.is_none() {
             return Err(JournalError::BatchNotClosable {
                 batch_no: b.batch_no,
@@ -478,6 +458,20 @@ fn totals(conn: &rusqlite::Connection, batch: BatchInfo, by: TotalsBy) -> Result
         batch,
         lines,
         total,
+    })
+}
+
+/// Batch row by id; [`JournalError::NotFound`] when there is none.
+fn batch_by_id(conn: &rusqlite::Connection, id: BatchId) -> Result<BatchInfo> {
+    conn.query_row(
+        "SELECT id, batch_no, opened_at, closed_at, settled FROM batches WHERE id = ?1",
+        [id.0],
+        batch_row,
+    )
+    .optional()?
+    .ok_or_else(|| JournalError::NotFound {
+        what: "batch",
+        key: id.0.to_string(),
     })
 }
 
