@@ -12,7 +12,7 @@ use openssl::pkey::{PKey, Private};
 use openssl::x509::extension::{
     BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAlternativeName,
 };
-use openssl::x509::{X509, X509NameBuilder};
+use openssl::x509::{X509, X509Builder, X509NameBuilder, X509NameRef};
 
 /// A certificate and its private key, in PEM.
 #[derive(Clone)]
@@ -52,24 +52,36 @@ fn serial() -> Result<openssl::asn1::Asn1Integer, ErrorStack> {
     bn.to_asn1_integer()
 }
 
+/// An X.509 v3 certificate (RFC 5280 §4.1) for `key` with subject CN `common_name`, a random
+/// serial and 30 days of validity from now, issued by `issuer` (self-issued when `None`);
+/// extensions and signature are the caller's.
+fn builder(
+    common_name: &str,
+    issuer: Option<&X509NameRef>,
+    key: &PKey<Private>,
+) -> Result<X509Builder, ErrorStack> {
+    let mut name = X509NameBuilder::new()?;
+    name.append_entry_by_nid(Nid::COMMONNAME, common_name)?;
+    let name = name.build();
+    let mut b = X509::builder()?;
+    b.set_version(2)?;
+    let sn = serial()?;
+    b.set_serial_number(&sn)?;
+    b.set_subject_name(&name)?;
+    b.set_issuer_name(issuer.unwrap_or(&name))?;
+    b.set_pubkey(key)?;
+    let nb = Asn1Time::days_from_now(0)?;
+    b.set_not_before(&nb)?;
+    let na = Asn1Time::days_from_now(30)?;
+    b.set_not_after(&na)?;
+    Ok(b)
+}
+
 impl TestCa {
     /// A self-signed CA valid for 30 days.
     pub fn new(common_name: &str) -> Result<TestCa, ErrorStack> {
         let key = new_key()?;
-        let mut name = X509NameBuilder::new()?;
-        name.append_entry_by_nid(Nid::COMMONNAME, common_name)?;
-        let name = name.build();
-        let mut b = X509::builder()?;
-        b.set_version(2)?;
-        let sn = serial()?;
-        b.set_serial_number(&sn)?;
-        b.set_subject_name(&name)?;
-        b.set_issuer_name(&name)?;
-        b.set_pubkey(&key)?;
-        let nb = Asn1Time::days_from_now(0)?;
-        b.set_not_before(&nb)?;
-        let na = Asn1Time::days_from_now(30)?;
-        b.set_not_after(&na)?;
+        let mut b = builder(common_name, None, &key)?;
         b.append_extension(BasicConstraints::new().critical().ca().build()?)?;
         b.append_extension(
             KeyUsage::new()
@@ -92,20 +104,7 @@ impl TestCa {
 
     fn issue(&self, cn: &str, sans: &[&str], server: bool) -> Result<Identity, ErrorStack> {
         let key = new_key()?;
-        let mut name = X509NameBuilder::new()?;
-        name.append_entry_by_nid(Nid::COMMONNAME, cn)?;
-        let name = name.build();
-        let mut b = X509::builder()?;
-        b.set_version(2)?;
-        let sn = serial()?;
-        b.set_serial_number(&sn)?;
-        b.set_subject_name(&name)?;
-        b.set_issuer_name(self.cert.subject_name())?;
-        b.set_pubkey(&key)?;
-        let nb = Asn1Time::days_from_now(0)?;
-        b.set_not_before(&nb)?;
-        let na = Asn1Time::days_from_now(30)?;
-        b.set_not_after(&na)?;
+        let mut b = builder(cn, Some(self.cert.subject_name()), &key)?;
         b.append_extension(BasicConstraints::new().build()?)?;
         b.append_extension(
             KeyUsage::new()
