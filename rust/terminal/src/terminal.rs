@@ -22,11 +22,11 @@ use crate::risk::{self, CardCheck, RiskRule};
 use crate::roles::{Action, Authoriser, Role};
 use crate::store::JournalQueues;
 use smartpos_crypto::keyhier::{HierarchyAlgorithm, KeyHierarchy, WorkingKeyType};
-use smartpos_emv::cvm::{OfflinePinPrompt, OnlinePinEntry, PinEntry};
 use smartpos_emv::contactless::{
     ContactlessReader, ContactlessTransport, CvmKind, OutcomeKind, TapEnv, TapResult, TornLog,
     UiRequest, UiSink,
 };
+use smartpos_emv::cvm::{OfflinePinPrompt, OnlinePinEntry, PinEntry};
 use smartpos_emv::magstripe::{Track2, swipe_decision};
 use smartpos_emv::{
     CaKeyStore, CardTransport, ContactKernel, Decision, Interaction, Step, TerminalServices,
@@ -373,7 +373,7 @@ impl Terminal {
         let ca_keys = Arc::new(ca_keys);
         Ok(Terminal {
             kernel: ContactKernel::new(emv_config.clone(), ca_keys.clone()),
-            reader: ContactlessReader::for_terminal(emv_config, ca_keys),
+            reader: ContactlessReader::for_terminal(Arc::new(reader_config(&emv_config)), ca_keys),
             torn_log: TornLog::default(),
             reader_epoch: std::time::Instant::now(),
             settings,
@@ -1451,12 +1451,50 @@ fn new_host_client(
     Ok(HostClient::new(link, cfg, hierarchy, store))
 }
 
+/// Card data the terminal needs from a tap but the host gets in its own fields (PAN in field 2,
+/// PAN sequence number in field 23, track 2 never): added to the reader's data record, removed
+/// from field 55 before sending.
+const CARD_TAGS: [u32; 3] = [0x5A, 0x5F34, 0x57];
+
+/// The contactless reader's copy of the kernel configuration: every AID's data record also
+/// carries [`CARD_TAGS`] (the Entry Point hands the terminal no PAN otherwise).
+fn reader_config(cfg: &smartpos_emv::TerminalConfig) -> smartpos_emv::TerminalConfig {
+    let mut c = cfg.clone();
+    for aid in &mut c.aids {
+        for t in CARD_TAGS {
+            let hex = format!("{t:02X}");
+            if !aid
+                .data_record_tags
+                .iter()
+                .any(|x| x.eq_ignore_ascii_case(&hex))
+            {
+                aid.data_record_tags.push(hex);
+            }
+        }
+    }
+    c
+}
+
+/// Field 55 from a contactless data record: every TLV but [`CARD_TAGS`] (EMV Book 4 §6.5.6
+/// data sent in their own ISO 8583 fields).
+fn field55(record: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(record.len());
+    for t in smartpos_tlv::TlvReader::new(record).flatten() {
+        if !CARD_TAGS.contains(&t.tag.0) {
+            out.extend_from_slice(t.raw);
+        }
+    }
+    out
+}
+
 /// How a contactless tap ended, for the card loop.
 enum TapEnd {
     Done(Box<TransactionOutcome>),
     /// Try Again (Book A §6.2.1): wait for the next tap; `failed` counts towards the
     /// failed-read limit (not for a phone that asked the customer to verify on the device).
-    TryAgain { failed: bool },
+    TryAgain {
+        failed: bool,
+    },
     /// Try Another Interface: insert (or swipe) the card.
     AnotherInterface,
 }
@@ -1540,7 +1578,11 @@ fn record_pan(record: &[u8]) -> Option<(Zeroizing<String>, Option<u8>)> {
         let digits = Zeroizing::new(hex::encode_upper(t.value));
         Zeroizing::new(digits.split('D').next().unwrap_or("").to_string())
     };
-    if pan.is_empty() { None } else { Some((pan, psn)) }
+    if pan.is_empty() {
+        None
+    } else {
+        Some((pan, psn))
+    }
 }
 
 impl Terminal {
@@ -1619,7 +1661,12 @@ impl Terminal {
 
     /// APPROVED (offline, TC) or DECLINED (AAC) by the card: journalled like the contact
     /// kernel's offline decisions (the offline approval's advice is queued by the journal).
-    fn tap_offline(&mut self, p: &Payment<'_>, result: &TapResult, approved: bool) -> Result<TapEnd> {
+    fn tap_offline(
+        &mut self,
+        p: &Payment<'_>,
+        result: &TapResult,
+        approved: bool,
+    ) -> Result<TapEnd> {
         let Some((digits, _psn)) = record_pan(&result.data_record) else {
             self.abort(p.id, "no PAN in the contactless data record")?;
             return Err(TerminalError::Device {
@@ -1765,7 +1812,7 @@ impl Terminal {
                 expiry: None,
                 psn: psn.map(|n| format!("{n:02}")),
                 entry_mode: journal_host::host_entry_mode(Some(EntryMode::Contactless)),
-                icc_data: Some(result.data_record.clone()),
+                icc_data: Some(field55(&result.data_record)),
             },
             pin,
         };

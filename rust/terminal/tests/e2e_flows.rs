@@ -25,10 +25,12 @@ fn prompted(rig: &Rig, id: MessageId) -> bool {
 #[test]
 fn contactless_sale_is_approved_with_entry_mode_07() {
     let mut rig = Rig::new("contactless");
-    rig.present(card("mc-cda-online-pin"), true);
+    rig.tap(cl_card(
+        smartpos_sim::contactless::Profile::mastercard_card(),
+    ));
     let out = rig
         .term
-        .sale(&SaleRequest::card(2_000, "c1"), &CancelToken::new())
+        .sale(&SaleRequest::card(25_000, "c1"), &CancelToken::new())
         .expect("sale");
     assert_eq!(out.status, Status::Approved, "{out:?}");
     assert_eq!(out.entry_mode.as_deref(), Some("contactless"));
@@ -147,7 +149,9 @@ fn repeated_failed_taps_end_with_insert_card_and_nothing_charged() {
 fn collision_asks_for_one_card_then_the_tap_works() {
     let mut rig = Rig::new("collision");
     rig.h.reader.push(SimPresentation::Collision);
-    rig.present(card("visa-cda-online-pin"), true);
+    rig.tap(cl_card(
+        smartpos_sim::contactless::Profile::visa_online_only(),
+    ));
     let out = rig
         .term
         .sale(&SaleRequest::card(1_000, "c1"), &CancelToken::new())

@@ -7,6 +7,9 @@ use smartpos_crypto::key::{KeyAlgorithm, SecretKey};
 use smartpos_emv::TerminalConfig;
 use smartpos_journal::{Journal, ManualClock, Timestamp};
 use smartpos_sim::card::VirtualCard;
+use smartpos_sim::contactless::pki::TestPki as ClPki;
+use smartpos_sim::contactless::{Profile, Scheme, VirtualCard as ClCard};
+use smartpos_sim::hostsim::config::CardEntry;
 use smartpos_sim::hostsim::{HostSim, HostSimConfig};
 use smartpos_sim::pki::TestPki;
 use smartpos_terminal::sim_devices::{SimHandles, SimPresentation, sim_devices};
@@ -15,7 +18,7 @@ use smartpos_terminal::{
 };
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The simulator's default terminal TMK (TEST key, `smartpos_sim::hostsim::config`).
 pub const TMK_HEX: &str = "11111111111111112222222222222222";
@@ -48,7 +51,58 @@ pub fn emv() -> (TerminalConfig, smartpos_emv::CaKeyStore) {
     let pki = TestPki::shared().expect("pki");
     let mut cfg = TerminalConfig::demo().expect("demo config");
     cfg.terminal.revoked_certificates = pki.revocation_list();
-    (cfg, pki.key_store().expect("ca keys"))
+    let mut keys = pki.key_store().expect("ca keys");
+    for scheme in [Scheme::Visa, Scheme::Mastercard, Scheme::UnionPay] {
+        cl_pki(scheme)
+            .install(&mut keys)
+            .expect("contactless CA key");
+    }
+    (cfg, keys)
+}
+
+/// The contactless test PKI of `scheme` (one per scheme and test binary).
+pub fn cl_pki(scheme: Scheme) -> Arc<ClPki> {
+    static PKIS: OnceLock<Mutex<Vec<(Scheme, Arc<ClPki>)>>> = OnceLock::new();
+    let m = PKIS.get_or_init(|| Mutex::new(Vec::new()));
+    let mut g = m.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, p)) = g.iter().find(|(s, _)| *s == scheme) {
+        return p.clone();
+    }
+    let p = Arc::new(ClPki::generate(scheme.rid()).expect("contactless pki"));
+    g.push((scheme, p.clone()));
+    p
+}
+
+/// A virtual contactless card or phone of `profile`, certified by its scheme's test CA.
+pub fn cl_card(profile: Profile) -> ClCard {
+    let pki = cl_pki(profile.scheme);
+    ClCard::new(profile, pki).expect("contactless card")
+}
+
+/// HostSim's default table plus the contactless virtual cards' accounts (PAN, PSN 01, the
+/// contactless test IMK) so the host verifies their ARQCs.
+pub fn host_config() -> HostSimConfig {
+    let mut c = HostSimConfig::default_config();
+    for (scheme, name) in [
+        (Scheme::Visa, "visa"),
+        (Scheme::Mastercard, "mastercard"),
+        (Scheme::UnionPay, "unionpay"),
+    ] {
+        let pan = scheme.pan_digits();
+        if c.cards.iter().any(|e| e.pan == pan) {
+            continue;
+        }
+        c.cards.push(CardEntry {
+            pan,
+            pin: "1234".into(),
+            imk: smartpos_sim::contactless::TEST_IMK.into(),
+            psn: "01".into(),
+            scheme: name.into(),
+            balance: None,
+            issuer_scripts: None,
+        });
+    }
+    c
 }
 
 pub struct Rig {
@@ -72,7 +126,7 @@ pub fn settings(sim: &HostSim) -> Settings {
 
 impl Rig {
     pub fn new(tag: &str) -> Rig {
-        Rig::with(tag, HostSimConfig::default_config(), |_| {}, Some("1234"))
+        Rig::with(tag, host_config(), |_| {}, Some("1234"))
     }
 
     pub fn with(
@@ -111,6 +165,11 @@ impl Rig {
             card: Box::new(card),
             contactless,
         });
+    }
+
+    /// Tap a contactless card or phone (reader with activation: the Entry Point polls it).
+    pub fn tap(&self, card: ClCard) {
+        self.h.reader.push(SimPresentation::Tap(Box::new(card)));
     }
 
     /// Swap the terminal for one on a spare journal (releases this journal for a child process).
