@@ -1,4 +1,4 @@
-//! A whole contactless sale: virtual card through the kernel, HostSim on loopback TCP, journal
+//! A whole contactless sale: virtual contactless card through the Entry Point and kernel C-3, HostSim on loopback TCP, journal
 //! on disk with fsync (WAL, synchronous = FULL). Criterion gives the median; a plain loop of 200
 //! sales prints median and p99. Then the same with 100,000 completed sales already journalled.
 
@@ -8,7 +8,8 @@ use smartpos_journal::{
     AesGcmPanProtector, CardData, Completion, EntryMode, HostResponse, Journal, JournalConfig,
     ManualClock, NewTransaction, OnlineRequest, Pan, Timestamp, TxnKind,
 };
-use smartpos_sim::card::VirtualCard;
+use smartpos_sim::contactless::pki::TestPki as ClPki;
+use smartpos_sim::contactless::{Profile, Scheme, VirtualCard};
 use smartpos_sim::hostsim::HostSim;
 use smartpos_sim::pki::TestPki;
 use smartpos_terminal::sim_devices::{SimHandles, SimPresentation, sim_devices};
@@ -16,8 +17,15 @@ use smartpos_terminal::{
     AllowAll, CancelToken, OpenOptions, OperatorId, SaleRequest, Settings, SoftKeyStore, Terminal,
 };
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
+
+/// The Visa contactless test PKI (generated once).
+fn visa_pki() -> Arc<ClPki> {
+    static PKI: OnceLock<Arc<ClPki>> = OnceLock::new();
+    PKI.get_or_init(|| Arc::new(ClPki::generate(Scheme::Visa.rid()).expect("contactless pki")))
+        .clone()
+}
 
 const HASH_KEY: [u8; 32] = [7; 32];
 const DATA_KEY: [u8; 32] = [9; 32];
@@ -43,6 +51,8 @@ fn open(sim: &HostSim, d: &Path, journal: &Path) -> (Terminal, SimHandles) {
     cfg.terminal.revoked_certificates = pki.revocation_list();
     let mut s = Settings::default();
     s.host.address = sim.addr().to_string();
+    // Contactless amounts repeat (they stay between the floor and the CVM limit).
+    s.risk.duplicate_window_secs = 0;
     let (devices, h) = sim_devices(Some("1234"), keys.clone());
     let t = Terminal::open_with(
         d,
@@ -52,7 +62,11 @@ fn open(sim: &HostSim, d: &Path, journal: &Path) -> (Terminal, SimHandles) {
         Box::new(AllowAll(OperatorId("sup".into()))),
         OpenOptions {
             emv_config: Some(cfg),
-            ca_keys: Some(pki.key_store().expect("ca")),
+            ca_keys: Some({
+                let mut k = pki.key_store().expect("ca");
+                visa_pki().install(&mut k).expect("contactless ca");
+                k
+            }),
             settings: Some(s),
             clock: None,
         },
@@ -62,13 +76,22 @@ fn open(sim: &HostSim, d: &Path, journal: &Path) -> (Terminal, SimHandles) {
 }
 
 /// Amounts end in 00: none of HostSim's decline rules (amounts ending 51, 55, 05, 91, 96) applies.
+/// 200.00-299.00: above the reader's floor limit (ONLINE REQUEST), under the CVM limit, ending
+/// in 00 (none of HostSim's decline rules applies).
+fn contactless_amount(n: u64) -> u64 {
+    20_000 + (n % 100) * 100
+}
+
 fn one_sale(t: &mut Terminal, h: &SimHandles, amount: u64) {
-    h.reader.push(SimPresentation::Card {
-        card: Box::new(VirtualCard::from_profile("visa-cda-online-pin").expect("card")),
-        contactless: true,
-    });
+    // An online-only card: every tap is an ONLINE REQUEST (ARQC to HostSim).
+    h.reader.push(SimPresentation::Tap(Box::new(
+        VirtualCard::new(Profile::visa_online_only(), visa_pki()).expect("card"),
+    )));
     let out = t
-        .sale(&SaleRequest::card(amount * 100, "c1"), &CancelToken::new())
+        .sale(
+            &SaleRequest::card(contactless_amount(amount), "c1"),
+            &CancelToken::new(),
+        )
         .expect("sale");
     assert!(out.is_approved());
 }

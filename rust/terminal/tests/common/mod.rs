@@ -60,9 +60,12 @@ pub fn emv() -> (TerminalConfig, smartpos_emv::CaKeyStore) {
     (cfg, keys)
 }
 
+/// Contactless test PKIs generated so far, by scheme.
+type PkiCache = Mutex<Vec<(Scheme, Arc<ClPki>)>>;
+
 /// The contactless test PKI of `scheme` (one per scheme and test binary).
 pub fn cl_pki(scheme: Scheme) -> Arc<ClPki> {
-    static PKIS: OnceLock<Mutex<Vec<(Scheme, Arc<ClPki>)>>> = OnceLock::new();
+    static PKIS: OnceLock<PkiCache> = OnceLock::new();
     let m = PKIS.get_or_init(|| Mutex::new(Vec::new()));
     let mut g = m.lock().unwrap_or_else(|p| p.into_inner());
     if let Some((_, p)) = g.iter().find(|(s, _)| *s == scheme) {
