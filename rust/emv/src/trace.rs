@@ -123,6 +123,10 @@ fn collect_sensitive(
             }
             Tag(0x57) | Tag(0x9F6B) => out.push((start, end, 6, 0)),
             Tag(0x56) | Tag(0x5F20) => out.push((start, end, 0, 0)),
+            // ICC public key certificates (Book 2 §6.4) carry the full PAN: an RSA one is
+            // recoverable by anyone holding the issuer public key (tag 90 is in the same trace),
+            // and an SM2 one (PBOC 3.0 SM) holds it in clear. Neither belongs in a trace.
+            Tag(0x9F46) | Tag(0x9F2D) => out.push((start, end, 0, 0)),
             _ if tlv.is_constructed() => {
                 collect_sensitive(tlv.value, start, depth + 1, out)?;
             }

@@ -191,4 +191,11 @@ fn trace_masks_pan_track2_and_pin() {
         mask_response_hex(&hex::decode("80061000080101009000").unwrap()),
         "80061000080101009000"
     );
+    // ICC certificates hold the PAN (recoverable from an RSA one, in clear in an SM2 one): the
+    // values of 9F46 and 9F2D are withheld, the neighbouring 9F47 exponent stays readable.
+    let certs = hex::decode("70139F46066214000000009F2D03AABBCC9F4701039000").unwrap();
+    assert_eq!(
+        mask_response_hex(&certs),
+        "70139F4606************9F2D03******9F4701039000"
+    );
 }
