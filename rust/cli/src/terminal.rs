@@ -8,7 +8,7 @@
 //! a real terminal keeps these keys in its secure element.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
@@ -17,6 +17,9 @@ use smartpos_journal::{
     AesGcmPanProtector, Journal, JournalConfig, OriginalRef, SystemClock, TxnFilter, TxnId,
 };
 use smartpos_sim::card::VirtualCard;
+use smartpos_sim::contactless::pki::TestPki as ClPki;
+use smartpos_sim::contactless::{Profile, Scheme, VirtualCard as ClCard};
+use smartpos_sim::hostsim::config::CardEntry;
 use smartpos_sim::hostsim::{Fault, HostSim, HostSimConfig};
 use smartpos_sim::pki::TestPki;
 use smartpos_terminal::operator::{
@@ -77,10 +80,12 @@ pub struct SaleArgs {
     /// Amount in minor units.
     #[arg(long)]
     amount: u64,
-    /// Virtual card profile (see `smartpos emv profiles`), e.g. visa-cda-online-pin.
+    /// Virtual card profile (see `smartpos emv profiles`), e.g. visa-cda-online-pin; with
+    /// `--contactless` a contactless card or phone: cl-visa, cl-visa-online, cl-visa-phone,
+    /// cl-mc, cl-mc-online, cl-mc-phone, cl-unionpay, cl-unionpay-phone.
     #[arg(long)]
     card: String,
-    /// Tap the card instead of inserting it.
+    /// Tap the card instead of inserting it (contactless Entry Point and kernels C-2/C-3/C-7).
     #[arg(long)]
     contactless: bool,
     /// PIN typed on the simulated PIN pad.
@@ -183,15 +188,91 @@ fn tmk(hex: &str) -> Result<SecretKey, UsageError> {
         .map_err(|e| UsageError(format!("--tmk: not a 2-key TDES key in hex ({e})")))
 }
 
+/// The contactless test PKIs (one per scheme and process): their CA keys go into the
+/// terminal's key store, their certificates into the virtual contactless cards.
+fn cl_pki(scheme: Scheme) -> Result<Arc<ClPki>, Box<dyn std::error::Error + Send + Sync>> {
+    type Cache = Mutex<Vec<(Scheme, Arc<ClPki>)>>;
+    static PKIS: OnceLock<Cache> = OnceLock::new();
+    let mut g = PKIS
+        .get_or_init(|| Mutex::new(Vec::new()))
+        .lock()
+        .map_err(|_| "pki lock poisoned")?;
+    if let Some((_, p)) = g.iter().find(|(s, _)| *s == scheme) {
+        return Ok(p.clone());
+    }
+    let p = Arc::new(ClPki::generate(scheme.rid())?);
+    g.push((scheme, p.clone()));
+    Ok(p)
+}
+
+/// The contactless virtual cards and phones `--card` names with `--contactless`.
+fn contactless_profile(name: &str) -> Option<Profile> {
+    let online_only = |p: Profile| Profile {
+        offline_capable: false,
+        ..p
+    };
+    Some(match name {
+        "cl-visa" => Profile::visa_card(),
+        "cl-visa-online" => Profile::visa_online_only(),
+        "cl-visa-phone" => Profile::visa_phone(),
+        "cl-mc" => Profile::mastercard_card(),
+        "cl-mc-online" => online_only(Profile::mastercard_card()),
+        "cl-mc-phone" => Profile::mastercard_phone(),
+        "cl-unionpay" => Profile::unionpay_card(),
+        "cl-unionpay-phone" => Profile::unionpay_phone(),
+        _ => return None,
+    })
+}
+
+/// A contactless virtual card of `name`, certified by its scheme's test CA.
+fn contactless_card(name: &str) -> Result<ClCard, Box<dyn std::error::Error + Send + Sync>> {
+    let profile = contactless_profile(name).ok_or_else(|| {
+        UsageError(format!(
+            "--card `{name}` is not a contactless card (cl-visa, cl-visa-online, cl-visa-phone, cl-mc, cl-mc-online, cl-mc-phone, cl-unionpay, cl-unionpay-phone)"
+        ))
+    })?;
+    let pki = cl_pki(profile.scheme)?;
+    Ok(ClCard::new(profile, pki)?)
+}
+
+/// HostSim's default accounts plus the contactless virtual cards' (PAN, PSN 01, the contactless
+/// test IMK), so the host verifies their ARQCs.
+fn demo_host_config() -> HostSimConfig {
+    let mut c = HostSimConfig::default_config();
+    for (scheme, name) in [
+        (Scheme::Visa, "visa"),
+        (Scheme::Mastercard, "mastercard"),
+        (Scheme::UnionPay, "unionpay"),
+    ] {
+        let pan = scheme.pan_digits();
+        if !c.cards.iter().any(|e| e.pan == pan) {
+            c.cards.push(CardEntry {
+                pan,
+                pin: "1234".into(),
+                imk: smartpos_sim::contactless::TEST_IMK.into(),
+                psn: "01".into(),
+                scheme: name.into(),
+                balance: None,
+                issuer_scripts: None,
+            });
+        }
+    }
+    c
+}
+
 fn emv_options(
     settings: Settings,
 ) -> Result<OpenOptions, Box<dyn std::error::Error + Send + Sync>> {
     let pki = TestPki::shared()?;
     let mut cfg = smartpos_emv::TerminalConfig::demo()?;
     cfg.terminal.revoked_certificates = pki.revocation_list();
+    let mut keys = pki.key_store()?;
+    for scheme in [Scheme::Visa, Scheme::Mastercard, Scheme::UnionPay] {
+        cl_pki(scheme)?.install(&mut keys)?;
+    }
     Ok(OpenOptions {
         emv_config: Some(cfg),
-        ca_keys: Some(pki.key_store()?),
+        ca_keys: Some(keys),
         settings: Some(settings),
         clock: None,
     })
@@ -332,13 +413,18 @@ fn outcome_text(out: &TransactionOutcome, receipt: &str) -> String {
 
 /// `smartpos sale`.
 pub fn run_sale(a: SaleArgs) -> CliResult {
-    let card =
-        VirtualCard::from_profile(&a.card).map_err(|e| UsageError(format!("--card: {e}")))?;
+    let presentation = if a.contactless {
+        SimPresentation::Tap(Box::new(contactless_card(&a.card)?))
+    } else {
+        let card =
+            VirtualCard::from_profile(&a.card).map_err(|e| UsageError(format!("--card: {e}")))?;
+        SimPresentation::Card {
+            card: Box::new(card),
+            contactless: false,
+        }
+    };
     let mut o = open_terminal(&a.terminal, Some(&a.pin))?;
-    o.handles.reader.push(SimPresentation::Card {
-        card: Box::new(card),
-        contactless: a.contactless,
-    });
+    o.handles.reader.push(presentation);
     let out = o.term.sale(
         &SaleRequest::card(a.amount, &a.terminal.operator),
         &CancelToken::new(),
@@ -540,6 +626,11 @@ impl Demo {
         match result {
             Ok(out) => {
                 let receipt = receipt_of(term, &out, Copy::Customer, self.lang, self.width)?;
+                if let Some(k) = &out.kernel {
+                    self.text.push_str(&format!(
+                        "  contactless kernel: {k} (EMV Contactless Book B)\n"
+                    ));
+                }
                 self.text.push_str(&format!(
                     "  result: {:?} - {} (rc {}, invoice {:06})\n\n{receipt}\n",
                     out.status,
@@ -569,7 +660,7 @@ impl Demo {
 pub fn run_demo(a: DemoArgs) -> CliResult {
     let lang = lang(&a.lang)?;
     let w = width(a.width)?;
-    let sim = HostSim::start(&HostSimConfig::default_config(), "127.0.0.1:0", None)?;
+    let sim = HostSim::start(&demo_host_config(), "127.0.0.1:0", None)?;
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
@@ -664,7 +755,14 @@ pub fn run_demo(a: DemoArgs) -> CliResult {
         Ok(())
     };
 
-    present("mc-cda-online-pin", true)?;
+    let tap = |name: &str| -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        h.reader
+            .push(SimPresentation::Tap(Box::new(contactless_card(name)?)));
+        Ok(())
+    };
+
+    // An online-only Mastercard: kernel C-2, CDA, ONLINE REQUEST, ARQC verified by the host.
+    tap("cl-mc-online")?;
     let r = term.sale(&SaleRequest::card(2_000, "001"), &cancel);
     let contactless = demo.step("contactless sale (Mastercard tap, 20.00)", &term, &h, r)?;
 
@@ -677,11 +775,11 @@ pub fn run_demo(a: DemoArgs) -> CliResult {
         r,
     )?;
 
-    demo.text.push_str(
-        "\n== phone tap (CDCVM, see phone)\n  not run: no phone (CDCVM) virtual device is wired to the terminal's card reader in this demo yet\n",
-    );
-    demo.steps
-        .push(json!({ "step": "phone tap", "skipped": "no phone (CDCVM) virtual device wired to the card reader" }));
+    // A Visa phone above the CVM limit: "see phone", the customer verifies on the phone
+    // (CDCVM), the Entry Point restarts (Start B) and the tap goes online.
+    tap("cl-visa-phone")?;
+    let r = term.sale(&SaleRequest::card(40_000, "001"), &cancel);
+    demo.step("phone tap (Visa phone, CDCVM, 400.00)", &term, &h, r)?;
 
     let qr = SaleRequest {
         method: smartpos_terminal::PaymentMethod::ScanWalletCode,

@@ -73,19 +73,32 @@ fn demo_runs_a_merchant_day_and_prints_the_settlement_report() {
             .unwrap_or(Value::Null)
     };
     assert_eq!(status("contactless sale"), "approved");
+    let step = |name: &str| {
+        steps
+            .iter()
+            .find(|s| s["step"].as_str().is_some_and(|n| n.starts_with(name)))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(step("contactless sale")["kernel"], "C-2");
+    assert_eq!(step("contactless sale")["entry_mode"], "contactless");
+    assert_eq!(status("phone tap"), "approved");
+    assert_eq!(step("phone tap")["kernel"], "C-3");
+    let phone_events = step("phone tap")["events"].to_string();
+    assert!(phone_events.contains("see_phone"), "{phone_events}");
     assert_eq!(status("contact sale"), "approved");
     assert_eq!(status("declined card"), "declined");
     assert_eq!(status("host timeout"), "reversed");
     assert_eq!(status("void"), "approved");
     assert_eq!(status("refund"), "approved");
     let s = &v["settlement"];
-    // Left after the void: the 20.00 contactless sale, the 33.00 QR sale when this build takes
-    // QR payments, and the 5.00 refund.
+    // Left after the void: the 20.00 contactless sale, the 400.00 phone tap, the 33.00 QR sale
+    // when this build takes QR payments, and the 5.00 refund.
     let qr = status("QR scan sale") == "approved";
-    assert_eq!(s["terminal_totals"]["sales_count"], if qr { 2 } else { 1 });
+    assert_eq!(s["terminal_totals"]["sales_count"], if qr { 3 } else { 2 });
     assert_eq!(
         s["terminal_totals"]["sales_amount"],
-        if qr { 5_300 } else { 2_000 }
+        if qr { 45_300 } else { 42_000 }
     );
     assert_eq!(s["terminal_totals"]["refunds_amount"], 500);
     assert_eq!(s["journal_matches_sent"], true);
@@ -142,13 +155,14 @@ fn sale_void_refund_settle_and_journal_tools_through_the_cli() {
         "--amount",
         "2500",
         "--card",
-        "mc-cda-online-pin",
+        "cl-visa-online",
         "--contactless",
     ];
     a.extend_from_slice(&common);
     let second = json(&a);
     assert_eq!(second["status"], "approved");
     assert_eq!(second["entry_mode"], "contactless");
+    assert_eq!(second["kernel"], "C-3");
     let second_id = second["txn_id"].as_i64().expect("id").to_string();
 
     // Void of the first sale in a new process: the journal and its key file carry the card.

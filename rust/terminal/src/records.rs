@@ -84,6 +84,9 @@ pub struct TransactionOutcome {
     pub cryptogram: Option<String>,
     /// A signature line is needed on the receipt.
     pub signature_required: bool,
+    /// Contactless kernel that ran the tap ("C-2", "C-3", "C-7"; EMV Contactless Book B
+    /// kernel identifier), `None` for other interfaces.
+    pub kernel: Option<String>,
     /// Value-added data.
     pub value_added: ValueAdded,
     /// Wallet order number (QR).
@@ -150,6 +153,7 @@ impl TransactionOutcome {
             tsi: r.tsi.clone(),
             cryptogram: r.cryptogram.clone(),
             signature_required: false,
+            kernel: None,
             value_added: ValueAdded {
                 merchant_order_ref: r.merchant_order_ref.clone(),
                 member_id: r.member_id.clone(),

@@ -1727,6 +1727,7 @@ impl Terminal {
         let mut out = self.outcome(p.id, status)?;
         out.signature_required = result.cvm == CvmKind::ObtainSignature;
         out.balance = result.balance;
+        out.kernel = result.kernel.map(|k| k.name().to_string());
         Ok(TapEnd::Done(Box::new(out)))
     }
 
@@ -1821,6 +1822,7 @@ impl Terminal {
         let balance = answer.as_ref().ok().and_then(|r| r.amount);
         crate::crashpoint::hit("host_answered");
         let signature_required = result.cvm == CvmKind::ObtainSignature;
+        let kernel = result.kernel.map(|k| k.name().to_string());
         let host_response = |approved: bool, arc: &str, icc: &[u8]| {
             let (iad, scripts) = issuer_data(icc);
             smartpos_emv::HostResponse {
@@ -1915,6 +1917,7 @@ impl Terminal {
         let mut out = self.outcome(p.id, status)?;
         out.signature_required = signature_required;
         out.balance = balance;
+        out.kernel = kernel;
         Ok(TapEnd::Done(Box::new(out)))
     }
 

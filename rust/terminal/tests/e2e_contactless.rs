@@ -38,6 +38,7 @@ fn visa_tap_goes_online_through_c3_with_fdda_and_the_host_verifies_the_arqc() {
     assert_eq!(out.status, Status::Approved, "{out:?}");
     assert_eq!(out.entry_mode.as_deref(), Some("contactless"));
     assert_eq!(out.scheme.as_deref(), Some("visa"));
+    assert_eq!(out.kernel.as_deref(), Some("C-3"));
     let e = rig
         .sim
         .ledger()
@@ -71,6 +72,7 @@ fn mastercard_tap_goes_online_through_c2_and_the_host_verifies_the_arqc() {
     let out = sale(&mut rig, 25_000);
     assert_eq!(out.status, Status::Approved, "{out:?}");
     assert_eq!(out.scheme.as_deref(), Some("mastercard"));
+    assert_eq!(out.kernel.as_deref(), Some("C-2"));
     let e = rig
         .sim
         .ledger()
@@ -155,6 +157,7 @@ fn try_another_interface_then_the_chip_sale_completes() {
     let out = sale(&mut rig, 25_000);
     assert_eq!(out.status, Status::Approved, "{out:?}");
     assert_eq!(out.entry_mode.as_deref(), Some("contact"), "{out:?}");
+    assert_eq!(out.kernel, None);
     assert!(prompted(&rig, MessageId::InsertCard));
     let opened = rig.h.reader.opened();
     assert_eq!(opened.first(), Some(&Interfaces::ALL));
