@@ -178,3 +178,66 @@ fn card_that_declines_is_journalled_declined() {
     assert_eq!(out.status, Status::Declined, "{out:?}");
     assert!(rig.sim.ledger().entries.is_empty());
 }
+
+#[test]
+fn unionpay_tap_goes_online_through_c7() {
+    let mut rig = Rig::new("cl-up");
+    rig.tap(cl_card(Profile::unionpay_card()));
+    let out = sale(&mut rig, 25_000);
+    assert_eq!(out.status, Status::Approved, "{out:?}");
+    assert_eq!(out.kernel.as_deref(), Some("C-7"));
+    assert_eq!(out.scheme.as_deref(), Some("unionpay"));
+    let e = rig
+        .sim
+        .ledger()
+        .by_stan("12345678", out.stan)
+        .cloned()
+        .expect("ledger");
+    assert_eq!(e.arqc_verified, Some(true));
+}
+
+#[test]
+fn mastercard_phone_above_the_cvm_limit_is_approved_with_cdcvm() {
+    let mut rig = Rig::new("cl-mc-phone");
+    rig.tap(cl_card(Profile::mastercard_phone()));
+    let out = sale(&mut rig, 40_000);
+    assert_eq!(out.status, Status::Approved, "{out:?}");
+    assert_eq!(out.kernel.as_deref(), Some("C-2"));
+    assert!(!prompted(&rig, MessageId::EnterPin));
+}
+
+#[test]
+fn two_cards_in_the_field_ask_for_one_card_then_the_tap_completes() {
+    let mut rig = Rig::new("cl-collision");
+    rig.tap(cl_card(Profile {
+        collisions: 1,
+        offline_capable: false,
+        ..Profile::visa_card()
+    }));
+    let out = sale(&mut rig, 1_000);
+    assert_eq!(out.status, Status::Approved, "{out:?}");
+    assert!(prompted(&rig, MessageId::PresentOneCard));
+}
+
+#[test]
+fn torn_mastercard_tap_is_recovered_and_approved() {
+    let mut rig = Rig::new("cl-torn");
+    rig.tap(cl_card(Profile {
+        tear_first_generate_ac: true,
+        ..Profile::mastercard_card()
+    }));
+    let out = sale(&mut rig, 25_000);
+    assert_eq!(out.status, Status::Approved, "{out:?}");
+    let e = rig
+        .sim
+        .ledger()
+        .by_stan("12345678", out.stan)
+        .cloned()
+        .expect("ledger");
+    assert_eq!(e.arqc_verified, Some(true));
+    // One authorisation only.
+    assert_eq!(rig.sim.ledger().entries.len(), 1);
+    // Recovered within the one presentation: torn log (Book C-2 §4.3), Start B restart,
+    // RECOVER AC.
+    assert_eq!(rig.h.reader.opened().len(), 1);
+}
