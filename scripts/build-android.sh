@@ -71,6 +71,8 @@ echo "build-android: cargo ndk (${ABIS[*]}), release, vendored OpenSSL"
 ndk_targets=()
 for abi in "${ABIS[@]}"; do ndk_targets+=(-t "$abi"); done
 rm -rf "$JNI_LIBS"
+# Never `--features sim`: the virtual cards and the host simulator (smartpos-ffi feature `sim`,
+# used by scripts/jvm-test.sh and scripts/bench.sh) stay out of every release library.
 cargo ndk "${ndk_targets[@]}" --platform "$MIN_SDK" -o "$JNI_LIBS" \
     build --release -p smartpos-jni --features vendored-openssl
 
@@ -78,6 +80,11 @@ readelf_bin=$(find "$ANDROID_NDK_HOME/toolchains/llvm/prebuilt" -name llvm-reade
 for abi in "${ABIS[@]}"; do
     so=$JNI_LIBS/$abi/libsmartpos.so
     [ -f "$so" ] || { echo "build-android: $so was not produced" >&2; exit 1; }
+    # The test-only surface must not be in a release library.
+    if grep -q -a 'uniffi_smartpos_ffi_fn_func_simulated_emv_kernel' "$so"; then
+        echo "build-android: $abi/libsmartpos.so contains the test-only sim surface" >&2
+        exit 1
+    fi
     if [ -n "$readelf_bin" ]; then
         # Every LOAD segment must be aligned to at least 16 KB (0x4000).
         aligned=yes
