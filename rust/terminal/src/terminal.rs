@@ -7,6 +7,19 @@
 //!   ─► journal.approve/decline ─► card completion (second GENERATE AC) ─► journal.complete
 //!   on any failure after an authorisation: journal.require_reversal, flushed before the next one
 //! ```
+//!
+//! A tap runs the contactless Entry Point (EMV Contactless Book B) and kernels C-2/C-3/C-7
+//! instead of the contact kernel; its Book A outcome (§6.2) decides:
+//!
+//! ```text
+//! run_tap ─► APPROVED: journal.offline_approve (advice queued) ─► done
+//!         ─► ONLINE REQUEST: journal.online_pending ─► host (field 55 = data record, PIN block
+//!            when the CVM is online PIN) ─► journal.approve ─► resume_online (Start C issuer
+//!            update when the kernel asked) ─► journal.complete
+//!         ─► DECLINED: journal.decline   ─► TRY AGAIN: next tap   ─► TRY ANOTHER INTERFACE:
+//!            insert/swipe   ─► END APPLICATION: the payment fails
+//! ```
+//! Every Book A UI request becomes a prompt and an LED event for the app.
 
 use crate::cancel::CancelToken;
 use crate::config::Settings;

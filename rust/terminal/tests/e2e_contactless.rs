@@ -241,3 +241,25 @@ fn torn_mastercard_tap_is_recovered_and_approved() {
     // RECOVER AC.
     assert_eq!(rig.h.reader.opened().len(), 1);
 }
+
+#[test]
+fn tap_with_no_host_answer_is_reversed_before_the_next_tap() {
+    use smartpos_sim::hostsim::Fault;
+    let mut rig = Rig::new("cl-timeout");
+    rig.term.sign_on().expect("sign-on");
+    // The host approves, then never answers: the terminal times out and queues a reversal.
+    rig.sim.inject(Fault::NoAnswer, 1);
+    rig.tap(cl_card(Profile::visa_online_only()));
+    let lost = sale(&mut rig, 25_000);
+    assert_eq!(lost.status, Status::Reversed, "{lost:?}");
+    assert_eq!(state(&rig, lost.txn_id), TxnState::ReversalPending);
+    // The next tap sends the reversal first, then its own authorisation.
+    rig.tap(cl_card(Profile::visa_online_only()));
+    let next = sale(&mut rig, 26_000);
+    assert_eq!(next.status, Status::Approved, "{next:?}");
+    assert_eq!(state(&rig, lost.txn_id), TxnState::Reversed);
+    let l = rig.sim.ledger();
+    let e = l.by_stan("12345678", lost.stan).expect("entry");
+    assert!(e.reversed);
+    assert_eq!(e.reversal_requests, 1);
+}
