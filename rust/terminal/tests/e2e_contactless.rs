@@ -263,3 +263,63 @@ fn tap_with_no_host_answer_is_reversed_before_the_next_tap() {
     assert!(e.reversed);
     assert_eq!(e.reversal_requests, 1);
 }
+
+/// A card pulled out of the field at once: every APDU fails with "card removed".
+struct PulledCard;
+
+impl smartpos_emv::CardTransport for PulledCard {
+    fn atr(&self) -> &[u8] {
+        &[]
+    }
+    fn exchange(
+        &mut self,
+        _command: &smartpos_emv::Apdu,
+    ) -> Result<smartpos_emv::Response, smartpos_emv::TransportError> {
+        Err(smartpos_emv::TransportError::CardRemoved)
+    }
+}
+
+impl smartpos_emv::contactless::ContactlessTransport for PulledCard {
+    fn activate(&mut self) -> smartpos_emv::contactless::Activation {
+        smartpos_emv::contactless::Activation::Card
+    }
+}
+
+#[test]
+fn taps_pulled_away_count_as_failed_reads_then_a_good_tap_completes() {
+    let mut rig = Rig::new("cl-pulled");
+    rig.h
+        .reader
+        .push(smartpos_terminal::sim_devices::SimPresentation::Tap(
+            Box::new(PulledCard),
+        ));
+    rig.tap(cl_card(Profile::visa_online_only()));
+    let out = sale(&mut rig, 25_000);
+    assert_eq!(out.status, Status::Approved, "{out:?}");
+    assert_eq!(rig.h.reader.opened().len(), 2);
+    assert!(prompted(&rig, MessageId::TryAgain));
+}
+
+#[test]
+fn too_many_pulled_taps_end_with_card_read_failed() {
+    let mut rig = Rig::new("cl-pulled-3");
+    for _ in 0..3 {
+        rig.h
+            .reader
+            .push(smartpos_terminal::sim_devices::SimPresentation::Tap(
+                Box::new(PulledCard),
+            ));
+    }
+    let err = rig
+        .term
+        .sale(&SaleRequest::card(25_000, "c1"), &CancelToken::new())
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            smartpos_terminal::TerminalError::CardReadFailed { attempts: 3 }
+        ),
+        "{err}"
+    );
+    assert!(rig.sim.ledger().entries.is_empty());
+}
