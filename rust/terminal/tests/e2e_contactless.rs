@@ -117,15 +117,10 @@ fn card_above_the_cvm_limit_gets_online_pin_from_the_pin_pad() {
         .expect("the request reached the host");
     // The PIN block verified at the host (a wrong or missing PIN answers 55).
     assert_ne!(e.response_code, "55", "{out:?}");
-    // Known (smartpos-emv C-3): the kernel sets TVR "online PIN entered" after the card
-    // computed the ARQC over the PDOL's TVR, so field 55's TVR differs from the MACed one and
-    // HostSim answers 05; when that is fixed this sale is approved.
-    if e.arqc_verified == Some(true) {
-        assert_eq!(out.status, Status::Approved, "{out:?}");
-    } else {
-        assert_eq!(e.response_code, "05");
-        assert_eq!(out.status, Status::Declined);
-    }
+    // The TVR in field 55 is the one the card MACed, so the ARQC verifies and the sale is approved.
+    assert_eq!(e.arqc_verified, Some(true), "{out:?}");
+    assert_eq!(e.response_code, "00", "{out:?}");
+    assert_eq!(out.status, Status::Approved, "{out:?}");
 }
 
 #[test]

@@ -174,8 +174,9 @@ fn select_cvm(s: &mut Session, ctq1: u8, ctq2: u8, ac_type: u8) -> Option<CvmKin
         CvmKind::ConfirmationCodeVerified
     } else if ctq1 & ctq::ONLINE_PIN_REQUIRED != 0 && ttq1 & ttq::ONLINE_PIN != 0 && ac_type == 0x80
     {
+        // Online PIN shows in the CVM results only: the card computed its ARQC over the TVR
+        // it received in the PDOL, so changing the TVR now would break the issuer's check.
         s.ctx.cvm_results = [0x02, 0x00, 0x00];
-        s.ctx.set(TvrBit::OnlinePinEntered);
         CvmKind::OnlinePin
     } else if ctq1 & ctq::SIGNATURE_REQUIRED != 0 && ttq1 & ttq::SIGNATURE != 0 {
         s.ctx.cvm_results = [0x1E, 0x00, 0x00];
