@@ -730,17 +730,19 @@ impl Terminal {
                     match self.swipe(&p, &s, chip_failed)? {
                         Some(outcome) => return Ok(outcome),
                         None => {
-                            // A chip card swiped: chip first.
+                            // A chip card swiped: chip first. The first time is a redirect, not a
+                            // failure; swiping it again and again counts towards the attempt limit.
                             events::prompt(&*events, MessageId::InsertCard);
+                            let repeated = interfaces == Interfaces::CONTACT_ONLY;
                             interfaces = Interfaces::CONTACT_ONLY;
-                            false
+                            repeated
                         }
                     }
                 }
                 Ok(Presented::Chip(mut card)) => {
                     match self.chip(&p, &mut card, Read::Chip, cancel)? {
                         ChipEnd::Done(o) => return Ok(*o),
-                        ChipEnd::Unreadable if self.settings.fallback_allowed => {
+                        ChipEnd::Unreadable if self.settings.fallback_allowed && !chip_failed => {
                             chip_failed = true;
                             interfaces = Interfaces::MAGSTRIPE_ONLY;
                             false

@@ -118,6 +118,45 @@ fn chip_failure_falls_back_to_the_stripe_flagged_as_fallback() {
 }
 
 #[test]
+fn a_chip_card_swiped_again_and_again_ends_after_the_attempt_limit() {
+    let mut rig = Rig::new("chip-swipes");
+    // Service code 201 every time: the first swipe redirects to the chip, the repeats count.
+    for _ in 0..4 {
+        rig.h.reader.push(SimPresentation::Swipe(
+            "4761739001010010=30122011234567890".into(),
+        ));
+    }
+    let err = rig
+        .term
+        .sale(&SaleRequest::card(1_000, "c1"), &CancelToken::new())
+        .unwrap_err();
+    assert!(
+        matches!(err, TerminalError::CardReadFailed { attempts: 3 }),
+        "{err}"
+    );
+    assert!(prompted(&rig, MessageId::InsertCardOrOtherMethod));
+    assert!(rig.sim.ledger().entries.is_empty());
+}
+
+#[test]
+fn a_chip_that_keeps_failing_after_fallback_was_offered_ends_after_the_attempt_limit() {
+    let mut rig = Rig::new("chip-fails");
+    // The reader keeps presenting the broken chip although only the stripe was asked for.
+    for _ in 0..4 {
+        rig.present(card("fault-record-6a83"), false);
+    }
+    let err = rig
+        .term
+        .sale(&SaleRequest::card(1_000, "c1"), &CancelToken::new())
+        .unwrap_err();
+    assert!(
+        matches!(err, TerminalError::CardReadFailed { attempts: 3 }),
+        "{err}"
+    );
+    assert!(rig.sim.ledger().entries.is_empty());
+}
+
+#[test]
 fn repeated_failed_taps_end_with_insert_card_and_nothing_charged() {
     let mut rig = Rig::new("failed-taps");
     for _ in 0..3 {
