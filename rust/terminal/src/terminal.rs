@@ -1036,14 +1036,11 @@ impl Terminal {
                 }
             }
             Err(HostError::Declined { code, response }) => {
-                journal_host::lock(&self.journal).decline(
+                self.journal_decline(
                     p.id,
-                    &smartpos_journal::Decline {
-                        response_code: Some(code.as_str().to_string()),
-                        rrn: response.rrn.clone(),
-                        host_time: None,
-                        reason: code.meaning().to_string(),
-                    },
+                    Some(code.as_str()),
+                    response.rrn.clone(),
+                    code.meaning(),
                 )?;
                 let _ = online.complete(
                     &mut tr,
@@ -1080,15 +1077,7 @@ impl Terminal {
             }
             Err(e) => {
                 // Nothing reached the host.
-                journal_host::lock(&self.journal).decline(
-                    p.id,
-                    &smartpos_journal::Decline {
-                        response_code: None,
-                        rrn: None,
-                        host_time: None,
-                        reason: format!("not sent: {e}"),
-                    },
-                )?;
+                self.journal_decline(p.id, None, None, &format!("not sent: {e}"))?;
                 let _ = online.unable_to_go_online(&mut tr);
                 return Err(TerminalError::Host(e));
             }
@@ -1892,14 +1881,11 @@ impl Terminal {
                 }
             }
             Err(HostError::Declined { code, response }) => {
-                journal_host::lock(&self.journal).decline(
+                self.journal_decline(
                     p.id,
-                    &smartpos_journal::Decline {
-                        response_code: Some(code.as_str().to_string()),
-                        rrn: response.rrn.clone(),
-                        host_time: None,
-                        reason: code.meaning().to_string(),
-                    },
+                    Some(code.as_str()),
+                    response.rrn.clone(),
+                    code.meaning(),
                 )?;
                 let host = host_response(false, code.as_str(), &[]);
                 let _ = self.resume_tap(tr, clock, result, &host);
@@ -1916,15 +1902,7 @@ impl Terminal {
                 Status::Reversed
             }
             Err(e) => {
-                journal_host::lock(&self.journal).decline(
-                    p.id,
-                    &smartpos_journal::Decline {
-                        response_code: None,
-                        rrn: None,
-                        host_time: None,
-                        reason: format!("not sent: {e}"),
-                    },
-                )?;
+                self.journal_decline(p.id, None, None, &format!("not sent: {e}"))?;
                 return Err(TerminalError::Host(e));
             }
         };
@@ -1934,6 +1912,26 @@ impl Terminal {
         out.balance = balance;
         out.kernel = kernel;
         Ok(TapEnd::Done(Box::new(out)))
+    }
+
+    /// Journal a decline: the host's code and RRN when it answered, none when nothing was sent.
+    fn journal_decline(
+        &self,
+        id: TxnId,
+        response_code: Option<&str>,
+        rrn: Option<String>,
+        reason: &str,
+    ) -> Result<()> {
+        journal_host::lock(&self.journal).decline(
+            id,
+            &smartpos_journal::Decline {
+                response_code: response_code.map(str::to_string),
+                rrn,
+                host_time: None,
+                reason: reason.to_string(),
+            },
+        )?;
+        Ok(())
     }
 
     /// `resume_online` with the UI forwarded and the torn log of the terminal.
