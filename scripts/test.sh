@@ -5,6 +5,10 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh
 
+# A one-shot full run gains nothing from incremental caches, which would double the target dir.
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
+echo "== disk free before the build: $(df -h . | awk 'NR == 2 { print $4 }')"
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -38,6 +42,8 @@ if [ -x scripts/jvm-test.sh ]; then
     echo "== host-JVM tests (Kotlin bindings)"
     scripts/jvm-test.sh | tee -a "$log"
 fi
+
+echo "== target dir after the run: $(du -sh "${CARGO_TARGET_DIR:-target}" 2>/dev/null | cut -f1)"
 
 # One closing line for the whole run, summed over every test binary.
 awk '/^test result:/ { for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }
