@@ -605,7 +605,7 @@ impl Demo {
         self.seen_events = all.len();
         let mut out = Vec::new();
         for e in &new {
-            if let Event::Prompt { id, tries_left } = e {
+            if let Event::Prompt { id, tries_left, .. } = e {
                 let t = event_text(*id, *tries_left, self.lang);
                 self.text.push_str(&format!("  [display] {t}\n"));
             }

@@ -103,6 +103,16 @@ pub enum Step {
     Done,
 }
 
+/// What a contactless kernel's User Interface Request carried beyond the message (EMV
+/// Contactless Book A §9.1, Table 9-1): the raw message identifier and the hold time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct BookAMessage {
+    /// Message Identifier (Book A Table 9-5), e.g. `0x1B` "Authorising, please wait".
+    pub code: u8,
+    /// Hold Time: how long the message stays on the display, ms.
+    pub hold_time_ms: u32,
+}
+
 /// One event to the app.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -113,6 +123,10 @@ pub enum Event {
         id: MessageId,
         /// PIN tries left, when known (`EnterPin`, `IncorrectPin`).
         tries_left: Option<u8>,
+        /// The contactless kernel's UI request details, for prompts a kernel raised (`None`
+        /// for the terminal's own prompts).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        book_a: Option<BookAMessage>,
     },
     /// LEDs.
     Led {
@@ -148,5 +162,6 @@ pub(crate) fn prompt(sink: &dyn EventSink, id: MessageId) {
     sink.event(&Event::Prompt {
         id,
         tries_left: None,
+        book_a: None,
     });
 }

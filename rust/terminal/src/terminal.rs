@@ -191,6 +191,7 @@ impl smartpos_emv::PinPad for KernelPinPad<'_> {
         self.events.event(&Event::Prompt {
             id: MessageId::EnterPin,
             tries_left: prompt.tries_left,
+            book_a: None,
         });
         match self.pad.offline_pin(prompt.tries_left) {
             Ok(b) => PinEntry::Entered(b),

@@ -69,7 +69,14 @@ pub(super) struct UiForward<'a> {
 
 impl UiSink for UiForward<'_> {
     fn ui_request(&mut self, request: &UiRequest) {
-        events::prompt(self.events, book_a_message(request.message));
+        self.events.event(&Event::Prompt {
+            id: book_a_message(request.message),
+            tries_left: None,
+            book_a: Some(crate::events::BookAMessage {
+                code: request.message_code,
+                hold_time_ms: request.hold_time_ms,
+            }),
+        });
         let led = book_a_led(request.status);
         self.events.event(&Event::Led { status: led });
         self.indicators.leds(led);
