@@ -14,6 +14,7 @@
 //! | completion | 0200 | 000000 | | 06 | 20 | 000 | 38, 61 = batch + STAN + MMDD |
 //! | balance | 0200 | 310000 | | 00 | 01 | 000 | 4 = 0; the 0210 carries the balance in field 4 |
 //! | QR pay | 0200 | 000000 | 03x | 00 | 22 | 000 | 63 = `QRP` + wallet code |
+//! | QR order (merchant QR) | 0200 | 320000 | 03x | 00 | 22 | 000 | 63 = `QRO` + order reference; the 0210 has 37 = order RRN, 62 = MPM payload, 63 = `QRO` + the reference |
 //! | QR query | 0200 | 330000 | 03x | 00 | 22 | 000 | 37 = order RRN, 61, 63 = `QRQ` |
 //! | QR revoke | 0200 | 340000 | 03x | 00 | 22 | 000 | 37, 61, 63 = `QRC` |
 //! | offline advice | 0220 | 000000 | | 00 | 36 | 000 | 55 with the TC |
@@ -22,7 +23,13 @@
 //! | batch upload | 0320 | original | | | 00 | 201 | 37, 38, 61 = batch + STAN |
 //!
 //! QR responses: 00 paid, 09 pending (the order is its RRN, field 37), 12 revoked/closed,
-//! 25 unknown order. PIN: 53 = `2` (ISO 9564 format 0) `6` (TDES) then `1` + 13 zeros when the
+//! 25 unknown order. A merchant-presented QR order is created unpaid: its 0210 answers 09 with the
+//! order RRN in 37 and the EMVCo MPM payload to display in 62 (binary: up to 512 bytes of UTF-8
+//! without control characters — it does not fit the 160 ASCII characters of 63); any other code refuses the
+//! order (e.g. 13 bad amount, 14/30 bad order data, 96 system error). A query or revoke without
+//! field 37 (a terminal that restarted before it learnt the RRN) names the order by field 61,
+//! the batch and STAN of the order request; the answer then carries the order RRN in 37.
+//! PIN: 53 = `2` (ISO 9564 format 0) `6` (TDES) then `1` + 13 zeros when the
 //! block was enciphered with a DUKPT key whose 10-byte KSN is in field 62, else 14 zeros.
 
 /// Processing code: purchase / goods and services.
@@ -35,6 +42,9 @@ pub const PC_REFUND: &str = "200000";
 pub const PC_PREAUTH: &str = "030000";
 /// Processing code: balance inquiry.
 pub const PC_BALANCE: &str = "310000";
+/// Processing code: merchant-presented QR order creation (this dialect's choice, next to the
+/// 33/34 query and revoke codes in the ISO 8583:1987 inquiry range).
+pub const PC_QR_ORDER: &str = "320000";
 /// Processing code: QR order status query.
 pub const PC_QR_QUERY: &str = "330000";
 /// Processing code: QR order revoke/close.
@@ -86,6 +96,42 @@ pub mod qr {
     pub const QUERY: &str = "QRQ";
     /// Revoke/close an order.
     pub const REVOKE: &str = "QRC";
+    /// Create a merchant-presented QR order (63 = QRO + order reference).
+    pub const ORDER: &str = "QRO";
+    /// Longest order reference: it travels in the MPM payload's Reference Label (62.05,
+    /// EMV QRCPS-MPM v1.1 §4.8: up to 25 characters).
+    pub const ORDER_REF_MAX: usize = 25;
+    /// Longest MPM payload the host may send in field 62 (EMV QRCPS-MPM v1.1 §4.1: 512).
+    pub const PAYLOAD_MAX: usize = 512;
+}
+
+/// A merchant-presented QR order the host created (`HostClient::qr_create_order`): show
+/// `qr_payload` to the customer, then poll it with `qr_query` and close it with `qr_revoke`
+/// through [`QrMerchantOrder::order`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QrMerchantOrder {
+    /// Order RRN (field 37), the host's name for the order.
+    pub rrn: String,
+    /// STAN of the order request.
+    pub stan: u32,
+    /// Amount in minor units.
+    pub amount: u64,
+    /// The EMVCo MPM payload to display (field 62), UTF-8 without control characters.
+    pub qr_payload: String,
+    /// The order reference the terminal sent (63), or the RRN when it sent none.
+    pub order_ref: String,
+}
+
+impl QrMerchantOrder {
+    /// The order as the query and revoke flows take it (status pending).
+    pub fn order(&self) -> crate::request::QrOrder {
+        crate::request::QrOrder {
+            rrn: self.rrn.clone(),
+            stan: self.stan,
+            amount: self.amount,
+            status: crate::request::QrStatus::Pending,
+        }
+    }
 }
 
 /// Settlement totals (field 48): debit count n3, debit amount n12, credit count n3, credit

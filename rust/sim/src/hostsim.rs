@@ -24,6 +24,7 @@ pub mod pki;
 
 pub use config::{DEFAULT_CONFIG_JSON, HostSimConfig};
 pub use engine::ConfigError;
+pub use engine::WalletPayError;
 pub use ledger::{Ledger, LedgerEntry, SettlementRecord, TxnKind};
 pub use pki::{Identity, TestCa};
 
@@ -218,6 +219,14 @@ impl HostSim {
     /// A prepaid card's balance.
     pub fn balance(&self, pan: &str) -> Option<u64> {
         lock(&self.shared.engine).balance(pan)
+    }
+
+    /// A simulated customer's wallet scans a merchant-presented QR `payload` the terminal
+    /// shows and pays it: the order it names (this host's account template, ID 26) becomes
+    /// paid — the terminal's next query answers 00 — and the ledger approves it, so settlement
+    /// totals count it. Returns the order RRN.
+    pub fn wallet_pay(&self, payload: &str) -> Result<String, WalletPayError> {
+        lock(&self.shared.engine).wallet_pay(payload)
     }
 
     /// Apply `fault` to the answers of the next `count` requests (after any already queued).

@@ -1,13 +1,79 @@
-//! The QR scan-to-pay sub-protocol (see [`crate::dialect`]): pay with a wallet code, query and
-//! revoke the order.
+//! The QR sub-protocol (see [`crate::dialect`]): pay with a wallet code (scan-to-pay), create a
+//! merchant-presented order (the customer scans the terminal's code), query and revoke either.
 
 use super::{HostClient, build};
-use crate::dialect::{self, msg_type};
+use crate::dialect::{self, QrMerchantOrder, msg_type};
 use crate::error::HostError;
 use crate::request::{HostResponse, QrOrder, QrStatus};
 use crate::response::ResponseCode;
 use crate::store::ReversalStore;
-use smartpos_iso8583::Message;
+use smartpos_iso8583::{Error as IsoError, FieldKind, Message, Part};
+
+/// The payload the host sent for a merchant-presented order (field 62), checked as far as the
+/// link can: present, at most [`dialect::qr::PAYLOAD_MAX`] bytes (EMV QRCPS-MPM v1.1 §4.1), UTF-8
+/// without control characters (the Language Template, ID 64, may hold any script), and framed
+/// as an MPM payload — Payload Format Indicator "000201" first and the CRC "6304" + 4 hex digits
+/// last (§4.2.1, §4.7.1). The CRC value and the content are the terminal's to check.
+fn order_payload(r: &HostResponse) -> Result<String, HostError> {
+    let bytes = r
+        .message
+        .binary(62)
+        .filter(|b| !b.is_empty())
+        .ok_or(HostError::MissingField {
+            field: 62,
+            what: "merchant QR payload",
+        })?;
+    if bytes.len() > dialect::qr::PAYLOAD_MAX {
+        return Err(HostError::Garbled(IsoError::ValueTooLong {
+            field: 62,
+            length: bytes.len(),
+            max: dialect::qr::PAYLOAD_MAX,
+        }));
+    }
+    let bad_char = |offset: usize| {
+        HostError::Garbled(IsoError::BadCharacter {
+            part: Part::Field(62),
+            offset,
+            byte: bytes.get(offset).copied().unwrap_or(0),
+            kind: FieldKind::Ans,
+        })
+    };
+    let text = std::str::from_utf8(bytes).map_err(|e| bad_char(e.valid_up_to()))?;
+    if let Some((offset, _)) = text.char_indices().find(|(_, c)| c.is_control()) {
+        return Err(bad_char(offset));
+    }
+    let crc_ok = text
+        .len()
+        .checked_sub(8)
+        .and_then(|at| text.get(at..))
+        .is_some_and(|t| t.starts_with("6304") && t.bytes().skip(4).all(|b| b.is_ascii_hexdigit()));
+    if !text.starts_with("000201") || !crc_ok {
+        return Err(HostError::Mismatch {
+            field: "merchant QR payload (62)",
+            expected: "an EMVCo MPM payload: 000201 first, 6304 + CRC last".into(),
+            received: text.chars().take(24).collect(),
+        });
+    }
+    Ok(text.to_string())
+}
+
+/// A terminal order reference: 1 to 25 printable ASCII characters, no space at either end.
+fn check_order_ref(order_ref: &str) -> Result<(), HostError> {
+    if order_ref.is_empty()
+        || order_ref.len() > dialect::qr::ORDER_REF_MAX
+        || !order_ref.bytes().all(|b| (0x20..=0x7E).contains(&b))
+        || order_ref.trim() != order_ref
+    {
+        return Err(HostError::InvalidRequest {
+            field: "order_ref",
+            reason: format!(
+                "1 to {} printable ASCII characters without leading or trailing spaces",
+                dialect::qr::ORDER_REF_MAX
+            ),
+        });
+    }
+    Ok(())
+}
 
 impl<S: ReversalStore> HostClient<S> {
     fn qr_message(
@@ -56,27 +122,42 @@ impl<S: ReversalStore> HostClient<S> {
         })
     }
 
+    /// A query or revoke of `order`. An order with an empty RRN is named by 61 alone (batch +
+    /// STAN of the order request) and the host's answer must then name it in 37; otherwise an
+    /// answer for another RRN is refused. Returns the status and the order RRN.
     fn qr_follow_up(
         &mut self,
         order: &QrOrder,
         pc: &str,
         marker: &str,
-    ) -> Result<QrStatus, HostError> {
+    ) -> Result<(QrStatus, String), HostError> {
         let (mut m, _) = self.qr_message(pc, order.amount, marker, "")?;
-        build(m.set_rrn(&order.rrn))?;
+        if !order.rrn.is_empty() {
+            build(m.set_rrn(&order.rrn))?;
+        }
         build(m.set_text(61, &format!("{:06}{:06}", self.config.batch, order.stan)))?;
         let r = HostResponse::from_message(self.exchange(m, true)?)?;
-        if let Some(rrn) = r.rrn.as_deref().filter(|rrn| *rrn != order.rrn) {
-            return Err(HostError::Mismatch {
-                field: "order reference (37)",
-                expected: order.rrn.clone(),
-                received: rrn.to_string(),
-            });
-        }
+        let rrn = match r.rrn.as_deref() {
+            Some(rrn) if !order.rrn.is_empty() && rrn != order.rrn => {
+                return Err(HostError::Mismatch {
+                    field: "order reference (37)",
+                    expected: order.rrn.clone(),
+                    received: rrn.to_string(),
+                });
+            }
+            Some(rrn) => rrn.to_string(),
+            None if order.rrn.is_empty() && r.code.as_str() != "25" => {
+                return Err(HostError::MissingField {
+                    field: 37,
+                    what: "order reference of an order named by its STAN",
+                });
+            }
+            None => order.rrn.clone(),
+        };
         match r.code.as_str() {
-            "00" => Ok(QrStatus::Paid),
-            "09" => Ok(QrStatus::Pending),
-            "12" => Ok(QrStatus::Revoked),
+            "00" => Ok((QrStatus::Paid, rrn)),
+            "09" => Ok((QrStatus::Pending, rrn)),
+            "12" => Ok((QrStatus::Revoked, rrn)),
             _ => Err(HostError::Declined {
                 code: r.code,
                 response: Box::new(r),
@@ -87,13 +168,115 @@ impl<S: ReversalStore> HostClient<S> {
     /// Poll a QR order's status (0200, 330000).
     pub fn qr_query(&mut self, order: &QrOrder) -> Result<QrStatus, HostError> {
         self.qr_follow_up(order, dialect::PC_QR_QUERY, dialect::qr::QUERY)
+            .map(|(s, _)| s)
     }
 
     /// Revoke/close a QR order (0200, 340000); `Revoked` when the host closed it.
     pub fn qr_revoke(&mut self, order: &QrOrder) -> Result<QrStatus, HostError> {
         match self.qr_follow_up(order, dialect::PC_QR_REVOKE, dialect::qr::REVOKE)? {
-            QrStatus::Paid => Ok(QrStatus::Revoked),
-            s => Ok(s),
+            (QrStatus::Paid, _) => Ok(QrStatus::Revoked),
+            (s, _) => Ok(s),
         }
+    }
+
+    /// Query the QR order placed by the request with STAN `stan` in the current batch when its
+    /// RRN is unknown (the terminal restarted before it learnt it): 0200 330000 without 37.
+    /// The answer names the order: the returned [`QrOrder`] has the host's RRN and status, ready
+    /// for [`HostClient::qr_revoke`]. An order the host does not know is `Declined` with 25.
+    pub fn qr_query_by_trace(&mut self, stan: u32, amount: u64) -> Result<QrOrder, HostError> {
+        if stan == 0 || stan > 999_999 {
+            return Err(HostError::InvalidRequest {
+                field: "stan",
+                reason: "1 to 999999".into(),
+            });
+        }
+        let unknown = QrOrder {
+            rrn: String::new(),
+            stan,
+            amount,
+            status: QrStatus::Pending,
+        };
+        let (status, rrn) =
+            self.qr_follow_up(&unknown, dialect::PC_QR_QUERY, dialect::qr::QUERY)?;
+        Ok(QrOrder {
+            rrn,
+            stan,
+            amount,
+            status,
+        })
+    }
+
+    /// Merchant-presented QR: create an unpaid order of `amount` for the customer to scan (0200
+    /// 320000, 63 = `QRO` + `order_ref`). The host answers 09 with the order RRN (37), the
+    /// reference echoed (63, the RRN when none was sent) and the EMVCo MPM payload to show (62,
+    /// checked by `order_payload`); the response MAC is verified as for every financial
+    /// message. Any other response code is `Declined` (no order exists). No reversal is queued:
+    /// an order moves no funds until a wallet pays it, and an order whose answer was lost is
+    /// found again with [`HostClient::qr_query_by_trace`] and closed with `qr_revoke`.
+    pub fn qr_create_order(
+        &mut self,
+        amount: u64,
+        order_ref: Option<&str>,
+    ) -> Result<QrMerchantOrder, HostError> {
+        if amount == 0 || amount > 999_999_999_999 {
+            return Err(HostError::InvalidRequest {
+                field: "amount",
+                reason: "1 to 999999999999 minor units".into(),
+            });
+        }
+        if let Some(r) = order_ref {
+            check_order_ref(r)?;
+        }
+        let (m, stan) = self.qr_message(
+            dialect::PC_QR_ORDER,
+            amount,
+            dialect::qr::ORDER,
+            order_ref.unwrap_or(""),
+        )?;
+        let r = HostResponse::from_message(self.exchange(m, true)?)?;
+        match r.code.as_str() {
+            "09" => {}
+            "00" => {
+                return Err(HostError::Mismatch {
+                    field: "response code (39)",
+                    expected: "09 (order created, unpaid)".into(),
+                    received: "00 (paid before the code was shown)".into(),
+                });
+            }
+            _ => {
+                return Err(HostError::Declined {
+                    code: r.code,
+                    response: Box::new(r),
+                });
+            }
+        }
+        let rrn =
+            r.rrn
+                .clone()
+                .filter(|rrn| !rrn.trim().is_empty())
+                .ok_or(HostError::MissingField {
+                    field: 37,
+                    what: "order reference",
+                })?;
+        let echoed = r.message.text(63).ok_or(HostError::MissingField {
+            field: 63,
+            what: "order reference echoed after QRO",
+        })?;
+        let expected_ref = order_ref.unwrap_or(&rrn).to_string();
+        if echoed.strip_prefix(dialect::qr::ORDER) != Some(expected_ref.as_str()) {
+            return Err(HostError::Mismatch {
+                field: "order reference (63)",
+                expected: format!("{}{expected_ref}", dialect::qr::ORDER),
+                received: echoed.to_string(),
+            });
+        }
+        let qr_payload = order_payload(&r)?;
+        Ok(QrMerchantOrder {
+            rrn,
+            stan,
+            amount,
+            qr_payload,
+            order_ref: expected_ref,
+        })
     }
 }

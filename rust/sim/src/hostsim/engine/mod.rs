@@ -9,6 +9,8 @@ mod issuer;
 mod qr;
 mod settlement;
 
+pub use qr::WalletPayError;
+
 use super::config::{AmountRule, CardEntry, HostSimConfig, TerminalEntry};
 use super::ledger::{Ledger, LedgerEntry, SettlementRecord, TxnKind};
 use smartpos_crypto::emv::{self, AcData, Cvn, MkDerivation};
@@ -355,6 +357,9 @@ impl Engine {
             ("0100", dialect::PC_PREAUTH) => self.sale(req, tid, TxnKind::PreAuth),
             ("0200", dialect::PC_VOID) => self.void(req, tid),
             ("0200", dialect::PC_BALANCE) => self.balance_inquiry(req, tid),
+            ("0200", dialect::PC_QR_ORDER) if is_qr(req, dialect::qr::ORDER) => {
+                self.qr_order(req, tid)
+            }
             ("0200", dialect::PC_QR_QUERY) => self.qr_follow_up(req, false),
             ("0200", dialect::PC_QR_REVOKE) => self.qr_follow_up(req, true),
             ("0220", _) if mt == msg_type::REFUND => self.refund(req, tid),
