@@ -42,6 +42,9 @@ pub enum LinkError {
     /// No connection is open.
     #[error("link is not connected")]
     NotConnected,
+    /// The caller's [`crate::CancelHook`] was set while the link waited.
+    #[error("cancelled while {during}")]
+    Cancelled { during: &'static str },
 }
 
 impl LinkError {
@@ -50,6 +53,34 @@ impl LinkError {
     pub fn is_timeout(&self) -> bool {
         matches!(self, LinkError::Timeout { .. })
     }
+}
+
+/// Why field 63 value-added data (`VAD` sub-elements, see [`crate::dialect`]) is malformed: what a
+/// host answers with 30 (format error). Offsets count from the start of field 63.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ValueAddedError {
+    /// The field does not start with `VAD`.
+    #[error("field 63 does not start with the value-added marker VAD")]
+    NoMarker,
+    /// `VAD` and nothing after it.
+    #[error("field 63 value-added data has no sub-element after VAD")]
+    Empty,
+    /// A sub-element runs past the end of the field.
+    #[error("field 63 value-added sub-element at offset {offset}: {what} truncated")]
+    Truncated { offset: usize, what: &'static str },
+    /// The 2-character length is not two digits, or is 00.
+    #[error("field 63 value-added sub-element at offset {offset}: length {length:?} is not 01..99")]
+    BadLength { offset: usize, length: String },
+    /// A tag other than ORD, MBR, CPN.
+    #[error("field 63 value-added sub-element at offset {offset}: unknown tag {tag:?}")]
+    UnknownTag { offset: usize, tag: String },
+    /// A tag present twice.
+    #[error("field 63 value-added tag {tag} appears twice")]
+    Duplicate { tag: &'static str },
+    /// A value of the wrong length or characters.
+    #[error("field 63 value-added {tag}: {reason}")]
+    BadValue { tag: &'static str, reason: String },
 }
 
 /// Failures of the reversal/advice store (implemented by the terminal's journal).
@@ -108,6 +139,16 @@ pub enum HostError {
     /// The reversal/advice store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The caller cancelled (its [`crate::CancelHook`] was set) before the flow had an answer.
+    /// `sent: true`: the request had been written to the host, so its outcome there is unknown;
+    /// an authorisation is treated like a timeout ([`HostError::needs_reversal`] is true and its
+    /// reversal stays queued). `sent: false`: nothing left the terminal; there is nothing to undo.
+    #[error("cancelled by the caller ({})", if *sent {
+        "the request had been sent: outcome unknown, reverse"
+    } else {
+        "nothing was sent"
+    })]
+    Cancelled { sent: bool },
     /// Some pending reversals or advices could not be delivered; they stay queued.
     #[error("{remaining} pending {kind}(s) not acknowledged: {last_error}")]
     QueueNotFlushed {
@@ -129,7 +170,16 @@ impl HostError {
                 | HostError::Mismatch { .. }
                 | HostError::UnexpectedMti { .. }
                 | HostError::MissingField { .. }
+                | HostError::Cancelled { sent: true }
         )
+    }
+
+    /// `Some(sent)` when the caller cancelled the flow (see [`HostError::Cancelled`]).
+    pub fn cancelled(&self) -> Option<bool> {
+        match self {
+            HostError::Cancelled { sent } => Some(*sent),
+            _ => None,
+        }
     }
 
     /// The response code of a decline, if this is one.

@@ -1,17 +1,20 @@
 //! smartpos-host: the acquirer link of a smart-POS terminal.
 //!
 //! * [`link`]: TCP/TLS connection with timeouts and the 2-byte length framing ([`LinkConfig`],
-//!   [`TlsConfig`], [`Link`]).
+//!   [`TlsConfig`], [`Link`]); [`CancelHook`], the caller's cancel flag polled while the link
+//!   waits (a cancelled flow is [`HostError::Cancelled`] with whether the request had been sent).
 //! * [`mac`]: field 64 (UnionPay ECB MAC, ANSI X9.19, SM4 CBC-MAC) over the UnionPay MAC block.
 //! * [`flows`]: [`HostClient`] with sign-on/key download, echo, sale, void, refund, pre-auth and
 //!   completion, balance inquiry, QR pay/query/revoke, advices, reversals and settlement with
 //!   batch upload.
 //! * [`request`]: the typed requests ([`SaleRequest`], [`VoidRequest`], [`CardData`],
-//!   [`PinInput`], ...), [`TerminalConfig`] and the believed [`HostResponse`].
+//!   [`PinInput`], ...), [`ValueAddedData`] (order reference, member id, coupon in field 63),
+//!   [`TerminalConfig`] and the believed [`HostResponse`].
 //! * [`store`]: the [`ReversalStore`] trait the terminal's journal implements, and [`MemoryStore`].
 //! * [`dialect`]: the processing codes, field 60 codes, field 48 totals and the QR sub-protocol.
 //! * [`response`]: field 39 codes with their meanings ([`ResponseCode`]).
-//! * Errors: [`LinkError`] (transport), [`HostError`] (protocol), [`StoreError`].
+//! * Errors: [`LinkError`] (transport), [`HostError`] (protocol), [`StoreError`],
+//!   [`ValueAddedError`] (a malformed field 63 `VAD`, host side).
 //!
 //! ```no_run
 //! use smartpos_crypto::key::{KeyAlgorithm, SecretKey};
@@ -48,12 +51,13 @@ pub mod response;
 pub mod store;
 
 pub use dialect::BatchTotals;
-pub use error::{HostError, LinkError, StoreError};
+pub use error::{HostError, LinkError, StoreError, ValueAddedError};
 pub use flows::{
     BatchRecord, CardData, CompletionRequest, EntryMode, HostClient, HostResponse, PinInput,
-    QrOrder, QrStatus, RefundRequest, SaleRequest, SettlementOutcome, TerminalConfig, VoidRequest,
+    QrOrder, QrStatus, RefundRequest, SaleRequest, SettlementOutcome, TerminalConfig,
+    ValueAddedData, VoidRequest,
 };
-pub use link::{Link, LinkConfig, TlsConfig};
+pub use link::{CancelHook, Link, LinkConfig, TlsConfig};
 pub use mac::MacAlgorithm;
 pub use response::{Action, ResponseCode};
 pub use store::{MemoryStore, PendingEntry, QueueKind, ReversalReason, ReversalStore};

@@ -2,6 +2,19 @@
 //! by TPDU + header + ISO 8583 message, as the UnionPay POS TCP/IP access convention lays them out
 //! (the length counts the bytes after itself).
 //!
+//! Cancellation ([`CancelHook`]): every wait of the link — the TLS handshake and each read of a
+//! response — is a loop of socket reads with a short timeout ([`CANCEL_POLL`]); between two
+//! slices the loop looks at the hook and at the response deadline. This was chosen over shutting
+//! a `try_clone()`d socket down from the cancelling thread because it works the same over TLS: an
+//! [`SslStream`] owns its socket, a read that times out inside OpenSSL is an ordinary
+//! `SSL_ERROR_WANT_READ` after which `SSL_read` (or the handshake) is simply called again with its
+//! record state intact, and the bytes of a half-received frame stay in the link's own buffer
+//! (`read_exact` would drop them on a timeout). No socket is shared between threads, so a cancel
+//! that races with the end of a request or with the connection being dropped cannot close some
+//! later connection. The cost is a cancel latency of at most one slice (50 ms). TCP connect itself
+//! is not interruptible (it is bounded by [`LinkConfig::connect_timeout`]); the hook is checked
+//! before and right after it.
+//!
 //! TLS goes through OpenSSL ([`openssl::ssl::SslConnector`]) with only the configured CA trusted
 //! (the system trust store is replaced, not extended), host name verification on, an optional pin
 //! of the leaf certificate's SubjectPublicKeyInfo (SHA-256 of its DER) and an optional client
@@ -9,12 +22,14 @@
 
 use crate::error::LinkError;
 use openssl::pkey::PKey;
-use openssl::ssl::{SslConnector, SslMethod, SslStream, SslVerifyMode};
+use openssl::ssl::{HandshakeError, SslConnector, SslMethod, SslStream, SslVerifyMode};
 use openssl::x509::X509;
 use openssl::x509::store::X509StoreBuilder;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
 /// X509_V_ERR codes that only say "no trusted issuer" (unable to get issuer certificate,
@@ -24,6 +39,51 @@ const CHAIN_TRUST_ERRORS: [i32; 6] = [2, 18, 19, 20, 21, 27];
 
 /// Largest frame accepted (the 2-byte prefix allows 65535).
 pub const MAX_FRAME: usize = 65_535;
+
+/// Longest socket read of a cancellable wait: a cancel is seen at most this long after it was
+/// asked.
+pub const CANCEL_POLL: Duration = Duration::from_millis(50);
+
+/// A cancel flag the link polls while it waits for the host (handshake, response). The caller
+/// keeps a clone and calls [`CancelHook::cancel`] from any thread; the flow in progress then ends
+/// with [`crate::HostError::Cancelled`]. The terminal builds one from its own cancel token with
+/// [`CancelHook::from_flag`] (both then share one flag). A hook stays cancelled once cancelled:
+/// use a fresh one per transaction.
+#[derive(Clone, Default)]
+pub struct CancelHook(Arc<AtomicBool>);
+
+impl CancelHook {
+    /// A fresh, not cancelled hook.
+    pub fn new() -> CancelHook {
+        CancelHook::default()
+    }
+
+    /// A hook on an existing flag (e.g. the terminal's cancel token): `true` in the flag means
+    /// cancelled.
+    pub fn from_flag(flag: Arc<AtomicBool>) -> CancelHook {
+        CancelHook(flag)
+    }
+
+    /// Ask the wait in progress (and every later one on this hook) to stop.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether cancel was asked.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+impl std::fmt::Debug for CancelHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CancelHook(cancelled: {})", self.is_cancelled())
+    }
+}
+
+fn is_cancelled(cancel: Option<&CancelHook>) -> bool {
+    cancel.is_some_and(CancelHook::is_cancelled)
+}
 
 /// TLS settings of a link.
 #[derive(Clone)]
@@ -129,6 +189,10 @@ impl Write for Stream {
 /// One open connection to the host.
 pub struct Link {
     stream: Stream,
+    /// The response timeout: the longest wait for the next bytes of a frame.
+    read_timeout: Duration,
+    /// The read timeout currently set on the socket.
+    armed: Duration,
 }
 
 impl std::fmt::Debug for Link {
@@ -158,6 +222,20 @@ fn tls_config_err(what: &str, e: impl std::fmt::Display) -> LinkError {
 impl Link {
     /// Connect (TCP, then the TLS handshake when configured).
     pub fn connect(config: &LinkConfig) -> Result<Link, LinkError> {
+        Link::connect_cancellable(config, None)
+    }
+
+    /// [`Link::connect`] that gives up with [`LinkError::Cancelled`] when `cancel` is set: checked
+    /// before and after the TCP connect, and polled during the TLS handshake.
+    pub fn connect_cancellable(
+        config: &LinkConfig,
+        cancel: Option<&CancelHook>,
+    ) -> Result<Link, LinkError> {
+        if is_cancelled(cancel) {
+            return Err(LinkError::Cancelled {
+                during: "connecting",
+            });
+        }
         let addrs: Vec<_> = config
             .address
             .to_socket_addrs()
@@ -181,17 +259,32 @@ impl Link {
             address: config.address.clone(),
             source: last.unwrap_or_else(|| std::io::Error::other("no address")),
         })?;
+        if is_cancelled(cancel) {
+            return Err(LinkError::Cancelled {
+                during: "connecting",
+            });
+        }
         tcp.set_nodelay(true)
             .map_err(|e| io_err("setting TCP_NODELAY", e))?;
         tcp.set_read_timeout(Some(config.read_timeout))
             .map_err(|e| io_err("setting the read timeout", e))?;
         tcp.set_write_timeout(Some(config.write_timeout))
             .map_err(|e| io_err("setting the write timeout", e))?;
+        let mut armed = config.read_timeout;
         let stream = match &config.tls {
             None => Stream::Plain(tcp),
-            Some(tls) => Stream::Tls(Box::new(handshake(tls, tcp)?)),
+            Some(tls) => {
+                let s = handshake(tls, tcp, cancel, config.read_timeout)?;
+                // The handshake may have left a shorter slice on the socket.
+                armed = Duration::ZERO;
+                Stream::Tls(Box::new(s))
+            }
         };
-        Ok(Link { stream })
+        Ok(Link {
+            stream,
+            read_timeout: config.read_timeout,
+            armed,
+        })
     }
 
     /// Send one frame: 2-byte big-endian length, then `payload`.
@@ -221,11 +314,94 @@ impl Link {
 
     /// Receive one frame's payload (blocks up to the read timeout).
     pub fn receive(&mut self) -> Result<Vec<u8>, LinkError> {
-        read_frame(&mut self.stream)
+        self.receive_cancellable(None)
+    }
+
+    /// [`Link::receive`] that ends with [`LinkError::Cancelled`] within [`CANCEL_POLL`] of
+    /// `cancel` being set. The read timeout counts from the last bytes received (as a socket
+    /// read timeout does), and a frame that was half read when the wait ended is not resumed:
+    /// drop the link after any error.
+    pub fn receive_cancellable(
+        &mut self,
+        cancel: Option<&CancelHook>,
+    ) -> Result<Vec<u8>, LinkError> {
+        let mut len = [0u8; 2];
+        self.fill(&mut len, cancel, "reading the length prefix")?;
+        let n = usize::from(u16::from_be_bytes(len));
+        if n == 0 {
+            return Err(LinkError::FrameLength {
+                length: 0,
+                max: MAX_FRAME,
+            });
+        }
+        let mut payload = vec![0u8; n];
+        self.fill(&mut payload, cancel, "reading the message")?;
+        Ok(payload)
+    }
+
+    fn tcp(&self) -> &TcpStream {
+        match &self.stream {
+            Stream::Plain(s) => s,
+            Stream::Tls(s) => s.get_ref(),
+        }
+    }
+
+    /// Fill `buf` from the stream in reads of at most [`CANCEL_POLL`] (when `cancel` is given)
+    /// or of the whole remaining read timeout (when not), looking at `cancel` between reads.
+    fn fill(
+        &mut self,
+        buf: &mut [u8],
+        cancel: Option<&CancelHook>,
+        during: &'static str,
+    ) -> Result<(), LinkError> {
+        let mut filled = 0;
+        let mut deadline = Instant::now() + self.read_timeout;
+        while filled < buf.len() {
+            if is_cancelled(cancel) {
+                return Err(LinkError::Cancelled { during });
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(LinkError::Timeout { during });
+            }
+            let slice = match cancel {
+                Some(_) => left.min(CANCEL_POLL),
+                None => left,
+            };
+            if slice != self.armed {
+                self.tcp()
+                    .set_read_timeout(Some(slice))
+                    .map_err(|e| io_err("setting the read timeout", e))?;
+                self.armed = slice;
+            }
+            let rest = buf.get_mut(filled..).unwrap_or_default();
+            match self.stream.read(rest) {
+                Ok(0) => return Err(LinkError::Closed { during }),
+                Ok(k) => {
+                    filled += k;
+                    deadline = Instant::now() + self.read_timeout;
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                    ) => {}
+                Err(e) => return Err(io_err(during, e)),
+            }
+        }
+        Ok(())
     }
 }
 
-fn handshake(tls: &TlsConfig, tcp: TcpStream) -> Result<SslStream<TcpStream>, LinkError> {
+/// The TLS handshake (RFC 8446 §4 / RFC 5246 §7.3 run by OpenSSL), in socket reads of at most
+/// [`CANCEL_POLL`] when `cancel` is given so a cancel is seen; an unfinished handshake is resumed
+/// after each slice, until `read_timeout` passes without completing it.
+fn handshake(
+    tls: &TlsConfig,
+    tcp: TcpStream,
+    cancel: Option<&CancelHook>,
+    read_timeout: Duration,
+) -> Result<SslStream<TcpStream>, LinkError> {
     let mut b = SslConnector::builder(SslMethod::tls_client())
         .map_err(|e| tls_config_err("connector", e))?;
     // Trust only the configured CA: a fresh store replaces the default verify paths.
@@ -272,12 +448,36 @@ fn handshake(tls: &TlsConfig, tcp: TcpStream) -> Result<SslStream<TcpStream>, Li
     let config = connector
         .configure()
         .map_err(|e| tls_config_err("connection", e))?;
-    config
-        .connect(&tls.server_name, tcp)
-        .map_err(|e| LinkError::TlsHandshake {
-            server_name: tls.server_name.clone(),
-            reason: e.to_string(),
-        })
+    let failed = |reason: String| LinkError::TlsHandshake {
+        server_name: tls.server_name.clone(),
+        reason,
+    };
+    if cancel.is_some() {
+        tcp.set_read_timeout(Some(CANCEL_POLL.min(read_timeout)))
+            .map_err(|e| io_err("setting the read timeout", e))?;
+    }
+    let deadline = Instant::now() + read_timeout;
+    let mut attempt = config.connect(&tls.server_name, tcp);
+    loop {
+        match attempt {
+            Ok(s) => return Ok(s),
+            Err(HandshakeError::WouldBlock(mid)) => {
+                if is_cancelled(cancel) {
+                    return Err(LinkError::Cancelled {
+                        during: "the TLS handshake",
+                    });
+                }
+                if Instant::now() >= deadline {
+                    return Err(failed(format!(
+                        "no answer within the read timeout: {}",
+                        mid.error()
+                    )));
+                }
+                attempt = mid.handshake();
+            }
+            Err(e) => return Err(failed(e.to_string())),
+        }
+    }
 }
 
 /// Write one frame (2-byte big-endian length + payload) to any stream.

@@ -1,7 +1,8 @@
 //! The typed requests and answers of the flows: card data, PIN input, the request of each flow,
 //! the terminal configuration, and the believed host response.
 
-use crate::error::HostError;
+use crate::dialect::value_added as vad;
+use crate::error::{HostError, ValueAddedError};
 use crate::mac::MacAlgorithm;
 use crate::response::ResponseCode;
 use smartpos_crypto::pin::Pin;
@@ -130,6 +131,224 @@ pub struct SaleRequest {
     pub card: CardData,
     /// The PIN.
     pub pin: PinInput,
+}
+
+/// Longest merchant order reference (`ORD`), in characters.
+pub const ORDER_REF_MAX: usize = 64;
+/// Longest loyalty member id (`MBR`), in characters.
+pub const MEMBER_ID_MAX: usize = 32;
+/// Digits of the coupon discount (`CPN`, n12 minor units).
+pub const COUPON_DIGITS: usize = 12;
+
+/// Value-added data of a sale or pre-authorisation: the merchant's order reference, the loyalty
+/// member id and the coupon discount already deducted from the amount. Travels in field 63 as
+/// `VAD` + tag/length/value sub-elements (layout in [`crate::dialect`], "Value-added data").
+/// `Debug` shows only the last 4 characters of the member id (it is often a phone number).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ValueAddedData {
+    /// Merchant order reference: 1 to 64 printable ASCII characters without spaces.
+    pub merchant_order_ref: Option<String>,
+    /// Loyalty member id: 1 to 32 printable ASCII characters without spaces.
+    pub member_id: Option<String>,
+    /// Coupon discount in minor units, at most 12 digits; 0 means no coupon.
+    pub coupon_discount: u64,
+}
+
+impl fmt::Debug for ValueAddedData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let member = self.member_id.as_ref().map(|m| {
+            let tail: String = m
+                .chars()
+                .rev()
+                .take(4)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            format!("*{tail}")
+        });
+        f.debug_struct("ValueAddedData")
+            .field("merchant_order_ref", &self.merchant_order_ref)
+            .field("member_id", &member)
+            .field("coupon_discount", &self.coupon_discount)
+            .finish()
+    }
+}
+
+/// One sub-element value: `max` printable ASCII characters without spaces (0x21..=0x7E).
+fn check_text(value: &str, max: usize) -> Result<(), String> {
+    if value.is_empty() || value.len() > max {
+        return Err(format!(
+            "must be 1 to {max} characters, got {}",
+            value.len()
+        ));
+    }
+    match value.bytes().position(|b| !b.is_ascii_graphic()) {
+        Some(i) => Err(format!(
+            "character {i} is not printable ASCII without spaces (0x21..=0x7E)"
+        )),
+        None => Ok(()),
+    }
+}
+
+impl ValueAddedData {
+    /// From the terminal's fields; empty strings count as absent.
+    pub fn new(
+        merchant_order_ref: Option<&str>,
+        member_id: Option<&str>,
+        coupon_discount: u64,
+    ) -> ValueAddedData {
+        let some = |s: Option<&str>| s.filter(|s| !s.is_empty()).map(str::to_string);
+        ValueAddedData {
+            merchant_order_ref: some(merchant_order_ref),
+            member_id: some(member_id),
+            coupon_discount,
+        }
+    }
+
+    /// True when there is nothing to send (no order reference, no member id, no discount).
+    pub fn is_empty(&self) -> bool {
+        self.merchant_order_ref.is_none() && self.member_id.is_none() && self.coupon_discount == 0
+    }
+
+    /// Check lengths and character sets; [`HostError::InvalidRequest`] names the field.
+    pub fn validate(&self) -> Result<(), HostError> {
+        let invalid =
+            |field: &'static str, reason: String| HostError::InvalidRequest { field, reason };
+        if let Some(o) = &self.merchant_order_ref {
+            check_text(o, ORDER_REF_MAX)
+                .map_err(|r| invalid("value_added.merchant_order_ref", r))?;
+        }
+        if let Some(m) = &self.member_id {
+            check_text(m, MEMBER_ID_MAX).map_err(|r| invalid("value_added.member_id", r))?;
+        }
+        if self.coupon_discount > 999_999_999_999 {
+            return Err(invalid(
+                "value_added.coupon_discount",
+                format!(
+                    "{} does not fit {COUPON_DIGITS} digits",
+                    self.coupon_discount
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The field 63 text: `VAD`, then `ORD`, `MBR` and `CPN` sub-elements (each tag, 2-digit
+    /// length, value) for what is present; `None` when [`ValueAddedData::is_empty`].
+    pub fn to_field63(&self) -> Result<Option<String>, HostError> {
+        self.validate()?;
+        if self.is_empty() {
+            return Ok(None);
+        }
+        let mut out = String::from(vad::MARKER);
+        let mut element = |tag: &str, value: &str| {
+            out.push_str(tag);
+            out.push_str(&format!("{:02}", value.len()));
+            out.push_str(value);
+        };
+        if let Some(o) = &self.merchant_order_ref {
+            element(vad::ORDER_REF, o);
+        }
+        if let Some(m) = &self.member_id {
+            element(vad::MEMBER_ID, m);
+        }
+        if self.coupon_discount > 0 {
+            element(
+                vad::COUPON,
+                &format!("{:0width$}", self.coupon_discount, width = COUPON_DIGITS),
+            );
+        }
+        Ok(Some(out))
+    }
+
+    /// Parse field 63 bytes that start with `VAD` (the host side). Strict: at least one
+    /// sub-element, each tag at most once, no unknown tag, lengths and characters as
+    /// [`ValueAddedData::validate`] requires, no byte left over.
+    pub fn from_field63(field: &[u8]) -> Result<ValueAddedData, ValueAddedError> {
+        let body = field
+            .strip_prefix(vad::MARKER.as_bytes())
+            .ok_or(ValueAddedError::NoMarker)?;
+        if body.is_empty() {
+            return Err(ValueAddedError::Empty);
+        }
+        let mut out = ValueAddedData::default();
+        let mut coupon_seen = false;
+        let mut at = 0usize;
+        while at < body.len() {
+            let offset = vad::MARKER.len() + at;
+            let truncated = |what| ValueAddedError::Truncated { offset, what };
+            let tag = body.get(at..at + 3).ok_or(truncated("tag"))?;
+            let len = body.get(at + 3..at + 5).ok_or(truncated("length"))?;
+            let length = match len {
+                [a, b] if a.is_ascii_digit() && b.is_ascii_digit() => {
+                    usize::from(a - b'0') * 10 + usize::from(b - b'0')
+                }
+                _ => 0,
+            };
+            if length == 0 {
+                return Err(ValueAddedError::BadLength {
+                    offset,
+                    length: String::from_utf8_lossy(len).into_owned(),
+                });
+            }
+            let value = body
+                .get(at + 5..at + 5 + length)
+                .ok_or(truncated("value"))?;
+            at += 5 + length;
+            let text = |tag: &'static str, max: usize| {
+                let t = std::str::from_utf8(value).map_err(|_| ValueAddedError::BadValue {
+                    tag,
+                    reason: "not ASCII".into(),
+                })?;
+                check_text(t, max).map_err(|reason| ValueAddedError::BadValue { tag, reason })?;
+                Ok::<String, ValueAddedError>(t.to_string())
+            };
+            let duplicate = |tag: &'static str| ValueAddedError::Duplicate { tag };
+            match tag {
+                t if t == vad::ORDER_REF.as_bytes() => {
+                    if out.merchant_order_ref.is_some() {
+                        return Err(duplicate(vad::ORDER_REF));
+                    }
+                    out.merchant_order_ref = Some(text(vad::ORDER_REF, ORDER_REF_MAX)?);
+                }
+                t if t == vad::MEMBER_ID.as_bytes() => {
+                    if out.member_id.is_some() {
+                        return Err(duplicate(vad::MEMBER_ID));
+                    }
+                    out.member_id = Some(text(vad::MEMBER_ID, MEMBER_ID_MAX)?);
+                }
+                t if t == vad::COUPON.as_bytes() => {
+                    if coupon_seen {
+                        return Err(duplicate(vad::COUPON));
+                    }
+                    coupon_seen = true;
+                    let bad = |reason: &str| ValueAddedError::BadValue {
+                        tag: vad::COUPON,
+                        reason: reason.to_string(),
+                    };
+                    if value.len() != COUPON_DIGITS || !value.iter().all(u8::is_ascii_digit) {
+                        return Err(bad("must be 12 digits (minor units)"));
+                    }
+                    let amount: u64 = std::str::from_utf8(value)
+                        .ok()
+                        .and_then(|t| t.parse().ok())
+                        .ok_or_else(|| bad("not a number"))?;
+                    if amount == 0 {
+                        return Err(bad("a zero discount is sent by leaving CPN out"));
+                    }
+                    out.coupon_discount = amount;
+                }
+                other => {
+                    return Err(ValueAddedError::UnknownTag {
+                        offset,
+                        tag: String::from_utf8_lossy(other).into_owned(),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// Void of an approved sale of the current batch.

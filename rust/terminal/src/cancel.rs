@@ -21,4 +21,29 @@ impl CancelToken {
     pub fn is_cancelled(&self) -> bool {
         self.0.load(Ordering::SeqCst)
     }
+    /// The same flag as a smartpos-host cancel hook: give it to
+    /// `HostClient::set_cancel(Some(token.host_hook()))` so a cancel also ends a pending host
+    /// wait (connect, TLS handshake, response) with `HostError::Cancelled { sent }`.
+    pub fn host_hook(&self) -> smartpos_host::CancelHook {
+        smartpos_host::CancelHook::from_flag(Arc::clone(&self.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CancelToken;
+
+    #[test]
+    fn the_host_hook_shares_the_token_flag() {
+        let token = CancelToken::new();
+        let hook = token.host_hook();
+        assert!(!hook.is_cancelled());
+        token.cancel();
+        assert!(hook.is_cancelled());
+        // A clone of the token (the app's copy) cancels the same hook.
+        let other = CancelToken::new();
+        let hook = other.host_hook();
+        other.clone().cancel();
+        assert!(hook.is_cancelled());
+    }
 }

@@ -15,12 +15,12 @@ mod settlement;
 
 pub use crate::request::{
     BatchRecord, CardData, CompletionRequest, EntryMode, HostResponse, PinInput, QrOrder, QrStatus,
-    RefundRequest, SaleRequest, SettlementOutcome, TerminalConfig, VoidRequest,
+    RefundRequest, SaleRequest, SettlementOutcome, TerminalConfig, ValueAddedData, VoidRequest,
 };
 
 use crate::dialect::{self, msg_type, network};
 use crate::error::{HostError, LinkError, crypto_err};
-use crate::link::{Link, LinkConfig};
+use crate::link::{CancelHook, Link, LinkConfig};
 use crate::mac;
 use crate::store::ReversalStore;
 use smartpos_crypto::dukpt::tdes::Originator;
@@ -40,6 +40,7 @@ pub struct HostClient<S: ReversalStore> {
     dukpt: Option<Originator>,
     last_answered: Option<(Mti, u32)>,
     last_authorisation: Option<Message>,
+    cancel: Option<CancelHook>,
 }
 
 impl<S: ReversalStore> fmt::Debug for HostClient<S> {
@@ -83,7 +84,23 @@ impl<S: ReversalStore> HostClient<S> {
             dukpt: None,
             last_answered: None,
             last_authorisation: None,
+            cancel: None,
         }
+    }
+
+    /// The cancel hook polled while this client waits for the host (connect, TLS handshake,
+    /// response); `None` (the default) waits until the timeouts. Once the hook is cancelled every
+    /// flow ends with [`HostError::Cancelled`] — `sent: false` when nothing had been written (the
+    /// next request is not sent either), `sent: true` when the request was on its way (an
+    /// authorisation then stays queued for reversal, as after a timeout). Set a fresh hook per
+    /// transaction, or `None` to clear it.
+    pub fn set_cancel(&mut self, hook: Option<CancelHook>) {
+        self.cancel = hook;
+    }
+
+    /// The cancel hook in use, if any.
+    pub fn cancel_hook(&self) -> Option<&CancelHook> {
+        self.cancel.as_ref()
     }
 
     /// Enciphers clear PINs under DUKPT (ANSI X9.24-1:2009) instead of the TPK.
@@ -162,7 +179,13 @@ impl<S: ReversalStore> HostClient<S> {
         let bytes = build(profile().pack_frame(&frame))?;
         let request = frame.message;
         let result = self.round_trip(&bytes, &request, req_mti, req_stan, with_mac);
-        if matches!(result, Err(HostError::Link(_)) | Err(HostError::Garbled(_))) {
+        if matches!(
+            result,
+            Err(HostError::Link(_))
+                | Err(HostError::Garbled(_))
+                | Err(HostError::Cancelled { sent: true })
+        ) {
+            // A late answer on this connection must not be read as the answer to the next one.
             self.link = None;
         }
         result
@@ -176,19 +199,35 @@ impl<S: ReversalStore> HostClient<S> {
         req_stan: u64,
         with_mac: bool,
     ) -> Result<Message, HostError> {
+        let cancel = self.cancel.as_ref();
+        let not_sent = HostError::Cancelled { sent: false };
+        if cancel.is_some_and(CancelHook::is_cancelled) {
+            return Err(not_sent);
+        }
         if self.link.as_ref().is_some_and(Link::is_closed_by_peer) {
             log::info!("the host closed the idle connection; reconnecting");
             self.link = None;
         }
         if self.link.is_none() {
-            self.link = Some(Link::connect(&self.link_config)?);
+            let link =
+                Link::connect_cancellable(&self.link_config, cancel).map_err(|e| match e {
+                    LinkError::Cancelled { .. } => HostError::Cancelled { sent: false },
+                    e => HostError::Link(e),
+                })?;
+            self.link = Some(link);
         }
         let link = self.link.as_mut().ok_or(LinkError::NotConnected)?;
+        if cancel.is_some_and(CancelHook::is_cancelled) {
+            return Err(not_sent);
+        }
         link.send(bytes)?;
         // A response to an exchange already completed (a duplicated response) is skipped; at
         // most a few, so a host that repeats itself forever ends in a timeout, not a loop.
         for _ in 0..4 {
-            let payload = link.receive()?;
+            let payload = link.receive_cancellable(cancel).map_err(|e| match e {
+                LinkError::Cancelled { .. } => HostError::Cancelled { sent: true },
+                e => HostError::Link(e),
+            })?;
             let frame = profile()
                 .unpack_frame(&payload)
                 .map_err(HostError::Garbled)?;
@@ -365,6 +404,19 @@ impl<S: ReversalStore> HostClient<S> {
 
     /// Sale (0200, processing code 000000).
     pub fn sale(&mut self, req: &SaleRequest) -> Result<HostResponse, HostError> {
+        self.sale_with_value_added(req, &ValueAddedData::default())
+    }
+
+    /// Sale carrying value-added data (merchant order reference, member id, coupon discount) in
+    /// field 63 (`VAD` sub-elements, see [`crate::dialect`]); covered by the MAC like every
+    /// field. Empty `value_added` sends the plain sale. Invalid data is
+    /// [`HostError::InvalidRequest`] before anything is numbered or sent.
+    pub fn sale_with_value_added(
+        &mut self,
+        req: &SaleRequest,
+        value_added: &ValueAddedData,
+    ) -> Result<HostResponse, HostError> {
+        let f63 = value_added.to_field63()?;
         let (mut m, _) = self.financial(
             "0200",
             dialect::PC_PURCHASE,
@@ -373,11 +425,25 @@ impl<S: ReversalStore> HostClient<S> {
             msg_type::SALE,
         )?;
         self.card_fields(&mut m, &req.card, &req.pin)?;
+        if let Some(f63) = f63 {
+            build(m.set_text(63, &f63))?;
+        }
         self.authorise(m)
     }
 
     /// Pre-authorisation (0100, processing code 030000, condition 06).
     pub fn pre_authorise(&mut self, req: &SaleRequest) -> Result<HostResponse, HostError> {
+        self.pre_authorise_with_value_added(req, &ValueAddedData::default())
+    }
+
+    /// Pre-authorisation with value-added data in field 63 (as
+    /// [`HostClient::sale_with_value_added`]).
+    pub fn pre_authorise_with_value_added(
+        &mut self,
+        req: &SaleRequest,
+        value_added: &ValueAddedData,
+    ) -> Result<HostResponse, HostError> {
+        let f63 = value_added.to_field63()?;
         let (mut m, _) = self.financial(
             "0100",
             dialect::PC_PREAUTH,
@@ -386,6 +452,9 @@ impl<S: ReversalStore> HostClient<S> {
             msg_type::PREAUTH,
         )?;
         self.card_fields(&mut m, &req.card, &req.pin)?;
+        if let Some(f63) = f63 {
+            build(m.set_text(63, &f63))?;
+        }
         self.authorise(m)
     }
 

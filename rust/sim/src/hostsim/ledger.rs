@@ -1,6 +1,8 @@
 //! What the simulated host approved, reversed and was advised of: the evidence tests read
 //! through [`super::HostSim::ledger`].
 
+use smartpos_host::ValueAddedData;
+
 /// What kind of transaction a ledger entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TxnKind {
@@ -90,6 +92,20 @@ pub struct SettlementRecord {
     pub response_code: String,
 }
 
+/// Value-added data (field 63 `VAD`: order reference, member id, coupon) that arrived with a
+/// sale or pre-authorisation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueAddedRecord {
+    /// Field 41.
+    pub terminal_id: String,
+    /// Field 11 of the request.
+    pub stan: u32,
+    /// Index of the transaction in [`Ledger::entries`].
+    pub entry: usize,
+    /// What field 63 carried.
+    pub data: ValueAddedData,
+}
+
 /// A snapshot of everything the host remembers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Ledger {
@@ -111,6 +127,10 @@ pub struct Ledger {
     pub settlements: Vec<SettlementRecord>,
     /// Sign-ons.
     pub sign_ons: u32,
+    /// Value-added data received, one record per sale/pre-auth that carried it.
+    pub value_added: Vec<ValueAddedRecord>,
+    /// Requests answered 30 (format error) for a malformed field 63 `VAD`.
+    pub format_errors: u32,
 }
 
 impl Ledger {
@@ -119,5 +139,13 @@ impl Ledger {
         self.entries
             .iter()
             .find(|e| e.terminal_id == terminal_id && e.stan == stan)
+    }
+
+    /// The value-added data that came with a terminal's STAN, if any.
+    pub fn value_added_of(&self, terminal_id: &str, stan: u32) -> Option<&ValueAddedData> {
+        self.value_added
+            .iter()
+            .find(|v| v.terminal_id == terminal_id && v.stan == stan)
+            .map(|v| &v.data)
     }
 }

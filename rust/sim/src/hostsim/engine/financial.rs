@@ -2,9 +2,25 @@
 //! offline advice and reversal.
 
 use super::*;
+use crate::hostsim::ledger::ValueAddedRecord;
+use smartpos_host::ValueAddedData;
 
 impl Engine {
     pub(super) fn sale(&mut self, req: &Message, tid: &str, kind: TxnKind) -> Option<Message> {
+        // Value-added data (dialect: 63 = VAD + ORD/MBR/CPN): malformed → 30, nothing booked.
+        let value_added = match req.get(63) {
+            Some(f63) if f63.starts_with(dialect::value_added::MARKER.as_bytes()) => {
+                match ValueAddedData::from_field63(f63) {
+                    Ok(v) => Some(v),
+                    Err(e) => {
+                        log::info!("hostsim: format error in field 63: {e}");
+                        self.ledger.format_errors += 1;
+                        return self.reply(req, "30");
+                    }
+                }
+            }
+            _ => None,
+        };
         let amount = req.amount().ok().flatten().unwrap_or(0);
         let out = self.authorise_card(req, tid, amount, true);
         let mut r = self.reply(req, out.code)?;
@@ -23,7 +39,7 @@ impl Engine {
                 r.set_binary(55, &d).ok()?;
             }
         }
-        self.push_entry(
+        let entry = self.push_entry(
             tid,
             req,
             &r,
@@ -34,6 +50,14 @@ impl Engine {
                 arqc: out.arqc_verified,
             },
         );
+        if let Some(data) = value_added {
+            self.ledger.value_added.push(ValueAddedRecord {
+                terminal_id: tid.to_string(),
+                stan: stan_of(req).unwrap_or(0),
+                entry,
+                data,
+            });
+        }
         Some(r)
     }
 
