@@ -23,6 +23,7 @@
 
 mod card;
 mod contactless;
+mod host_outcome;
 use card::{ChipEnd, NoCard};
 use contactless::{TapEnd, reader_config};
 

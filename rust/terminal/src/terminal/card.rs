@@ -1,6 +1,7 @@
 //! Card payments by chip (EMV Book 3 contact kernel) and magnetic stripe: the card checks,
 //! the chip and swipe paths and the host request of a card payment.
 
+use super::host_outcome::{CardStep, CompleteCard, kernel_response};
 use super::*;
 
 impl Terminal {
@@ -181,7 +182,6 @@ impl Terminal {
             expiry: None,
             psn: psn.map(|n| format!("{n:02}")),
             entry_mode: journal_host::host_entry_mode(Some(entry_mode)),
-            icc_data: Some(online.data_record.clone()),
         };
         let pin_input = match pin {
             Some(ep) => PinInput::Encrypted {
@@ -199,100 +199,33 @@ impl Terminal {
         let answer = self.authorise(p.kind, &host_req);
         let balance = answer.as_ref().ok().and_then(|r| r.amount);
         crate::crashpoint::hit("host_answered");
-        let status = match answer {
-            Ok(resp) => {
-                journal_host::lock(&self.journal).approve(
-                    p.id,
-                    &smartpos_journal::HostResponse {
-                        response_code: resp.code.as_str().to_string(),
-                        rrn: resp.rrn.clone(),
-                        auth_code: resp.auth_code.clone(),
-                        host_time: None,
-                    },
-                )?;
-                crate::crashpoint::hit("approved");
-                events.event(&Event::Progress {
-                    step: Progress::Completing,
-                });
-                let (iad, scripts) = issuer_data(resp.icc_data.as_deref().unwrap_or(&[]));
-                let result = online.complete(
-                    &mut tr,
-                    &smartpos_emv::HostResponse {
-                        approved: true,
-                        arc: resp.code.as_str().to_string(),
-                        issuer_authentication_data: iad,
-                        scripts,
-                    },
-                );
-                if result.decision == Decision::Approved {
-                    journal_host::lock(&self.journal).complete(
-                        p.id,
-                        &smartpos_journal::Completion {
-                            cryptogram: tag_hex(&result.data_record, 0x9F26),
-                            tvr: Some(result.tvr.hex()),
-                            tsi: Some(result.tsi.hex()),
-                            cvm_result: Some(result.cvm_results.clone()).filter(|s| !s.is_empty()),
-                        },
-                    )?;
-                    crate::crashpoint::hit("completed");
-                    Status::Approved
-                } else {
-                    // The card declined after the host approved: reverse (EMV Book 4 §12.2.5).
-                    self.host
-                        .reverse_last_authorisation(ReversalReason::TerminalDeclined)?;
-                    if let Err(e) = self.host.flush_reversals() {
-                        log::warn!("reversal queued, not yet sent: {e}");
-                    }
-                    Status::Reversed
+        let complete: CompleteCard<'_> = Box::new(move |_: &mut Terminal, step: CardStep<'_>| {
+            let unable = |arc: &str| kernel_response(false, arc, &[]);
+            match step {
+                CardStep::Approved(host) => {
+                    let result = online.complete(&mut tr, host);
+                    (result.decision == Decision::Approved).then(|| smartpos_journal::Completion {
+                        cryptogram: tag_hex(&result.data_record, 0x9F26),
+                        tvr: Some(result.tvr.hex()),
+                        tsi: Some(result.tsi.hex()),
+                        cvm_result: Some(result.cvm_results.clone()).filter(|s| !s.is_empty()),
+                    })
+                }
+                CardStep::Declined(host) => {
+                    let _ = online.complete(&mut tr, host);
+                    None
+                }
+                CardStep::Unknown => {
+                    let _ = online.complete(&mut tr, &unable("Z3"));
+                    None
+                }
+                CardStep::NotSent => {
+                    let _ = online.unable_to_go_online(&mut tr);
+                    None
                 }
             }
-            Err(HostError::Declined { code, response }) => {
-                self.journal_decline(
-                    p.id,
-                    Some(code.as_str()),
-                    response.rrn.clone(),
-                    code.meaning(),
-                )?;
-                let _ = online.complete(
-                    &mut tr,
-                    &smartpos_emv::HostResponse {
-                        approved: false,
-                        arc: code.as_str().to_string(),
-                        issuer_authentication_data: Vec::new(),
-                        scripts: Vec::new(),
-                    },
-                );
-                Status::Declined
-            }
-            Err(e) if e.needs_reversal() && p.kind == TxnKind::BalanceInquiry => {
-                // Nothing to reverse: a balance inquiry moves no funds.
-                journal_host::lock(&self.journal)
-                    .abort(p.id, "no answer to the balance inquiry")?;
-                let _ = online.unable_to_go_online(&mut tr);
-                return Err(TerminalError::Host(e));
-            }
-            Err(e) if e.needs_reversal() => {
-                // The host crate saved the reversal through JournalQueues (reversal_pending);
-                // the card is declined (no offline approval after an unknown outcome).
-                let _ = online.complete(
-                    &mut tr,
-                    &smartpos_emv::HostResponse {
-                        approved: false,
-                        arc: "Z3".into(),
-                        issuer_authentication_data: Vec::new(),
-                        scripts: Vec::new(),
-                    },
-                );
-                log::warn!("authorisation outcome unknown, reversal queued: {e}");
-                Status::Reversed
-            }
-            Err(e) => {
-                // Nothing reached the host.
-                self.journal_decline(p.id, None, None, &format!("not sent: {e}"))?;
-                let _ = online.unable_to_go_online(&mut tr);
-                return Err(TerminalError::Host(e));
-            }
-        };
+        });
+        let status = self.host_outcome(p, answer, complete)?;
         self.finish_card(read, status, card.as_mut());
         let mut out = self.outcome(p.id, status)?;
         out.signature_required = snapshot.signature_required;

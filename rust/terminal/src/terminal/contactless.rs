@@ -1,5 +1,6 @@
 //! Contactless payments through the Entry Point and kernels (EMV Contactless Books A and B).
 
+use super::host_outcome::{CardStep, CompleteCard};
 use super::*;
 
 /// Card data the terminal needs from a tap but the host gets in its own fields (PAN in field 2,
@@ -371,7 +372,6 @@ impl Terminal {
                 expiry: None,
                 psn: psn.map(|n| format!("{n:02}")),
                 entry_mode: journal_host::host_entry_mode(Some(EntryMode::Contactless)),
-                icc_data: Some(field55(&result.data_record)),
             },
             pin,
         };
@@ -381,85 +381,29 @@ impl Terminal {
         crate::crashpoint::hit("host_answered");
         let signature_required = result.cvm == CvmKind::ObtainSignature;
         let kernel = result.kernel.map(|k| k.name().to_string());
-        let host_response = |approved: bool, arc: &str, icc: &[u8]| {
-            let (iad, scripts) = issuer_data(icc);
-            smartpos_emv::HostResponse {
-                approved,
-                arc: arc.to_string(),
-                issuer_authentication_data: iad,
-                scripts,
-            }
-        };
-        let status = match answer {
-            Ok(resp) => {
-                journal_host::lock(&self.journal).approve(
-                    p.id,
-                    &smartpos_journal::HostResponse {
-                        response_code: resp.code.as_str().to_string(),
-                        rrn: resp.rrn.clone(),
-                        auth_code: resp.auth_code.clone(),
-                        host_time: None,
-                    },
-                )?;
-                crate::crashpoint::hit("approved");
-                events.event(&Event::Progress {
-                    step: Progress::Completing,
-                });
-                let host = host_response(
-                    true,
-                    resp.code.as_str(),
-                    resp.icc_data.as_deref().unwrap_or(&[]),
-                );
-                let last = self.resume_tap(tr, clock, result, &host);
-                if last.outcome.kind == OutcomeKind::Approved {
-                    journal_host::lock(&self.journal).complete(
-                        p.id,
-                        &smartpos_journal::Completion {
+        let complete: CompleteCard<'_> = Box::new(move |t: &mut Terminal, step: CardStep<'_>| {
+            match step {
+                CardStep::Approved(host) => {
+                    let last = t.resume_tap(tr, clock, result, host);
+                    (last.outcome.kind == OutcomeKind::Approved).then(|| {
+                        smartpos_journal::Completion {
                             cryptogram: tag_hex(&last.data_record, 0x9F26),
                             tvr: Some(last.tvr.hex()),
                             tsi: None,
                             cvm_result,
-                        },
-                    )?;
-                    crate::crashpoint::hit("completed");
-                    Status::Approved
-                } else {
-                    // The card declined the issuer update after the host approved: reverse
-                    // (EMV Book 4 §12.2.5).
-                    self.host
-                        .reverse_last_authorisation(ReversalReason::TerminalDeclined)?;
-                    if let Err(e) = self.host.flush_reversals() {
-                        log::warn!("reversal queued, not yet sent: {e}");
-                    }
-                    Status::Reversed
+                        }
+                    })
                 }
+                CardStep::Declined(host) => {
+                    let _ = t.resume_tap(tr, clock, result, host);
+                    None
+                }
+                // Without a host answer there is no issuer update to resume with: the tap
+                // already ended at ONLINE REQUEST (Book A §6.2.1), nothing is sent to the card.
+                CardStep::Unknown | CardStep::NotSent => None,
             }
-            Err(HostError::Declined { code, response }) => {
-                self.journal_decline(
-                    p.id,
-                    Some(code.as_str()),
-                    response.rrn.clone(),
-                    code.meaning(),
-                )?;
-                let host = host_response(false, code.as_str(), &[]);
-                let _ = self.resume_tap(tr, clock, result, &host);
-                Status::Declined
-            }
-            Err(e) if e.needs_reversal() && p.kind == TxnKind::BalanceInquiry => {
-                journal_host::lock(&self.journal)
-                    .abort(p.id, "no answer to the balance inquiry")?;
-                return Err(TerminalError::Host(e));
-            }
-            Err(e) if e.needs_reversal() => {
-                // The host crate saved the reversal through JournalQueues (reversal_pending).
-                log::warn!("authorisation outcome unknown, reversal queued: {e}");
-                Status::Reversed
-            }
-            Err(e) => {
-                self.journal_decline(p.id, None, None, &format!("not sent: {e}"))?;
-                return Err(TerminalError::Host(e));
-            }
-        };
+        });
+        let status = self.host_outcome(p, answer, complete)?;
         self.finish_card(Read::Contactless, status, &mut NoCard);
         let mut out = self.outcome(p.id, status)?;
         out.signature_required = signature_required;
