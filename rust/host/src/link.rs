@@ -11,9 +11,10 @@
 //! record state intact, and the bytes of a half-received frame stay in the link's own buffer
 //! (`read_exact` would drop them on a timeout). No socket is shared between threads, so a cancel
 //! that races with the end of a request or with the connection being dropped cannot close some
-//! later connection. The cost is a cancel latency of at most one slice (50 ms). TCP connect itself
-//! is not interruptible (it is bounded by [`LinkConfig::connect_timeout`]); the hook is checked
-//! before and right after it.
+//! later connection. The cost is a cancel latency of at most one slice (50 ms). A blocking TCP
+//! connect cannot be polled that way, so with a hook it runs on a short-lived helper thread that
+//! the link stops waiting for on cancel (a connection it completes afterwards is closed unused;
+//! no request is ever written on it).
 //!
 //! TLS goes through OpenSSL ([`openssl::ssl::SslConnector`]) with only the configured CA trusted
 //! (the system trust store is replaced, not extended), host name verification on, an optional pin
@@ -225,8 +226,9 @@ impl Link {
         Link::connect_cancellable(config, None)
     }
 
-    /// [`Link::connect`] that gives up with [`LinkError::Cancelled`] when `cancel` is set: checked
-    /// before and after the TCP connect, and polled during the TLS handshake.
+    /// [`Link::connect`] that gives up with [`LinkError::Cancelled`] within [`CANCEL_POLL`] of
+    /// `cancel` being set: during the TCP connect (run on a helper thread the caller stops
+    /// waiting for; a connection it completes later is closed unused) and the TLS handshake.
     pub fn connect_cancellable(
         config: &LinkConfig,
         cancel: Option<&CancelHook>,
@@ -244,21 +246,10 @@ impl Link {
                 reason: e.to_string(),
             })?
             .collect();
-        let mut last = None;
-        let mut tcp = None;
-        for a in &addrs {
-            match TcpStream::connect_timeout(a, config.connect_timeout) {
-                Ok(s) => {
-                    tcp = Some(s);
-                    break;
-                }
-                Err(e) => last = Some(e),
-            }
-        }
-        let tcp = tcp.ok_or_else(|| LinkError::Connect {
-            address: config.address.clone(),
-            source: last.unwrap_or_else(|| std::io::Error::other("no address")),
-        })?;
+        let tcp = match cancel {
+            None => connect_any(&addrs, config),
+            Some(hook) => connect_watched(addrs, config, hook)?,
+        }?;
         if is_cancelled(cancel) {
             return Err(LinkError::Cancelled {
                 during: "connecting",
@@ -390,6 +381,60 @@ impl Link {
             }
         }
         Ok(())
+    }
+}
+
+/// TCP connect to the first address that answers (each try bounded by the connect timeout).
+fn connect_any(
+    addrs: &[std::net::SocketAddr],
+    config: &LinkConfig,
+) -> Result<TcpStream, LinkError> {
+    let mut last = None;
+    for a in addrs {
+        match TcpStream::connect_timeout(a, config.connect_timeout) {
+            Ok(s) => return Ok(s),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(LinkError::Connect {
+        address: config.address.clone(),
+        source: last.unwrap_or_else(|| std::io::Error::other("no address")),
+    })
+}
+
+/// [`connect_any`] on a helper thread, watched in slices of [`CANCEL_POLL`]: the outer `Err` is
+/// the cancel (or a thread that could not start), the inner result the connect's own.
+fn connect_watched(
+    addrs: Vec<std::net::SocketAddr>,
+    config: &LinkConfig,
+    hook: &CancelHook,
+) -> Result<Result<TcpStream, LinkError>, LinkError> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let for_thread = config.clone();
+    std::thread::Builder::new()
+        .name("host-connect".into())
+        .spawn(move || {
+            // If nobody waits any more, the stream is dropped (closed) here.
+            let _ = tx.send(connect_any(&addrs, &for_thread));
+        })
+        .map_err(|e| io_err("starting the connect thread", e))?;
+    loop {
+        match rx.recv_timeout(CANCEL_POLL) {
+            Ok(result) => return Ok(result),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                if hook.is_cancelled() {
+                    return Err(LinkError::Cancelled {
+                        during: "connecting",
+                    });
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(LinkError::Io {
+                    during: "connecting",
+                    source: std::io::Error::other("the connect thread ended without a result"),
+                });
+            }
+        }
     }
 }
 

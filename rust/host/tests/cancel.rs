@@ -9,14 +9,14 @@ mod support;
 
 use smartpos_host::link::CANCEL_POLL;
 use smartpos_host::{
-    CancelHook, CardData, HostClient, HostError, LinkError, MemoryStore, PinInput, QueueKind,
-    ReversalStore, SaleRequest,
+    CancelHook, CardData, HostClient, HostError, LinkConfig, LinkError, MemoryStore, PinInput,
+    QueueKind, ReversalStore, SaleRequest,
 };
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::Receiver;
 use std::time::Duration;
-use support::{Behaviour, PAN, Seen, client, fake_host, next, tls_pair};
+use support::{Behaviour, PAN, Seen, client, client_on, fake_host, next, tls_pair};
 
 const LONG: Duration = Duration::from_secs(60);
 
@@ -251,4 +251,80 @@ fn a_hook_shares_the_flag_it_was_made_from() {
     let clone = fresh.clone();
     clone.cancel();
     assert!(fresh.is_cancelled());
+}
+
+#[test]
+fn a_cancelled_sale_does_not_first_send_the_pending_reversal() {
+    let (addr, rx) = fake_host(Behaviour::SwallowFinancial, None);
+    let mut c = client(&addr, Duration::from_millis(300), None);
+    c.sign_on().expect("sign-on");
+    // A sale without an answer leaves its reversal queued.
+    let e = c.sale(&sale()).expect_err("no answer");
+    assert!(e.needs_reversal());
+    let pending = c.store().pending(QueueKind::Reversal).expect("store");
+    assert_eq!(pending.len(), 1);
+
+    let hook = CancelHook::new();
+    hook.cancel();
+    c.set_cancel(Some(hook));
+    let stan = c.last_stan();
+    let err = c.sale(&sale()).expect_err("cancelled");
+    assert!(
+        matches!(err, HostError::Cancelled { sent: false }),
+        "got {err:?}"
+    );
+    assert_eq!(c.last_stan(), stan, "no STAN used");
+    assert_eq!(
+        c.store().pending(QueueKind::Reversal).expect("store"),
+        pending,
+        "the queued reversal is untouched"
+    );
+    // The host saw: connect, sign-on, the first sale, then (new connection after the timeout)
+    // nothing; an echo with a fresh hook is the next request on the wire.
+    c.set_cancel(Some(CancelHook::new()));
+    c.echo().expect("echo");
+    let shape: Vec<_> = (0..5)
+        .map(|_| next(&rx).mti().unwrap_or_else(|| "connect".into()))
+        .collect();
+    assert_eq!(shape, ["connect", "0800", "0200", "connect", "0820"]);
+}
+
+/// A loopback listener whose accept queue is full: the kernel drops further SYNs, so a connect
+/// to it hangs (the listener never accepts). Returns the listener, the connections that filled
+/// the queue (kept open) and the address.
+fn listener_with_full_queue() -> (std::net::TcpListener, Vec<std::net::TcpStream>, String) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let mut held = Vec::new();
+    // The queue length is the listen backlog (at most net.core.somaxconn, 4096 by default).
+    for _ in 0..=8192 {
+        match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(250)) {
+            Ok(s) => held.push(s),
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                return (listener, held, addr.to_string());
+            }
+            Err(e) => panic!("filling the accept queue: {e}"),
+        }
+    }
+    panic!("the accept queue never filled");
+}
+
+#[test]
+fn cancel_ends_a_hanging_tcp_connect() {
+    let (_listener, _held, addr) = listener_with_full_queue();
+    let mut link = LinkConfig::tcp(addr).with_read_timeout(LONG);
+    link.connect_timeout = LONG;
+    let mut c = client_on(link);
+    let hook = CancelHook::new();
+    c.set_cancel(Some(hook.clone()));
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        hook.cancel();
+    });
+    // The connect timeout is 60 s: only the cancel can end this.
+    let err = c.echo().expect_err("cancelled");
+    assert!(
+        matches!(err, HostError::Cancelled { sent: false }),
+        "got {err:?}"
+    );
 }

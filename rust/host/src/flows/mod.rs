@@ -103,6 +103,16 @@ impl<S: ReversalStore> HostClient<S> {
         self.cancel.as_ref()
     }
 
+    /// [`HostError::Cancelled`] `{ sent: false }` when the hook is already cancelled: checked at
+    /// the start of a flow, so a cancelled transaction neither numbers a request nor first sends
+    /// the pending reversals (which would otherwise end in `QueueNotFlushed`).
+    fn not_cancelled(&self) -> Result<(), HostError> {
+        if self.cancel.as_ref().is_some_and(CancelHook::is_cancelled) {
+            return Err(HostError::Cancelled { sent: false });
+        }
+        Ok(())
+    }
+
     /// Enciphers clear PINs under DUKPT (ANSI X9.24-1:2009) instead of the TPK.
     pub fn set_dukpt(&mut self, originator: Originator) {
         self.dukpt = Some(originator);
@@ -371,6 +381,7 @@ impl<S: ReversalStore> HostClient<S> {
 
     /// hierarchy only if every KCV checks (all or nothing). Adopts the host's batch number (60.2).
     pub fn sign_on(&mut self) -> Result<HostResponse, HostError> {
+        self.not_cancelled()?;
         let (mut m, _) = self.base("0800")?;
         let code = match self.keys.algorithm() {
             HierarchyAlgorithm::Tdes => network::SIGN_ON_TDES_DATA,
@@ -394,6 +405,7 @@ impl<S: ReversalStore> HostClient<S> {
 
     /// Echo test (0820/0830).
     pub fn echo(&mut self) -> Result<HostResponse, HostError> {
+        self.not_cancelled()?;
         let (mut m, _) = self.base("0820")?;
         build(m.set_text(
             60,
@@ -417,6 +429,7 @@ impl<S: ReversalStore> HostClient<S> {
         value_added: &ValueAddedData,
     ) -> Result<HostResponse, HostError> {
         let f63 = value_added.to_field63()?;
+        self.not_cancelled()?;
         let (mut m, _) = self.financial(
             "0200",
             dialect::PC_PURCHASE,
@@ -444,6 +457,7 @@ impl<S: ReversalStore> HostClient<S> {
         value_added: &ValueAddedData,
     ) -> Result<HostResponse, HostError> {
         let f63 = value_added.to_field63()?;
+        self.not_cancelled()?;
         let (mut m, _) = self.financial(
             "0100",
             dialect::PC_PREAUTH,
@@ -463,6 +477,7 @@ impl<S: ReversalStore> HostClient<S> {
         &mut self,
         req: &CompletionRequest,
     ) -> Result<HostResponse, HostError> {
+        self.not_cancelled()?;
         let (mut m, _) = self.financial(
             "0200",
             dialect::PC_PURCHASE,
@@ -482,6 +497,7 @@ impl<S: ReversalStore> HostClient<S> {
 
     /// Void (0200, processing code 200000, 37/38 and 61 of the original sale).
     pub fn void(&mut self, req: &VoidRequest) -> Result<HostResponse, HostError> {
+        self.not_cancelled()?;
         let (mut m, _) =
             self.financial("0200", dialect::PC_VOID, req.amount, "00", msg_type::VOID)?;
         self.card_fields(&mut m, &req.card, &req.pin)?;
@@ -495,6 +511,7 @@ impl<S: ReversalStore> HostClient<S> {
     /// Refund (0220, processing code 200000, original RRN in 37 and date in 61.3). Refunds are
     /// not reversed: a refund without an answer is retried by the caller with the same data.
     pub fn refund(&mut self, req: &RefundRequest) -> Result<HostResponse, HostError> {
+        self.not_cancelled()?;
         self.flush_reversals()?;
         let (mut m, _) = self.financial(
             "0220",
@@ -515,6 +532,7 @@ impl<S: ReversalStore> HostClient<S> {
         card: &CardData,
         pin: &PinInput,
     ) -> Result<HostResponse, HostError> {
+        self.not_cancelled()?;
         self.flush_reversals()?;
         let (mut m, _) = self.financial("0200", dialect::PC_BALANCE, 0, "00", msg_type::BALANCE)?;
         self.card_fields(&mut m, card, pin)?;

@@ -230,13 +230,18 @@ pub fn client(
     read_timeout: Duration,
     tls: Option<TlsConfig>,
 ) -> HostClient<MemoryStore> {
-    let mut keys = KeyHierarchy::new(HierarchyAlgorithm::Tdes);
-    keys.install_tmk(SecretKey::from_hex(KeyAlgorithm::Tdes2, TMK).expect("tmk"))
-        .expect("install");
     let mut link = LinkConfig::tcp(addr).with_read_timeout(read_timeout);
     if let Some(t) = tls {
         link = link.with_tls(t);
     }
+    client_on(link)
+}
+
+/// A client on any link configuration (not signed on).
+pub fn client_on(link: LinkConfig) -> HostClient<MemoryStore> {
+    let mut keys = KeyHierarchy::new(HierarchyAlgorithm::Tdes);
+    keys.install_tmk(SecretKey::from_hex(KeyAlgorithm::Tdes2, TMK).expect("tmk"))
+        .expect("install");
     HostClient::new(
         link,
         TerminalConfig::new(TID, MID),
