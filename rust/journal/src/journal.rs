@@ -184,6 +184,10 @@ pub struct OnlineRequest {
     pub tvr: Option<String>,
     /// TSI at the time of the request.
     pub tsi: Option<String>,
+    /// Field 55 of the request (EMV Book 4 §6.5.6), kept for the reversal that may repeat it;
+    /// PAN, track and name data objects are removed before storing
+    /// ([`crate::icc::strip_card_data`]).
+    pub icc_data: Option<Vec<u8>>,
 }
 
 impl OnlineRequest {
@@ -194,6 +198,7 @@ impl OnlineRequest {
             cryptogram: None,
             tvr: None,
             tsi: None,
+            icc_data: None,
         }
     }
 }
@@ -237,6 +242,9 @@ pub struct OfflineApproval {
     pub tsi: Option<String>,
     /// CVM results.
     pub cvm_result: Option<String>,
+    /// Field 55 with the TC (EMV Book 4 §6.5.6) for the advice, card data removed before
+    /// storing ([`crate::icc::strip_card_data`]).
+    pub icc_data: Option<Vec<u8>>,
 }
 
 /// Final card data at completion ([`Journal::complete`]).
@@ -830,6 +838,9 @@ impl Journal {
         sets.push(("state", Box::new(to)));
         sets.push(("updated_at", Box::new(now.0)));
         apply_sets(&tx, id, sets)?;
+        if to.is_final() {
+            prune_icc(&tx, id)?;
+        }
         audit(
             &tx,
             now,
@@ -903,11 +914,12 @@ impl Journal {
         let cryptogram = validate::opt_hex("cryptogram", req.cryptogram.as_deref(), 16, 16)?;
         let tvr = validate::opt_hex("tvr", req.tvr.as_deref(), 10, 10)?;
         let tsi = validate::opt_hex("tsi", req.tsi.as_deref(), 4, 4)?;
+        let icc = stripped_icc(req.icc_data.as_deref())?;
         self.transition(
             id,
             TxnState::OnlinePending,
             "txn.online_pending",
-            move |_, rec, _| {
+            move |tx, rec, _| {
                 if rec.kind == TxnKind::QrSale {
                     return Err(JournalError::WrongKind {
                         id,
@@ -915,7 +927,8 @@ impl Journal {
                         operation: "online_pending (use qr_order_placed)",
                     });
                 }
-                let details = json!({ "mti": mti });
+                let details = json!({ "mti": mti, "icc_data": icc.as_ref().map(Vec::len) });
+                keep_icc(tx, id, icc)?;
                 let mut sets: Sets<'static> = vec![("mti", Box::new(mti))];
                 if let Some(c) = cryptogram {
                     sets.push(("cryptogram", Box::new(c)));
@@ -1033,12 +1046,14 @@ impl Journal {
         let tvr = validate::opt_hex("tvr", a.tvr.as_deref(), 10, 10)?;
         let tsi = validate::opt_hex("tsi", a.tsi.as_deref(), 4, 4)?;
         let cvm = validate::opt_hex("cvm_result", a.cvm_result.as_deref(), 6, 6)?;
+        let icc = stripped_icc(a.icc_data.as_deref())?;
         self.transition(
             id,
             TxnState::OfflineApproved,
             "txn.offline_approved",
             move |tx, _, now| {
                 enqueue(tx, id, QueueKind::Advice, now)?;
+                keep_icc(tx, id, icc)?;
                 let details = json!({ "response_code": rc });
                 let mut sets: Sets<'static> = vec![
                     ("response_code", Box::new(rc)),
@@ -1343,6 +1358,38 @@ pub(crate) fn enqueue(
         params![id.0, kind, now.0],
     )?;
     Ok(n == 1)
+}
+
+/// Card data removed from `icc` (None when nothing is left to keep).
+fn stripped_icc(icc: Option<&[u8]>) -> Result<Option<Vec<u8>>> {
+    match icc {
+        None => Ok(None),
+        Some(d) => Ok(Some(crate::icc::strip_card_data(d)?).filter(|v| !v.is_empty())),
+    }
+}
+
+/// Keep the field 55 of `id`'s queued messages (replacing an earlier one).
+fn keep_icc(conn: &Connection, id: TxnId, icc: Option<Vec<u8>>) -> Result<()> {
+    if let Some(data) = icc {
+        conn.execute(
+            "INSERT INTO queue_icc(txn_id, data) VALUES (?1, ?2) \
+             ON CONFLICT(txn_id) DO UPDATE SET data = excluded.data",
+            params![id.0, data],
+        )?;
+    }
+    Ok(())
+}
+
+/// Drop the field 55 of `id` once it is final and has nothing left in a queue (data
+/// minimisation: no message will repeat it any more).
+pub(crate) fn prune_icc(conn: &Connection, id: TxnId) -> Result<()> {
+    conn.execute(
+        "DELETE FROM queue_icc WHERE txn_id = ?1 \
+         AND (SELECT state FROM transactions WHERE id = ?1) IN ('completed','declined','reversed','aborted') \
+         AND NOT EXISTS (SELECT 1 FROM queue WHERE txn_id = ?1 AND done = 0)",
+        [id.0],
+    )?;
+    Ok(())
 }
 
 struct InsertRow {

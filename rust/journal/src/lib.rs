@@ -28,6 +28,7 @@ mod backup;
 pub mod clock;
 mod error;
 mod export;
+pub mod icc;
 mod journal;
 mod model;
 pub mod pan;

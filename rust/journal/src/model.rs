@@ -324,6 +324,8 @@ pub struct QueueEntry {
     pub stan: u32,
     /// Amount of the original transaction.
     pub amount: i64,
+    /// Field 55 the message repeats (card data stripped), when the transaction had ICC data.
+    pub icc_data: Option<Vec<u8>>,
 }
 
 /// Audit log entry.

@@ -10,8 +10,9 @@ use crate::error::{JournalError, Result};
 use crate::journal::{Journal, audit, load};
 use crate::model::{QueueEntry, QueueKind, TransactionRecord, TxnId, TxnState};
 
-pub(crate) const ENTRY_SQL: &str = "SELECT q.txn_id, q.kind, q.attempts, q.last_attempt_at, q.last_error, q.created_at, t.stan, t.amount \
-     FROM queue q JOIN transactions t ON t.id = q.txn_id WHERE q.kind = ?1 AND q.done = 0 ORDER BY q.id";
+pub(crate) const ENTRY_SQL: &str = "SELECT q.txn_id, q.kind, q.attempts, q.last_attempt_at, q.last_error, q.created_at, t.stan, t.amount, i.data \
+     FROM queue q JOIN transactions t ON t.id = q.txn_id LEFT JOIN queue_icc i ON i.txn_id = q.txn_id \
+     WHERE q.kind = ?1 AND q.done = 0 ORDER BY q.id";
 
 /// The `done` flag of `id`'s entry in queue `kind`, `None` when it was never queued.
 fn queue_done(tx: &rusqlite::Transaction<'_>, id: TxnId, kind: QueueKind) -> Result<Option<bool>> {
@@ -50,6 +51,7 @@ fn entry_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<QueueEntry> {
         created_at: Timestamp(r.get(5)?),
         stan: r.get(6)?,
         amount: r.get(7)?,
+        icc_data: r.get(8)?,
     })
 }
 
@@ -98,8 +100,9 @@ impl Journal {
             &json!({ "error": error }),
         )?;
         let e = tx.query_row(
-            "SELECT q.txn_id, q.kind, q.attempts, q.last_attempt_at, q.last_error, q.created_at, t.stan, t.amount \
-             FROM queue q JOIN transactions t ON t.id = q.txn_id WHERE q.txn_id = ?1 AND q.kind = ?2",
+            "SELECT q.txn_id, q.kind, q.attempts, q.last_attempt_at, q.last_error, q.created_at, t.stan, t.amount, i.data \
+             FROM queue q JOIN transactions t ON t.id = q.txn_id LEFT JOIN queue_icc i ON i.txn_id = q.txn_id \
+             WHERE q.txn_id = ?1 AND q.kind = ?2",
             params![id.0, kind],
             entry_row,
         )?;
@@ -165,6 +168,7 @@ impl Journal {
                 &json!({}),
             )?;
         }
+        crate::journal::prune_icc(&tx, id)?;
         let out = load(&tx, id)?;
         tx.commit()?;
         Ok(out)

@@ -39,10 +39,15 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "covering card index",
         sql: V4_CARD_COVER,
     },
+    Migration {
+        version: 5,
+        name: "field 55 of queued messages",
+        sql: V5_QUEUE_ICC,
+    },
 ];
 
 /// Latest schema version this build understands.
-pub const LATEST: u32 = 4;
+pub const LATEST: u32 = 5;
 
 const V1_CORE: &str = r#"
 CREATE TABLE schema_migrations (
@@ -203,6 +208,17 @@ CREATE INDEX transactions_card_time ON transactions(pan_hash, created_at, state,
     WHERE pan_hash IS NOT NULL;
 "#;
 
+/// Field 55 (ICC data, card data stripped: [`crate::icc::strip_card_data`]) of the request a
+/// queued reversal or advice repeats, per transaction: written with `online_pending` (before
+/// the request is sent, so crash recovery's reversal has it too) or `offline_approve` (the TC
+/// of the advice), and deleted once the transaction is final with nothing left to send.
+const V5_QUEUE_ICC: &str = r#"
+CREATE TABLE queue_icc (
+    txn_id INTEGER PRIMARY KEY REFERENCES transactions(id),
+    data   BLOB NOT NULL CHECK (length(data) BETWEEN 1 AND 999)
+);
+"#;
+
 /// Apply every step above the file's `user_version`. Returns the versions applied.
 pub fn migrate(conn: &mut Connection, now: Timestamp) -> Result<(u32, Vec<u32>)> {
     let before: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
@@ -285,14 +301,14 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         let (before, applied) = migrate(&mut conn, Timestamp(1)).unwrap();
         assert_eq!(before, 0);
-        assert_eq!(applied, vec![1, 2, 3, 4]);
+        assert_eq!(applied, vec![1, 2, 3, 4, 5]);
         let (before, applied) = migrate(&mut conn, Timestamp(2)).unwrap();
         assert_eq!(before, LATEST);
         assert!(applied.is_empty());
         let n: i64 = conn
             .query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(n, 4);
+        assert_eq!(n, 5);
     }
 
     #[test]
@@ -308,7 +324,7 @@ mod tests {
         tx.pragma_update(None, "user_version", 1).unwrap();
         tx.commit().unwrap();
         let (before, applied) = migrate(&mut conn, Timestamp(3)).unwrap();
-        assert_eq!((before, applied), (1, vec![2, 3, 4]));
+        assert_eq!((before, applied), (1, vec![2, 3, 4, 5]));
     }
 
     #[test]

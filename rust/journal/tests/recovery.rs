@@ -13,7 +13,7 @@ fn new_file_is_migrated_and_reopen_is_idempotent() {
         (r.schema_version_before, r.schema_version),
         (0, schema::LATEST)
     );
-    assert_eq!(r.migrations_applied, vec![1, 2, 3, 4]);
+    assert_eq!(r.migrations_applied, vec![1, 2, 3, 4, 5]);
     assert!(r.violations.is_empty(), "{:?}", r.violations);
     assert_eq!(r.current_batch.batch_no, 1);
     drop(j);
@@ -390,10 +390,12 @@ fn version_3_file_with_data_is_upgraded_in_place() {
     let p = pan(PAN);
     let s = completed_sale(&mut j, &p, 1_000, "600000000901");
     drop(j);
-    // Put the file back to schema version 3 (the card index without covered columns).
+    // Put the file back to schema version 3 (the card index without covered columns, no
+    // queue_icc table).
     let c = rusqlite::Connection::open(f.path()).unwrap();
     c.execute_batch(
-        "DROP INDEX transactions_card_time; \
+        "DROP TABLE queue_icc; DELETE FROM schema_migrations WHERE version = 5; \
+         DROP INDEX transactions_card_time; \
          CREATE INDEX transactions_card_time ON transactions(pan_hash, created_at) WHERE pan_hash IS NOT NULL; \
          DELETE FROM schema_migrations WHERE version = 4; PRAGMA user_version = 3;",
     )
@@ -402,7 +404,7 @@ fn version_3_file_with_data_is_upgraded_in_place() {
     let (j, r) = f.open();
     assert_eq!(
         (r.schema_version_before, r.migrations_applied.clone()),
-        (3, vec![4])
+        (3, vec![4, 5])
     );
     assert!(r.violations.is_empty(), "{:?}", r.violations);
     assert_eq!(j.get(s.id).unwrap(), s);

@@ -1,8 +1,10 @@
 //! The journal's reversal and advice queues behind smartpos-host's [`ReversalStore`]: the host
 //! crate's reversal manager sends, counts attempts and completes; the journal keeps the state
 //! durable. The original request of a queued entry is rebuilt from the journal record (PAN
-//! from the encrypted blob, amount, STAN, entry mode, batch, RRN/auth code): track 2, PIN block
-//! and field 55 are never stored, so a rebuilt reversal carries none of them.
+//! from the encrypted blob, amount, STAN, entry mode, batch, RRN/auth code) and the field 55 the
+//! journal keeps with the queue entry (card data objects stripped): acquirers want the ARQC/TC,
+//! TVR and ATC of a chip transaction in its 0400 reversal and 0220 advice. Track 2 and the PIN
+//! block are never stored, so a rebuilt message carries neither.
 
 use crate::journal_host::{self, SharedJournal};
 use smartpos_host::dialect::{self, msg_type, network};
@@ -53,6 +55,7 @@ pub(crate) fn rebuild_original(
     terminal_id: &str,
     merchant_id: &str,
     queue: QueueKind,
+    icc_data: Option<&[u8]>,
 ) -> Result<Message, StoreError> {
     let b = |e: smartpos_iso8583::Error| StoreError(format!("rebuilding STAN {}: {e}", r.stan));
     let (pc, condition, mt) = match r.kind {
@@ -94,6 +97,9 @@ pub(crate) fn rebuild_original(
     m.set_terminal_id(terminal_id).map_err(b)?;
     m.set_merchant_id(merchant_id).map_err(b)?;
     m.set_text(49, &r.currency).map_err(b)?;
+    if let Some(icc) = icc_data {
+        m.set_binary(55, icc).map_err(b)?;
+    }
     let mt = if mti == "0220" { msg_type::OFFLINE } else { mt };
     m.set_text(60, &format!("{mt}{:06}{}", r.batch_no, network::NONE))
         .map_err(b)?;
@@ -147,7 +153,14 @@ impl ReversalStore for JournalQueues {
                 kind,
                 stan: r.stan,
                 reason,
-                original: rebuild_original(&j, &r, &self.terminal_id, &self.merchant_id, kind)?,
+                original: rebuild_original(
+                    &j,
+                    &r,
+                    &self.terminal_id,
+                    &self.merchant_id,
+                    kind,
+                    e.icc_data.as_deref(),
+                )?,
                 attempts: e.attempts,
                 last_error: e.last_error.clone(),
             });

@@ -104,6 +104,7 @@ pub fn offline() -> OfflineApproval {
         tvr: Some("0000000000".into()),
         tsi: Some("E800".into()),
         cvm_result: None,
+        icc_data: None,
     }
 }
 

@@ -168,6 +168,7 @@ impl Terminal {
                     cryptogram: tag_hex(&online.data_record, 0x9F26),
                     tvr: Some(snapshot.tvr.hex()),
                     tsi: Some(snapshot.tsi.hex()),
+                    icc_data: Some(online.data_record.clone()),
                 },
             )?;
         }
@@ -182,6 +183,7 @@ impl Terminal {
             expiry: None,
             psn: psn.map(|n| format!("{n:02}")),
             entry_mode: journal_host::host_entry_mode(Some(entry_mode)),
+            icc_data: Some(online.data_record.clone()),
         };
         let pin_input = match pin {
             Some(ep) => PinInput::Encrypted {
@@ -300,6 +302,7 @@ impl Terminal {
                         tvr: Some(result.tvr.hex()),
                         tsi: Some(result.tsi.hex()),
                         cvm_result: Some(result.cvm_results.clone()).filter(|s| !s.is_empty()),
+                        icc_data: Some(result.data_record.clone()),
                     },
                 )?;
                 j.complete(p.id, &smartpos_journal::Completion::default())?;

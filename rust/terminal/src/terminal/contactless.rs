@@ -260,6 +260,7 @@ impl Terminal {
                     tvr: Some(result.tvr.hex()),
                     tsi: None,
                     cvm_result,
+                    icc_data: Some(field55(&result.data_record)),
                 },
             )?;
             j.complete(p.id, &smartpos_journal::Completion::default())?;
@@ -357,6 +358,7 @@ impl Terminal {
                     cryptogram: tag_hex(&result.data_record, 0x9F26),
                     tvr: Some(result.tvr.hex()),
                     tsi: None,
+                    icc_data: Some(field55(&result.data_record)),
                 },
             )?;
         }
@@ -372,6 +374,7 @@ impl Terminal {
                 expiry: None,
                 psn: psn.map(|n| format!("{n:02}")),
                 entry_mode: journal_host::host_entry_mode(Some(EntryMode::Contactless)),
+                icc_data: Some(field55(&result.data_record)),
             },
             pin,
         };

@@ -3,6 +3,8 @@
 //! the virtual cards with the test PKI.
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use smartpos_crypto::key::{KeyAlgorithm, SecretKey};
 use smartpos_emv::TerminalConfig;
 use smartpos_journal::{Journal, ManualClock, Timestamp};
@@ -155,6 +157,46 @@ impl Rig {
             dir,
             journal_path,
         }
+    }
+
+    /// A rig whose terminal reaches HostSim through a recording [`proxy::Proxy`], with the
+    /// kernel configuration changed by `emv_tweak` (e.g. a floor limit for offline approvals).
+    pub fn proxied(tag: &str, emv_tweak: impl FnOnce(&mut TerminalConfig)) -> (Rig, proxy::Proxy) {
+        let sim = HostSim::start(&host_config(), "127.0.0.1:0", None).expect("hostsim");
+        let proxy = proxy::Proxy::start(sim.addr());
+        let dir = temp_dir(tag);
+        let journal_path = dir.join("journal.db");
+        let keys = key_store();
+        let clock = ManualClock::new(Timestamp(START_MS));
+        let mut s = settings(&sim);
+        s.host.address = proxy.addr().to_string();
+        let (mut emv_config, ca_keys) = emv();
+        emv_tweak(&mut emv_config);
+        let (devices, h) = sim_devices(Some("1234"), keys.clone());
+        let term = Terminal::open_with(
+            &dir,
+            devices,
+            keys.clone(),
+            &journal_path,
+            Box::new(AllowAll(OperatorId("sup1".into()))),
+            OpenOptions {
+                emv_config: Some(emv_config),
+                ca_keys: Some(ca_keys),
+                settings: Some(s),
+                clock: Some(Arc::new(clock.clone())),
+            },
+        )
+        .expect("terminal opens");
+        let rig = Rig {
+            sim,
+            term,
+            h,
+            keys,
+            clock,
+            dir,
+            journal_path,
+        };
+        (rig, proxy)
     }
 
     pub fn with_journal<R>(&self, f: impl FnOnce(&mut Journal) -> R) -> R {
