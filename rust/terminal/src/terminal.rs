@@ -632,7 +632,7 @@ impl Terminal {
         } else {
             None
         };
-        let kind = if wallet_code.is_some() {
+        let kind = if wallet_code.is_some() || req.method == PaymentMethod::MerchantQr {
             TxnKind::QrSale
         } else {
             kind
@@ -667,13 +667,7 @@ impl Terminal {
         }
         match req.method {
             PaymentMethod::Card | PaymentMethod::ScanWalletCode => self.card_payment(p, cancel),
-            PaymentMethod::MerchantQr => {
-                self.abort(p.id, "merchant-presented QR needs an order-placement message the host dialect does not have")?;
-                Err(TerminalError::invalid(
-                    "method",
-                    "merchant-presented QR needs an order-placement message the host dialect does not have",
-                ))
-            }
+            PaymentMethod::MerchantQr => self.merchant_qr_payment(p, cancel),
         }
     }
 

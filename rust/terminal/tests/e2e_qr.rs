@@ -115,3 +115,372 @@ fn a_code_that_is_not_a_wallet_code_is_refused_before_anything_is_journalled() {
     });
     assert_eq!(n, 0);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Merchant-presented QR (EMV QRCPS-MPM v1.1): the terminal shows the host's order payload and
+// polls until a wallet paid it.
+
+use smartpos_sim::hostsim::{Fault, HostSimConfig};
+use smartpos_terminal::sim_devices::SimQrDisplay;
+
+fn mpm_sale(amount: u64) -> SaleRequest {
+    let mut r = SaleRequest::card(amount, "c1");
+    r.method = PaymentMethod::MerchantQr;
+    r
+}
+
+/// HostSim whose orders become paid at the `polls`-th status query.
+fn sim_paying_after(polls: u32) -> HostSimConfig {
+    let mut cfg = HostSimConfig::default_config();
+    cfg.qr_polls_until_paid = polls;
+    cfg
+}
+
+/// Waits (bounded) until the terminal put a payload on the display and returns it.
+fn wait_shown(display: &SimQrDisplay) -> String {
+    for _ in 0..20_000 {
+        let shown = display
+            .0
+            .lock()
+            .expect("display")
+            .iter()
+            .flatten()
+            .next()
+            .cloned();
+        if let Some(p) = shown {
+            return p;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    panic!("no merchant QR was shown");
+}
+
+fn shown_log(rig: &Rig) -> Vec<Option<String>> {
+    rig.h.display.0.lock().expect("display").clone()
+}
+
+fn saw(rig: &Rig, id: MessageId) -> bool {
+    rig.h
+        .events
+        .events()
+        .iter()
+        .any(|e| matches!(e, Event::Prompt { id: got, .. } if *got == id))
+}
+
+#[test]
+fn merchant_qr_sale_is_paid_after_polling_and_settled() {
+    let mut rig = Rig::with(
+        "mpm-paid",
+        sim_paying_after(2),
+        |s| s.qr_poll_interval_ms = 1,
+        Some("1234"),
+    );
+    let out = rig
+        .term
+        .sale(&mpm_sale(2_450), &CancelToken::new())
+        .expect("merchant qr sale");
+    assert_eq!(out.status, Status::Approved, "{out:?}");
+    assert_eq!(out.kind, "qr_sale");
+    assert!(out.pan_masked.is_none());
+    // Shown once, then cleared.
+    let log = shown_log(&rig);
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert_eq!(log.last(), Some(&None));
+    let payload = log.first().cloned().flatten().expect("payload shown");
+    // The displayed payload is an EMVCo MPM with the sale amount, the currency and a valid CRC.
+    let parsed = match smartpos_qr::parse(&payload).expect("scannable") {
+        smartpos_qr::ScannedCode::Mpm(m) => m,
+        other => panic!("not an MPM: {other:?}"),
+    };
+    assert_eq!(parsed.qr.transaction_amount.as_deref(), Some("24.50"));
+    assert_eq!(parsed.qr.transaction_currency, "156");
+    let crc_text = payload.get(payload.len() - 4..).expect("crc");
+    assert_eq!(
+        u16::from_str_radix(crc_text, 16).expect("hex"),
+        smartpos_qr::crc::crc16_ccitt_false(
+            payload.get(..payload.len() - 4).expect("body").as_bytes()
+        )
+    );
+    let events = rig.h.events.events();
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::MerchantQr { payload: p } if *p == payload))
+    );
+    assert!(saw(&rig, MessageId::ShowMerchantQr));
+    assert!(saw(&rig, MessageId::Approved));
+    // Journal: completed QR sale, paid, the order RRN as its RRN, reference = TID + invoice.
+    let rec = rig.with_journal(|j| j.get(TxnId(out.txn_id)).expect("rec"));
+    assert_eq!(rec.state, TxnState::Completed);
+    assert_eq!(rec.qr_state, Some(QrState::Paid));
+    assert_eq!(
+        rec.wallet_order_no.as_deref(),
+        Some(format!("{}{:06}", rig.term.settings().terminal_id, rec.invoice).as_str())
+    );
+    let rrn = rec.rrn.clone().expect("rrn");
+    // Host ledger: the order approved under that RRN, at the sale's STAN.
+    let l = rig.sim.ledger();
+    let e = l
+        .by_stan(&rig.term.settings().terminal_id, rec.stan)
+        .expect("ledger entry");
+    assert!(e.approved && e.amount == 2_450 && e.rrn == rrn, "{e:?}");
+    // Settlement totals count it, and the host agrees at once.
+    let s = rig.term.settle().expect("settle");
+    assert_eq!((s.sales_count, s.sales_amount), (1, 2_450));
+    assert!(s.balanced_first_time, "{s:?}");
+}
+
+#[test]
+fn merchant_qr_is_paid_by_a_wallet_scanning_the_shown_code() {
+    let mut rig = Rig::with(
+        "mpm-wallet",
+        sim_paying_after(100_000),
+        |s| {
+            s.qr_poll_interval_ms = 2;
+            s.qr_max_polls = 100_000;
+        },
+        Some("1234"),
+    );
+    let display = rig.h.display.clone();
+    let sim = &rig.sim;
+    let term = &mut rig.term;
+    let (out, paid_rrn) = std::thread::scope(|scope| {
+        let wallet = scope.spawn(|| {
+            let payload = wait_shown(&display);
+            sim.wallet_pay(&payload).expect("wallet pays")
+        });
+        let out = term.sale(&mpm_sale(990), &CancelToken::new());
+        (out, wallet.join().expect("wallet thread"))
+    });
+    let out = out.expect("sale");
+    assert_eq!(out.status, Status::Approved, "{out:?}");
+    let rec = rig.with_journal(|j| j.get(TxnId(out.txn_id)).expect("rec"));
+    assert_eq!(rec.state, TxnState::Completed);
+    assert_eq!(rec.rrn.as_deref(), Some(paid_rrn.as_str()));
+}
+
+#[test]
+fn merchant_qr_never_paid_is_revoked_at_the_poll_limit() {
+    let mut rig = Rig::with(
+        "mpm-unpaid",
+        sim_paying_after(100_000),
+        |s| {
+            s.qr_poll_interval_ms = 1;
+            s.qr_max_polls = 3;
+        },
+        Some("1234"),
+    );
+    let out = rig
+        .term
+        .sale(&mpm_sale(1_200), &CancelToken::new())
+        .expect("sale");
+    assert_eq!(out.status, Status::Revoked, "{out:?}");
+    let rec = rig.with_journal(|j| j.get(TxnId(out.txn_id)).expect("rec"));
+    assert_eq!(rec.state, TxnState::Declined);
+    assert_eq!(rec.qr_state, Some(QrState::Revoked));
+    assert_eq!(rec.error_reason.as_deref(), Some("not paid in time"));
+    assert_eq!(shown_log(&rig).last(), Some(&None), "display cleared");
+    let l = rig.sim.ledger();
+    let e = l
+        .by_stan(&rig.term.settings().terminal_id, rec.stan)
+        .expect("entry");
+    assert!(!e.counts(), "{e:?}");
+    // Three queries and one revoke after the order, each with its own STAN.
+    let follow_ups = l.requests;
+    assert!(follow_ups >= 5, "order + 3 queries + revoke: {follow_ups}");
+    // The next sale gets a STAN no follow-up used: the host does not answer it from its cache.
+    let again = rig
+        .term
+        .sale(&mpm_sale(1_300), &CancelToken::new())
+        .expect("second sale");
+    assert_eq!(again.status, Status::Revoked);
+    assert!(
+        rig.sim.ledger().entries.iter().any(|e| e.amount == 1_300),
+        "the second order reached the host"
+    );
+}
+
+#[test]
+fn merchant_qr_cancelled_mid_poll_is_revoked() {
+    let mut rig = Rig::with(
+        "mpm-cancel",
+        sim_paying_after(100_000),
+        |s| {
+            s.qr_poll_interval_ms = 2;
+            s.qr_max_polls = 100_000;
+        },
+        Some("1234"),
+    );
+    let display = rig.h.display.clone();
+    let cancel = CancelToken::new();
+    let term = &mut rig.term;
+    let out = std::thread::scope(|scope| {
+        let c = cancel.clone();
+        scope.spawn(move || {
+            wait_shown(&display);
+            c.cancel();
+        });
+        term.sale(&mpm_sale(1_500), &cancel)
+    });
+    let out = out.expect("sale");
+    assert_eq!(out.status, Status::Revoked, "{out:?}");
+    let rec = rig.with_journal(|j| j.get(TxnId(out.txn_id)).expect("rec"));
+    assert_eq!(rec.qr_state, Some(QrState::Revoked));
+    assert_eq!(rec.error_reason.as_deref(), Some("cancelled"));
+    assert!(saw(&rig, MessageId::Cancelled));
+    assert_eq!(shown_log(&rig).last(), Some(&None), "display cleared");
+    assert!(
+        !rig.sim
+            .ledger()
+            .by_stan(&rig.term.settings().terminal_id, rec.stan)
+            .expect("entry")
+            .counts()
+    );
+}
+
+#[test]
+fn host_lost_after_the_order_was_shown_leaves_it_for_the_query_at_next_open() {
+    let mut rig = Rig::with(
+        "mpm-hostdown",
+        sim_paying_after(100_000),
+        |s| {
+            s.qr_poll_interval_ms = 1;
+            s.qr_max_polls = 2;
+        },
+        Some("1234"),
+    );
+    let display = rig.h.display.clone();
+    let sim = &rig.sim;
+    let term = &mut rig.term;
+    // As soon as the code is up, every answer is lost (the host processes the requests but the
+    // line drops): two queries and the revoke go unanswered.
+    let out = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            wait_shown(&display);
+            sim.inject(Fault::Drop, 1_000);
+        });
+        term.sale(&mpm_sale(1_700), &CancelToken::new())
+    });
+    let e = out.expect_err("outcome unknown");
+    assert!(matches!(e, TerminalError::Host(_)), "{e}");
+    assert_eq!(shown_log(&rig).last(), Some(&None), "display cleared");
+    let id = rig.with_journal(|j| {
+        let page = j.list(&Default::default(), None, 10).expect("list");
+        let rec = page.items.first().expect("the QR sale").clone();
+        assert_eq!(rec.state, TxnState::OnlinePending);
+        assert_eq!(rec.qr_state, Some(QrState::Polling));
+        rec.id
+    });
+    rig.sim.clear_faults();
+    // Next open: the journal flags the order; the terminal asks the host by its STAN.
+    rig.restart(Some("1234"));
+    let flagged = rig.with_journal(|j| j.pending_qr_queries().expect("flagged"));
+    assert_eq!(flagged.len(), 1);
+    assert_eq!(flagged.first().map(|r| r.id), Some(id));
+    let done = rig.term.resolve_qr_orders().expect("resolved");
+    assert_eq!(done.len(), 1);
+    let outcome = done.first().expect("outcome");
+    assert_eq!(outcome.txn_id, id.0);
+    // The lost revoke had reached the host: the order is closed there and in the journal.
+    assert_eq!(outcome.status, Status::Revoked);
+    let rec = rig.with_journal(|j| j.get(id).expect("rec"));
+    assert_eq!(rec.state, TxnState::Declined);
+    assert_eq!(rec.qr_state, Some(QrState::Revoked));
+    assert!(!rec.qr_query_needed);
+    assert!(
+        rig.with_journal(|j| j.pending_qr_queries().expect("none"))
+            .is_empty()
+    );
+    assert!(
+        rig.term
+            .resolve_qr_orders()
+            .expect("nothing left")
+            .is_empty()
+    );
+}
+
+#[test]
+fn an_order_answer_lost_is_closed_by_its_stan_or_queried_at_next_open() {
+    // Only the order's answer is lost: the terminal finds the order by its STAN and revokes it.
+    let mut rig = Rig::with(
+        "mpm-lost-answer",
+        sim_paying_after(100_000),
+        |s| s.qr_poll_interval_ms = 1,
+        Some("1234"),
+    );
+    rig.term.sign_on().expect("sign-on");
+    rig.sim.inject(Fault::Drop, 1);
+    let e = rig
+        .term
+        .sale(&mpm_sale(800), &CancelToken::new())
+        .expect_err("no answer");
+    assert!(matches!(e, TerminalError::Host(_)), "{e}");
+    assert!(shown_log(&rig).is_empty(), "nothing shown");
+    let rec = rig.with_journal(|j| {
+        j.list(&Default::default(), None, 1)
+            .expect("list")
+            .items
+            .first()
+            .cloned()
+            .expect("rec")
+    });
+    assert_eq!(rec.state, TxnState::Declined);
+    assert_eq!(rec.qr_state, Some(QrState::Closed));
+    let l = rig.sim.ledger();
+    assert!(
+        !l.by_stan(&rig.term.settings().terminal_id, rec.stan)
+            .expect("order at the host")
+            .counts()
+    );
+
+    // The order's answer and the search for it both lost: left for the next open, which
+    // revokes the order still pending at the host.
+    rig.sim.inject(Fault::Drop, 2);
+    let e = rig
+        .term
+        .sale(&mpm_sale(810), &CancelToken::new())
+        .expect_err("no answer");
+    assert!(matches!(e, TerminalError::Host(_)), "{e}");
+    let id = rig.with_journal(|j| {
+        let rec = j
+            .list(&Default::default(), None, 1)
+            .expect("list")
+            .items
+            .first()
+            .cloned()
+            .expect("rec");
+        assert_eq!(rec.state, TxnState::OnlinePending);
+        assert_eq!(rec.qr_state, Some(QrState::Pay));
+        rec.id
+    });
+    rig.restart(Some("1234"));
+    let done = rig.term.resolve_qr_orders().expect("resolved");
+    assert_eq!(
+        done.iter()
+            .map(|o| (o.txn_id, o.status))
+            .collect::<Vec<_>>(),
+        vec![(id.0, Status::Revoked)]
+    );
+    let rec = rig.with_journal(|j| j.get(id).expect("rec"));
+    assert_eq!(rec.qr_state, Some(QrState::Revoked));
+    assert_eq!(
+        rec.error_reason.as_deref(),
+        Some("still unpaid after a restart: revoked")
+    );
+}
+
+#[test]
+fn a_refused_order_is_declined_and_nothing_is_shown() {
+    // The simulator's default rules decline amounts ending in 51 with 51.
+    let mut rig = Rig::new("mpm-declined");
+    let out = rig
+        .term
+        .sale(&mpm_sale(2_051), &CancelToken::new())
+        .expect("declined outcome");
+    assert_eq!(out.status, Status::Declined, "{out:?}");
+    let rec = rig.with_journal(|j| j.get(TxnId(out.txn_id)).expect("rec"));
+    assert_eq!(rec.state, TxnState::Declined);
+    assert_eq!(rec.qr_state, Some(QrState::Closed));
+    assert!(shown_log(&rig).is_empty());
+    assert!(saw(&rig, MessageId::Declined));
+}
