@@ -4,13 +4,13 @@
 //!   [--config FILE.json]` binds, prints the bound address as the first stdout line (with
 //!   `--json`: `{"listen":"127.0.0.1:PORT","tls":bool,"terminals":N,"cards":N}`) and serves
 //!   until the process is killed. Port 0 picks a free port.
-//! * `smartpos hostsim --print-config` prints the embedded default configuration (terminals,
-//!   test cards with PAN/PIN/IMK, rules) and exits.
+//! * `smartpos hostsim --print-config` prints the default configuration (terminals, the test
+//!   accounts with PAN/PIN/IMK of every contact and contactless virtual card, rules) and exits.
 
 use crate::report::{CliResult, Report, UsageError};
 use clap::Args as ClapArgs;
 use serde_json::json;
-use smartpos_sim::hostsim::{DEFAULT_CONFIG_JSON, HostSim, HostSimConfig, Identity, ServerTls};
+use smartpos_sim::hostsim::{HostSim, HostSimConfig, Identity, ServerTls};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -39,7 +39,9 @@ fn read(path: &std::path::Path, what: &str) -> Result<Vec<u8>, UsageError> {
 
 pub fn run(args: Args, json_out: bool) -> CliResult {
     if args.print_config {
-        let v: serde_json::Value = serde_json::from_str(DEFAULT_CONFIG_JSON)?;
+        // The configuration a plain `smartpos hostsim` runs with: the embedded JSON plus the
+        // accounts of every virtual card.
+        let v = serde_json::to_value(HostSimConfig::default_config())?;
         return Ok(Report::json(v));
     }
     let config = match &args.config {

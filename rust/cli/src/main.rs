@@ -8,6 +8,7 @@ mod crypto_asym;
 mod emv;
 mod hostsim;
 mod iso8583;
+mod operator;
 mod qr;
 mod report;
 mod terminal;
@@ -58,6 +59,9 @@ enum Command {
     Refund(terminal::RefundArgs),
     /// Settle the open batch and print the settlement report.
     Settle(terminal::SettleArgs),
+    /// Operator accounts: add, list, unlock (argon2id, lock-out, audited in the journal).
+    #[command(subcommand)]
+    Operator(operator::OperatorCmd),
     /// Journal tools: list, show, export, backup.
     #[command(subcommand)]
     Journal(terminal::JournalCmd),
@@ -78,6 +82,7 @@ fn main() {
         Command::Refund(args) => terminal::run_refund(args),
         Command::Settle(args) => terminal::run_settle(args),
         Command::Journal(cmd) => terminal::run_journal(cmd),
+        Command::Operator(cmd) => operator::run(cmd),
     };
     std::process::exit(report::emit(result, cli.json));
 }

@@ -50,7 +50,8 @@ pub fn hex_upper(bytes: &[u8]) -> String {
     hex::encode_upper(bytes)
 }
 
-/// Print the report or the error; returns the process exit code.
+/// Print the report or the error; returns the process exit code. With `--json` an error is one
+/// line of JSON on stderr: `{"error":{"code","message","causes",...}}`.
 pub fn emit(result: CliResult, json: bool) -> i32 {
     match result {
         Ok(report) => {
@@ -71,13 +72,52 @@ pub fn emit(result: CliResult, json: bool) -> i32 {
             }
         }
         Err(err) => {
+            let (code, exit, details) = classify(err.as_ref());
+            if json {
+                let mut causes = Vec::new();
+                let mut source = err.source();
+                while let Some(cause) = source {
+                    causes.push(serde_json::Value::from(cause.to_string()));
+                    source = cause.source();
+                }
+                let mut e = serde_json::json!({
+                    "code": code,
+                    "message": err.to_string(),
+                    "causes": causes,
+                });
+                if let (Some(o), serde_json::Value::Object(d)) = (e.as_object_mut(), details) {
+                    o.extend(d);
+                }
+                eprintln!("{}", serde_json::json!({ "error": e }));
+                return exit;
+            }
             eprintln!("error: {err}");
             let mut source = err.source();
             while let Some(cause) = source {
                 eprintln!("  caused by: {cause}");
                 source = cause.source();
             }
-            if err.is::<UsageError>() { 2 } else { 1 }
+            exit
         }
     }
+}
+
+/// The stable `code`, the exit code and the extra JSON fields of an error: 2 for bad input,
+/// 3 for an operator who is not authorised (unknown, wrong password, locked, role too low),
+/// 1 otherwise.
+fn classify(
+    err: &(dyn std::error::Error + Send + Sync + 'static),
+) -> (&'static str, i32, serde_json::Value) {
+    use smartpos_terminal::TerminalError;
+    use smartpos_terminal::operator::OperatorError;
+    if err.is::<UsageError>() {
+        return ("usage", 2, serde_json::Value::Null);
+    }
+    if let Some(e) = err.downcast_ref::<OperatorError>() {
+        return crate::operator::error_info(e);
+    }
+    if let Some(TerminalError::Operator(_)) = err.downcast_ref::<TerminalError>() {
+        return ("not_authorised", 3, serde_json::Value::Null);
+    }
+    ("failed", 1, serde_json::Value::Null)
 }

@@ -19,22 +19,20 @@ use smartpos_journal::{
 use smartpos_sim::card::VirtualCard;
 use smartpos_sim::contactless::pki::TestPki as ClPki;
 use smartpos_sim::contactless::{Profile, Scheme, VirtualCard as ClCard};
-use smartpos_sim::hostsim::config::CardEntry;
 use smartpos_sim::hostsim::{Fault, HostSim, HostSimConfig};
 use smartpos_sim::pki::TestPki;
-use smartpos_terminal::operator::{
-    CredentialPrompt, Credentials, MemoryAudit, OperatorPolicy, OperatorSession, OperatorStore,
-};
+use smartpos_terminal::operator::{MemoryAudit, OperatorPolicy, OperatorSession, OperatorStore};
 use smartpos_terminal::prompts::{Language, event_text};
 use smartpos_terminal::receipt::{CodePage, Copy, MerchantInfo, Receipt, ReceiptData, Width};
 use smartpos_terminal::report::{SettlementReport, TotalsReport};
 use smartpos_terminal::sim_devices::{SimHandles, SimPresentation, sim_devices};
 use smartpos_terminal::{
-    Action, AllowAll, Authoriser, CancelToken, Event, OpenOptions, OperatorId, Role, SaleRequest,
-    Settings, SoftKeyStore, Terminal, TransactionOutcome,
+    Action, Authoriser, CancelToken, Event, OpenOptions, Role, SaleRequest, Settings, SoftKeyStore,
+    Terminal, TransactionOutcome,
 };
 use zeroize::Zeroizing;
 
+use crate::operator::{CredentialArgs, StoreArgs, SupervisorArgs, SupervisorPrompt, sign_in};
 use crate::report::{CliResult, Report, UsageError};
 
 /// The host simulator's default terminal master key (TEST key).
@@ -66,10 +64,14 @@ pub struct TerminalArgs {
     /// Terminal master key, hex (default: the simulator's TEST TMK).
     #[arg(long, default_value = SIM_TMK)]
     tmk: String,
-    /// Operator recorded in the journal. Tool commands do not check passwords; the demo shows
-    /// the operator store (argon2id accounts, supervisor prompt).
-    #[arg(long, default_value = "cli")]
-    operator: String,
+    /// The operator (`--operator ID`, password from `--password-env VAR` or `--password-stdin`),
+    /// checked against the operator store before anything is sent; see `smartpos operator`.
+    #[command(flatten)]
+    creds: CredentialArgs,
+    #[command(flatten)]
+    supervisor: SupervisorArgs,
+    #[command(flatten)]
+    store: StoreArgs,
 }
 
 /// `smartpos sale`.
@@ -235,31 +237,6 @@ fn contactless_card(name: &str) -> Result<ClCard, Box<dyn std::error::Error + Se
     Ok(ClCard::new(profile, pki)?)
 }
 
-/// HostSim's default accounts plus the contactless virtual cards' (PAN, PSN 01, the contactless
-/// test IMK), so the host verifies their ARQCs.
-fn demo_host_config() -> HostSimConfig {
-    let mut c = HostSimConfig::default_config();
-    for (scheme, name) in [
-        (Scheme::Visa, "visa"),
-        (Scheme::Mastercard, "mastercard"),
-        (Scheme::UnionPay, "unionpay"),
-    ] {
-        let pan = scheme.pan_digits();
-        if !c.cards.iter().any(|e| e.pan == pan) {
-            c.cards.push(CardEntry {
-                pan,
-                pin: "1234".into(),
-                imk: smartpos_sim::contactless::TEST_IMK.into(),
-                psn: "01".into(),
-                scheme: name.into(),
-                balance: None,
-                issuer_scripts: None,
-            });
-        }
-    }
-    c
-}
-
 fn emv_options(
     settings: Settings,
 ) -> Result<OpenOptions, Box<dyn std::error::Error + Send + Sync>> {
@@ -319,6 +296,16 @@ fn open_journal(path: &Path) -> Result<Journal, Box<dyn std::error::Error + Send
             path.display()
         ))));
     }
+    open_or_create_journal(path)
+}
+
+/// The journal at `path` (created when missing, with `<journal>.keys`).
+pub(crate) fn open_or_create_journal(
+    path: &Path,
+) -> Result<Journal, Box<dyn std::error::Error + Send + Sync>> {
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
     let (h, d) = journal_keys(path)?;
     let protector = AesGcmPanProtector::new(&h, &d, 1)?;
     let (j, _) = Journal::open(
@@ -333,12 +320,18 @@ fn open_journal(path: &Path) -> Result<Journal, Box<dyn std::error::Error + Send
 struct Opened {
     term: Terminal,
     handles: SimHandles,
+    /// The signed-in operator.
+    operator: String,
 }
 
+/// Check the operator (and for `action` above its role the supervisor), then open the
+/// terminal with them as its authoriser and sign on.
 fn open_terminal(
     a: &TerminalArgs,
     pin: Option<&str>,
+    action: Option<Action>,
 ) -> Result<Opened, Box<dyn std::error::Error + Send + Sync>> {
+    let signed = sign_in(&a.journal, &a.store, &a.creds, &a.supervisor, action)?;
     let dir = a
         .journal
         .parent()
@@ -351,16 +344,29 @@ fn open_terminal(
     let (devices, handles) = sim_devices(pin, keys.clone());
     let mut settings = Settings::default();
     settings.host.address = a.host.clone();
+    let operator = signed.session.operator_id().to_string();
+    let authoriser = OperatorSession::new(signed.store.clone(), signed.session, signed.prompt);
     let mut term = Terminal::open_with(
         &dir,
         devices,
         keys,
         &a.journal,
-        Box::new(AllowAll(OperatorId(a.operator.clone()))),
+        Box::new(authoriser),
         emv_options(settings)?,
     )?;
+    // The sign-in is audited in the terminal's journal, and so is everything after it.
+    {
+        let journal = term.journal();
+        let mut j = journal.lock().map_err(|_| "journal lock poisoned")?;
+        signed.audit.drain_into(&mut j)?;
+    }
+    signed.store.set_audit(Box::new(term.journal()))?;
     term.sign_on()?;
-    Ok(Opened { term, handles })
+    Ok(Opened {
+        term,
+        handles,
+        operator,
+    })
 }
 
 fn receipt_of(
@@ -423,10 +429,10 @@ pub fn run_sale(a: SaleArgs) -> CliResult {
             contactless: false,
         }
     };
-    let mut o = open_terminal(&a.terminal, Some(&a.pin))?;
+    let mut o = open_terminal(&a.terminal, Some(&a.pin), None)?;
     o.handles.reader.push(presentation);
     let out = o.term.sale(
-        &SaleRequest::card(a.amount, &a.terminal.operator),
+        &SaleRequest::card(a.amount, &o.operator),
         &CancelToken::new(),
     )?;
     let r = receipt_of(&o.term, &out, Copy::Customer, Language::En, Width::Cols32)?;
@@ -449,7 +455,7 @@ pub fn run_sale(a: SaleArgs) -> CliResult {
 
 /// `smartpos void`.
 pub fn run_void(a: VoidArgs) -> CliResult {
-    let mut o = open_terminal(&a.terminal, None)?;
+    let mut o = open_terminal(&a.terminal, None, Some(Action::Void))?;
     let out = o.term.void(TxnId(a.txn), &CancelToken::new())?;
     let r = receipt_of(&o.term, &out, Copy::Customer, Language::En, Width::Cols32)?;
     Ok(Report::with_text(
@@ -460,7 +466,7 @@ pub fn run_void(a: VoidArgs) -> CliResult {
 
 /// `smartpos refund`.
 pub fn run_refund(a: RefundArgs) -> CliResult {
-    let mut o = open_terminal(&a.terminal, None)?;
+    let mut o = open_terminal(&a.terminal, None, Some(Action::Refund))?;
     let out = o.term.refund(
         OriginalRef::Local(TxnId(a.txn)),
         a.amount,
@@ -496,7 +502,7 @@ fn settlement_report(
 
 /// `smartpos settle`.
 pub fn run_settle(a: SettleArgs) -> CliResult {
-    let mut o = open_terminal(&a.terminal, None)?;
+    let mut o = open_terminal(&a.terminal, None, Some(Action::Settlement))?;
     let rep = settlement_report(&mut o.term)?;
     let offset = o.term.settings().risk.utc_offset_minutes;
     Ok(Report::with_text(
@@ -577,18 +583,6 @@ pub fn run_journal(cmd: JournalCmd) -> CliResult {
     }
 }
 
-/// The supervisor at the demo terminal types their password when asked.
-struct DemoSupervisor;
-
-impl CredentialPrompt for DemoSupervisor {
-    fn ask(&mut self, _role: Role, _action: Action) -> Option<Credentials> {
-        Some(Credentials {
-            id: "sup".into(),
-            password: Zeroizing::new("sup-4321".into()),
-        })
-    }
-}
-
 /// One step of the demo, for the JSON form.
 struct Demo {
     lang: Language,
@@ -660,7 +654,7 @@ impl Demo {
 pub fn run_demo(a: DemoArgs) -> CliResult {
     let lang = lang(&a.lang)?;
     let w = width(a.width)?;
-    let sim = HostSim::start(&demo_host_config(), "127.0.0.1:0", None)?;
+    let sim = HostSim::start(&HostSimConfig::default_config(), "127.0.0.1:0", None)?;
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
@@ -701,7 +695,11 @@ pub fn run_demo(a: DemoArgs) -> CliResult {
     let authoriser: Box<dyn Authoriser> = Box::new(OperatorSession::new(
         store.clone(),
         cashier,
-        Box::new(DemoSupervisor),
+        // The supervisor at the demo terminal types their password when asked.
+        Box::new(SupervisorPrompt::new(
+            "sup",
+            Zeroizing::new("sup-4321".into()),
+        )),
     ));
     demo.text.push_str(
         "operators: admin, cashier 001, supervisor sup (argon2id, operators.db); cashier 001 signed in\n",

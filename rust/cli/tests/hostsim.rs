@@ -3,39 +3,12 @@
 
 mod common;
 
-use common::{run, stdout_json};
+use common::{run, start_hostsim as start, stdout_json};
 use serde_json::Value;
 use smartpos_iso8583::{Frame, Message, Mti, Profile, Tpdu};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start(extra: &[&str]) -> (Running, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_smartpos"))
-        .arg("hostsim")
-        .args(["--listen", "127.0.0.1:0"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn smartpos hostsim");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("first line");
-    (Running(child), line.trim().to_string())
-}
 
 fn exchange(addr: &str, m: Message) -> Message {
     let p = Profile::cups_pos();
@@ -87,7 +60,8 @@ fn json_first_line_describes_the_listener() {
     let (_sim, line) = start(&["--json"]);
     let v: Value = serde_json::from_str(&line).expect("json line");
     assert_eq!(v["tls"], false);
-    assert_eq!(v["cards"], 3);
+    // The three contact accounts and the contactless Mastercard and UnionPay ones.
+    assert_eq!(v["cards"], 5);
     assert!(
         v["listen"]
             .as_str()
@@ -109,7 +83,10 @@ fn print_config_shows_the_test_cards() {
         [
             "4761739001010010",
             "5413330089010434",
-            "6214000000000000019"
+            "6214000000000000019",
+            // The contactless Mastercard and UnionPay virtual cards (Visa shares the first).
+            "5413330089020011",
+            "6228480088888888"
         ]
     );
 }

@@ -1,48 +1,95 @@
 //! `smartpos demo`, `sale`, `void`, `refund`, `settle` and `journal ...` through the built binary,
 //! against the host simulator on loopback TCP with a real journal file.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
+use std::process::Output;
+
+use common::{
+    json as json_ok, path_arg as p, run_text as smartpos, run_with, start_hostsim,
+    stderr_json_error, stdout_json, temp_dir,
+};
 use serde_json::Value;
 use smartpos_sim::hostsim::{HostSim, HostSimConfig};
 
-fn smartpos(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_smartpos"))
-        .args(args)
-        .output()
-        .expect("run smartpos");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+/// The environment variable the tests put passwords in (`--password-env`).
+const PW: &str = "SMARTPOS_TEST_PASSWORD";
+/// The supervisor's (`--supervisor-password-env`).
+const SUP_PW: &str = "SMARTPOS_TEST_SUPERVISOR_PASSWORD";
+/// The new operator's (`--new-password-env`).
+const NEW_PW: &str = "SMARTPOS_TEST_NEW_PASSWORD";
 
+/// `smartpos args... --json`, exit 0, one JSON line.
 fn json(args: &[&str]) -> Value {
     let mut a = args.to_vec();
     a.push("--json");
-    let (code, out, err) = smartpos(&a);
-    assert_eq!(code, 0, "{args:?}: {err}");
-    assert_eq!(out.trim_end().lines().count(), 1, "one JSON line: {out}");
-    serde_json::from_str(&out).expect("JSON")
+    json_ok(&a)
 }
 
-fn temp_dir(tag: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let d = std::env::temp_dir().join(format!(
-        "smartpos-cli-terminal-{tag}-{}-{nanos}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
+/// `smartpos args... --json` with the password of `--operator` in [`PW`].
+fn as_operator(args: &[&str], password: &str) -> Output {
+    let mut a = args.to_vec();
+    a.extend_from_slice(&["--password-env", PW, "--json"]);
+    run_with(&a, &[(PW, password)], None)
 }
 
-fn p(path: &Path) -> &str {
-    path.to_str().expect("utf-8 path")
+/// Admin `adm` (admin-pass), cashier `c7` (cashier-77) and supervisor `s9` (super-99) in the
+/// operator store next to `journal`, created through `smartpos operator add`.
+fn operators(journal: &str) {
+    let first = run_with(
+        &[
+            "operator",
+            "add",
+            "--journal",
+            journal,
+            "--id",
+            "adm",
+            "--name",
+            "Admin",
+            "--role",
+            "admin",
+            "--new-password-env",
+            NEW_PW,
+            "--json",
+        ],
+        &[(NEW_PW, "admin-pass")],
+        None,
+    );
+    let v = stdout_json(&first);
+    assert_eq!(v["bootstrap"], true, "{v}");
+    assert_eq!(v["role"], "admin");
+    for (id, name, role, pw) in [
+        ("c7", "Cashier Wang", "cashier", "cashier-77"),
+        ("s9", "Supervisor Zhao", "supervisor", "super-99"),
+    ] {
+        let out = run_with(
+            &[
+                "operator",
+                "add",
+                "--journal",
+                journal,
+                "--operator",
+                "adm",
+                "--password-env",
+                PW,
+                "--id",
+                id,
+                "--name",
+                name,
+                "--role",
+                role,
+                "--new-password-env",
+                NEW_PW,
+                "--json",
+            ],
+            &[(PW, "admin-pass"), (NEW_PW, pw)],
+            None,
+        );
+        let v = stdout_json(&out);
+        assert_eq!(v["id"], id);
+        assert_eq!(v["role"], role);
+        assert_eq!(v["bootstrap"], false);
+    }
 }
 
 #[test]
@@ -115,7 +162,9 @@ fn sale_void_refund_settle_and_journal_tools_through_the_cli() {
     let dir = temp_dir("flow");
     let journal = dir.join("journal.db");
     let j = p(&journal);
-    let common = ["--host", host.as_str(), "--journal", j, "--operator", "c7"];
+    operators(j);
+    let common = ["--host", host.as_str(), "--journal", j];
+    let cashier = ["--operator", "c7"];
 
     let png_path = dir.join("receipt.png");
     let escpos_path = dir.join("receipt.bin");
@@ -131,13 +180,18 @@ fn sale_void_refund_settle_and_journal_tools_through_the_cli() {
         p(&escpos_path),
     ];
     a.extend_from_slice(&common);
-    let sale = json(&a);
+    a.extend_from_slice(&cashier);
+    let sale = stdout_json(&as_operator(&a, "cashier-77"));
     assert_eq!(sale["status"], "approved", "{sale}");
     assert_eq!(sale["kind"], "sale");
     assert_eq!(sale["total"], 1000);
     assert_eq!(sale["pan_masked"], "476173******0010");
     let receipt = sale["receipt"].as_str().expect("receipt");
     assert!(receipt.contains("CNY 10.00"));
+    assert!(
+        receipt.contains("c7"),
+        "the signed-in operator is on the receipt: {receipt}"
+    );
     assert!(!receipt.contains("4761739001010010"));
     let sale_id = sale["txn_id"].as_i64().expect("txn id").to_string();
     // The PNG starts with the PNG signature and is 384 pixels wide (IHDR width at bytes 16..20).
@@ -150,6 +204,7 @@ fn sale_void_refund_settle_and_journal_tools_through_the_cli() {
     assert_eq!(&escpos[escpos.len() - 4..], &[0x1D, 0x56, 0x42, 0x00]);
     assert!(!escpos.windows(16).any(|w| w == b"4761739001010010"));
 
+    // The password may also come from stdin.
     let mut a = vec![
         "sale",
         "--amount",
@@ -157,34 +212,55 @@ fn sale_void_refund_settle_and_journal_tools_through_the_cli() {
         "--card",
         "cl-visa-online",
         "--contactless",
+        "--password-stdin",
+        "--json",
     ];
     a.extend_from_slice(&common);
-    let second = json(&a);
+    a.extend_from_slice(&cashier);
+    let second = stdout_json(&run_with(&a, &[], Some("cashier-77\n")));
     assert_eq!(second["status"], "approved");
     assert_eq!(second["entry_mode"], "contactless");
     assert_eq!(second["kernel"], "C-3");
     let second_id = second["txn_id"].as_i64().expect("id").to_string();
 
-    // Void of the first sale in a new process: the journal and its key file carry the card.
+    // A cashier alone may not void: typed refusal, exit 3, nothing sent.
     let mut a = vec!["void", "--txn", sale_id.as_str()];
     a.extend_from_slice(&common);
-    let void = json(&a);
+    a.extend_from_slice(&cashier);
+    let refused = as_operator(&a, "cashier-77");
+    assert_eq!(refused.status.code(), Some(3));
+    let e = stderr_json_error(&refused);
+    assert_eq!(e["code"], "role_too_low", "{e}");
+    assert_eq!(e["needs"], "supervisor");
+    assert_eq!(e["has"], "cashier");
+
+    // Void of the first sale in a new process, the cashier's with supervisor s9 authorising:
+    // the journal and its key file carry the card.
+    a.extend_from_slice(&["--supervisor", "s9", "--supervisor-password-env", SUP_PW]);
+    a.extend_from_slice(&["--password-env", PW, "--json"]);
+    let void = stdout_json(&run_with(
+        &a,
+        &[(PW, "cashier-77"), (SUP_PW, "super-99")],
+        None,
+    ));
     assert_eq!(void["status"], "approved", "{void}");
     assert_eq!(void["kind"], "void");
     assert_eq!(void["amount"], 1000);
 
+    // The supervisor refunds on their own, the password from stdin.
     let mut a = vec!["refund", "--txn", second_id.as_str(), "--amount", "700"];
     a.extend_from_slice(&common);
-    let refund = json(&a);
+    a.extend_from_slice(&["--operator", "s9", "--password-stdin", "--json"]);
+    let refund = stdout_json(&run_with(&a, &[], Some("super-99\n")));
     assert_eq!(refund["status"], "approved", "{refund}");
     assert_eq!(refund["kind"], "refund");
 
     // Voiding the same sale again is refused with an error, not a crash.
-    let mut a = vec!["void", "--txn", sale_id.as_str()];
+    let mut a = vec!["void", "--txn", sale_id.as_str(), "--operator", "s9"];
     a.extend_from_slice(&common);
-    let (code, _, err) = smartpos(&a);
-    assert_ne!(code, 0);
-    assert!(err.contains("error"), "{err}");
+    let again = as_operator(&a, "super-99");
+    assert_eq!(again.status.code(), Some(1));
+    assert_eq!(stderr_json_error(&again)["code"], "failed");
 
     let list = json(&["journal", "list", "--journal", j]);
     let items = list["transactions"].as_array().expect("list");
@@ -193,11 +269,13 @@ fn sale_void_refund_settle_and_journal_tools_through_the_cli() {
         .find(|t| t["id"].as_i64().map(|i| i.to_string()).as_deref() == Some(sale_id.as_str()))
         .expect("original listed");
     assert!(original["voided_by"].is_number(), "{original}");
-    assert!(
-        items
-            .iter()
-            .any(|t| t["kind"] == "void" && t["state"] == "completed")
-    );
+    assert_eq!(original["operator_id"], "c7", "{original}");
+    let void_row = items
+        .iter()
+        .find(|t| t["kind"] == "void" && t["state"] == "completed")
+        .expect("void listed");
+    // The supervisor who authorised it is the void's operator.
+    assert_eq!(void_row["operator_id"], "s9", "{void_row}");
 
     let show = json(&["journal", "show", "--journal", j, &sale_id]);
     assert_eq!(show["transaction"]["kind"], "sale");
@@ -224,13 +302,213 @@ fn sale_void_refund_settle_and_journal_tools_through_the_cli() {
     assert!(b["pages"].as_i64().unwrap_or(0) > 0);
     assert!(backup.is_file());
 
-    let mut a = vec!["settle"];
+    let mut a = vec!["settle", "--operator", "s9"];
     a.extend_from_slice(&common);
-    let s = json(&a);
+    let s = stdout_json(&as_operator(&a, "super-99"));
     assert_eq!(s["terminal_totals"]["sales_count"], 1, "{s}");
     assert_eq!(s["terminal_totals"]["sales_amount"], 2500);
     assert_eq!(s["terminal_totals"]["refunds_amount"], 700);
     assert_eq!(s["host_balanced_first_time"], true);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn wrong_passwords_are_refused_counted_and_lock_the_operator_until_an_admin_unlocks() {
+    // No host is needed: credentials are checked before the terminal connects.
+    let dir = temp_dir("lockout");
+    let journal = dir.join("journal.db");
+    let j = p(&journal);
+    operators(j);
+    let sale = [
+        "sale",
+        "--amount",
+        "100",
+        "--card",
+        "visa-cda-online-pin",
+        "--host",
+        "127.0.0.1:9",
+        "--journal",
+        j,
+        "--operator",
+        "c7",
+    ];
+
+    // The default policy locks after 5 wrong passwords in a row.
+    for left in (1..=4).rev() {
+        let out = as_operator(&sale, "not-the-password");
+        assert_eq!(out.status.code(), Some(3));
+        let e = stderr_json_error(&out);
+        assert_eq!(e["code"], "wrong_password", "{e}");
+        assert_eq!(e["operator"], "c7");
+        assert_eq!(e["attempts_left"], left);
+        assert!(!e.to_string().contains("not-the-password"), "{e}");
+    }
+    let out = as_operator(&sale, "still-wrong");
+    assert_eq!(stderr_json_error(&out)["code"], "operator_locked");
+    // Locked: even the right password is refused now.
+    let out = as_operator(&sale, "cashier-77");
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(stderr_json_error(&out)["code"], "operator_locked");
+
+    let list = json(&["operator", "list", "--journal", j]);
+    let c7 = list["operators"]
+        .as_array()
+        .expect("operators")
+        .iter()
+        .find(|o| o["id"] == "c7")
+        .cloned()
+        .expect("c7 listed");
+    assert_eq!(c7["locked"], true, "{c7}");
+    assert_eq!(c7["failed_attempts"], 5);
+    assert!(
+        !list.to_string().contains("argon2"),
+        "no hash listed: {list}"
+    );
+
+    // A supervisor cannot unlock; an admin can.
+    let unlock = ["operator", "unlock", "--journal", j, "--id", "c7"];
+    let mut a = unlock.to_vec();
+    a.extend_from_slice(&["--operator", "s9"]);
+    let out = as_operator(&a, "super-99");
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(stderr_json_error(&out)["code"], "role_too_low");
+    let mut a = unlock.to_vec();
+    a.extend_from_slice(&["--operator", "adm"]);
+    let v = stdout_json(&as_operator(&a, "admin-pass"));
+    assert_eq!(v["locked"], false);
+    assert_eq!(v["failed_attempts"], 0);
+
+    // Unknown operators are refused the same way.
+    let mut a = sale.to_vec();
+    let last = a.len() - 1;
+    a[last] = "nobody";
+    let out = as_operator(&a, "whatever-1");
+    assert_eq!(stderr_json_error(&out)["code"], "unknown_operator");
+
+    // Sign-ins, refusals, the lock and the unlock are in the journal's audit log.
+    let db = std::fs::read(&journal).expect("journal file");
+    for action in [
+        "operator.sign_in_failed",
+        "operator.locked",
+        "operator.unlock",
+    ] {
+        assert!(
+            db.windows(action.len()).any(|w| w == action.as_bytes()),
+            "{action} audited"
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn passwords_never_come_from_a_plain_argument_and_the_store_must_exist() {
+    let dir = temp_dir("pwargs");
+    let journal = dir.join("journal.db");
+    let j = p(&journal);
+    let base = [
+        "settle",
+        "--host",
+        "127.0.0.1:9",
+        "--journal",
+        j,
+        "--operator",
+        "s9",
+    ];
+    // There is no --password option at all.
+    let mut a = base.to_vec();
+    a.extend_from_slice(&["--password", "super-99"]);
+    let (code, _, err) = smartpos(&a);
+    assert_eq!(code, 2, "{err}");
+    // No password source: a usage error naming the two ways.
+    let (code, _, err) = smartpos(&base);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--password-env"), "{err}");
+    // A variable that is not set.
+    let mut a = base.to_vec();
+    a.extend_from_slice(&["--password-env", "SMARTPOS_TEST_UNSET_VARIABLE", "--json"]);
+    let out = run_with(&a, &[], None);
+    assert_eq!(out.status.code(), Some(2));
+    let e = stderr_json_error(&out);
+    assert_eq!(e["code"], "usage");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("SMARTPOS_TEST_UNSET_VARIABLE")
+    );
+    // An empty store: the first admin must be created first.
+    let out = as_operator(&base, "super-99");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr_json_error(&out)["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("operator add --role admin")
+    );
+    // The first operator of an empty store must be an admin.
+    let out = run_with(
+        &[
+            "operator",
+            "add",
+            "--journal",
+            j,
+            "--id",
+            "c1",
+            "--name",
+            "C",
+            "--role",
+            "cashier",
+            "--new-password-env",
+            NEW_PW,
+            "--json",
+        ],
+        &[(NEW_PW, "cashier-11")],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn plain_hostsim_knows_every_contactless_virtual_card() {
+    // `smartpos hostsim` with its default table, as a merchant would start it.
+    let (_sim, host) = start_hostsim(&[]);
+    let dir = temp_dir("cl-cards");
+    let journal = dir.join("journal.db");
+    let j = p(&journal);
+    operators(j);
+    // Online-only cards and phones go to the host, which must know the account to verify the
+    // ARQC and approve with 00 (an unknown PAN would be 14, a bad ARQC 05). Amounts differ so
+    // the duplicate-sale rule stays out of the way.
+    for (i, card) in [
+        "cl-mc-online",
+        "cl-mc",
+        "cl-mc-phone",
+        "cl-visa-online",
+        "cl-unionpay-phone",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let amount = (20_000 + 100 * i).to_string();
+        let a = [
+            "sale",
+            "--amount",
+            &amount,
+            "--card",
+            card,
+            "--contactless",
+            "--host",
+            &host,
+            "--journal",
+            j,
+            "--operator",
+            "c7",
+        ];
+        let v = stdout_json(&as_operator(&a, "cashier-77"));
+        assert_eq!(v["status"], "approved", "{card}: {v}");
+        assert_eq!(v["response_code"], "00", "{card} approved online: {v}");
+    }
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -5,7 +5,8 @@
 #![allow(dead_code)]
 
 use serde_json::Value;
-use std::process::{Command, Output};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
 
 /// Run `smartpos args...` to completion.
 pub fn run(args: &[&str]) -> Output {
@@ -49,4 +50,82 @@ pub fn json(args: &[&str]) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     stdout_json(&out)
+}
+
+/// A `smartpos hostsim` process, killed when dropped.
+pub struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Start `smartpos hostsim --listen 127.0.0.1:0 extra...` and return it with the first line it
+/// printed (the bound address, or with `--json` the listener's JSON).
+pub fn start_hostsim(extra: &[&str]) -> (Running, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_smartpos"))
+        .arg("hostsim")
+        .args(["--listen", "127.0.0.1:0"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn smartpos hostsim");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("first line");
+    (Running(child), line.trim().to_string())
+}
+
+/// Run `smartpos args...` with extra environment variables and, when given, `stdin` piped in.
+pub fn run_with(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
+    use std::io::Write;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_smartpos"));
+    cmd.args(args)
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
+    let mut child = cmd.spawn().expect("spawn smartpos");
+    if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        pipe.write_all(text.as_bytes()).expect("write stdin");
+    }
+    child.wait_with_output().expect("wait for smartpos")
+}
+
+/// A fresh directory under the system temp dir, unique per test process and call.
+pub fn temp_dir(tag: &str) -> std::path::PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let d = std::env::temp_dir().join(format!("smartpos-cli-{tag}-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+/// A path as a command-line argument.
+pub fn path_arg(path: &std::path::Path) -> &str {
+    path.to_str().expect("utf-8 path")
+}
+
+/// The one-line JSON error a failed `--json` run printed on stderr: `{"error":{...}}`.
+pub fn stderr_json_error(out: &Output) -> Value {
+    assert!(!out.status.success(), "expected a failure");
+    let stderr = std::str::from_utf8(&out.stderr).expect("stderr is UTF-8");
+    assert_eq!(
+        stderr.lines().count(),
+        1,
+        "one JSON line on stderr: {stderr}"
+    );
+    let v: Value = serde_json::from_str(stderr).expect("JSON error on stderr");
+    v["error"].clone()
 }
