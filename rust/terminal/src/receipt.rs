@@ -24,9 +24,13 @@
 //!
 //! PNG: 12 × 24 pixel cells (so 32 columns are 384 dots, the width of a 58 mm head and 48
 //! columns 576 dots, 80 mm) drawn with the public-domain 8 × 8 font of the `font8x8` crate,
-//! doubled vertically. That font has Latin, Greek and box glyphs but no CJK ideographs: a
-//! double-width character is drawn as an outlined two-cell box, so a Chinese receipt is only
-//! fully legible in the text and ESC/POS forms.
+//! doubled vertically, for single-width characters. Double-width characters (CJK ideographs,
+//! kana, Hangul, full-width forms) are drawn from GNU Unifont's 16 × 16 bitmaps (the `unifont`
+//! crate, Unifont 15.1, whole Basic Multilingual Plane), centred in their two cells: a bitmap
+//! font drawn 1:1 is what a 203-dpi thermal head prints best. That glyph table is about
+//! 1.9 MB of read-only data in the library, so it sits behind the `cjk-png` cargo feature
+//! (default on); without the feature, or for a character Unifont lacks (outside the BMP), a
+//! double-width character is drawn as an outlined two-cell box.
 
 use serde::Serialize;
 use smartpos_journal::{EntryMode, TransactionRecord, TxnKind, TxnState};
@@ -1011,8 +1015,29 @@ impl Canvas {
         let mut cx = x;
         for c in s.chars() {
             let w = char_width(c);
-            if w == 2 {
-                // No CJK glyphs in the bitmap font: an outlined two-cell box.
+            if w == 2
+                && let Some(rows) = wide_glyph(c)
+            {
+                // 16 x 16 Unifont bitmap, 4 px padding left and top in the 24 x 24 cell pair.
+                for (gy, row) in rows.iter().enumerate() {
+                    for gx in 0..16 {
+                        if row & (0x8000 >> gx) == 0 {
+                            continue;
+                        }
+                        for sy in 0..scale {
+                            for sx in 0..scale {
+                                let px = cx + (4 + gx) * scale + sx;
+                                let py = top + (4 + gy) * scale + sy;
+                                self.set(px, py);
+                                if bold {
+                                    self.set(px + 1, py);
+                                }
+                            }
+                        }
+                    }
+                }
+            } else if w == 2 {
+                // No glyph for it: an outlined two-cell box.
                 let (bw, bh) = (2 * CELL_W * scale, CELL_H * scale);
                 for dx in 2..bw.saturating_sub(2) {
                     self.set(cx + dx, top + 3 * scale);
@@ -1084,6 +1109,22 @@ impl Canvas {
         writer.finish().map_err(err)?;
         Ok(out)
     }
+}
+
+/// The 16 × 16 GNU Unifont bitmap of a double-width character (rows top to bottom, bit 15 the
+/// leftmost pixel), when the `cjk-png` feature is on and Unifont has a full-width glyph for it.
+#[cfg(feature = "cjk-png")]
+pub fn wide_glyph(c: char) -> Option<[u16; 16]> {
+    match unifont::get_glyph(c)? {
+        unifont::Glyph::Fullwidth(rows) => Some(*rows),
+        unifont::Glyph::Halfwidth(_) => None,
+    }
+}
+
+/// Without the `cjk-png` feature there are no double-width glyphs (boxes are drawn).
+#[cfg(not(feature = "cjk-png"))]
+pub fn wide_glyph(_c: char) -> Option<[u16; 16]> {
+    None
 }
 
 fn glyph(c: char) -> [u8; 8] {

@@ -337,6 +337,171 @@ fn png_decodes_with_the_expected_size_and_holds_a_scannable_qr() {
     assert_eq!(info, 576);
 }
 
+/// Decode a greyscale PNG (png crate): (width, height, one byte per pixel, 0 = black).
+fn decode_grey(png_bytes: &[u8]) -> (usize, usize, Vec<u8>) {
+    let mut reader = png::Decoder::new(std::io::Cursor::new(png_bytes.to_vec()))
+        .read_info()
+        .expect("png header");
+    let mut buf = vec![0; reader.output_buffer_size().expect("buffer size")];
+    let frame = reader.next_frame(&mut buf).expect("png frame");
+    assert_eq!(frame.color_type, png::ColorType::Grayscale);
+    assert_eq!(frame.bit_depth, png::BitDepth::Eight);
+    buf.truncate(frame.buffer_size());
+    (frame.width as usize, frame.height as usize, buf)
+}
+
+/// The dark pixels of the 24 × 24 cell pair at (x, 0) of a one-row image.
+fn cell(px: &[u8], width: usize, x: usize) -> Vec<Vec<bool>> {
+    (0..24)
+        .map(|y| (0..24).map(|dx| px[y * width + x + dx] == 0).collect())
+        .collect()
+}
+
+/// The fallback for a double-width character without a glyph at `scale`: an outlined box in
+/// the (24 · scale)² cell pair, rows 3 · scale and side − 3 · scale, columns 2 and side − 3
+/// (at scale 1: rows 3 and 21, columns 2 and 21).
+fn fallback_box(scale: usize) -> Vec<Vec<bool>> {
+    let side = 24 * scale;
+    (0..side)
+        .map(|y| {
+            (0..side)
+                .map(|x| {
+                    let on_h =
+                        (y == 3 * scale || y == side - 3 * scale) && (2..side - 2).contains(&x);
+                    let on_v =
+                        (3 * scale..=side - 3 * scale).contains(&y) && (x == 2 || x == side - 3);
+                    on_h || on_v
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn one_line(text: &str) -> Receipt {
+    Receipt {
+        copy: Copy::Customer,
+        language: Language::ZhHans,
+        lines: vec![Line::Text {
+            text: text.into(),
+            align: smartpos_terminal::receipt::Align::Left,
+            bold: false,
+            double: false,
+        }],
+    }
+}
+
+#[cfg(feature = "cjk-png")]
+#[test]
+fn chinese_in_the_png_is_drawn_from_unifont_not_boxes() {
+    // 中 (U+4E2D) in GNU Unifont 15.1 (unifont.hex line `4E2D:0100...`): a vertical stroke
+    // through a box, so column 7 of the glyph is dark from row 0 to row 15, and the glyph is
+    // not the fallback box.
+    let (w, h, px) = decode_grey(&one_line("中A").to_png(Width::Cols32).expect("png"));
+    assert_eq!((w, h), (384, 24));
+    let zhong = cell(&px, w, 0);
+    assert_ne!(zhong, fallback_box(1), "中 drawn as the fallback box");
+    let expected = smartpos_terminal::receipt::wide_glyph('中').expect("unifont has 中");
+    for (gy, row) in expected.iter().enumerate() {
+        for gx in 0..16 {
+            let dark = row & (0x8000 >> gx) != 0;
+            assert_eq!(zhong[4 + gy][4 + gx], dark, "pixel ({gx}, {gy}) of 中");
+        }
+    }
+    // The vertical stroke: glyph column 7, all 16 rows (x = 4 + 7, y = 4..20).
+    assert!((4..20).all(|y| zhong[y][11]), "central stroke of 中");
+    // Nothing outside the 16 x 16 glyph area.
+    for (y, row) in zhong.iter().enumerate() {
+        for (x, dark) in row.iter().enumerate() {
+            if !(4..20).contains(&y) || !(4..20).contains(&x) {
+                assert!(!dark, "stray pixel ({x}, {y})");
+            }
+        }
+    }
+    // Two different ideographs give two different bitmaps (a real font, not one shape).
+    let (_, _, px2) = decode_grey(&one_line("国").to_png(Width::Cols32).expect("png"));
+    assert_ne!(cell(&px2, w, 0), zhong);
+
+    // A whole Chinese receipt decodes, holds no fallback box at any position or size, and
+    // shows 卡 (of 持卡人存根, the customer copy title) as its Unifont bitmap.
+    let zh = Receipt::build(&sale(), Copy::Customer, Language::ZhHans);
+    assert!(zh.to_text(Width::Cols32).contains("持卡人存根"));
+    let (zw, zh_h, zpx) = decode_grey(&zh.to_png(Width::Cols32).expect("png"));
+    assert_eq!(zw, 384);
+    assert!(zh_h > 24 * 20);
+    for scale in [1, 2] {
+        assert!(
+            !find(&zpx, zw, zh_h, &fallback_box(scale)),
+            "a fallback box at scale {scale}"
+        );
+    }
+    let ka = glyph_cell('卡');
+    assert!(
+        find(&zpx, zw, zh_h, &ka) || find(&zpx, zw, zh_h, &scaled(&ka, 2)),
+        "卡 drawn from its bitmap"
+    );
+}
+
+/// The 24 × 24 cell pair the renderer draws for a double-width glyph (4 px padding).
+#[cfg(feature = "cjk-png")]
+fn glyph_cell(c: char) -> Vec<Vec<bool>> {
+    let rows = smartpos_terminal::receipt::wide_glyph(c).expect("glyph");
+    (0..24)
+        .map(|y| {
+            (0..24)
+                .map(|x| {
+                    (4..20).contains(&y)
+                        && (4..20).contains(&x)
+                        && rows[y - 4] & (0x8000 >> (x - 4)) != 0
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// `cell` drawn at `scale` (each pixel a scale × scale block), as double-size text is.
+#[cfg(feature = "cjk-png")]
+fn scaled(cell: &[Vec<bool>], scale: usize) -> Vec<Vec<bool>> {
+    (0..cell.len() * scale)
+        .map(|y| {
+            (0..cell[0].len() * scale)
+                .map(|x| cell[y / scale][x / scale])
+                .collect()
+        })
+        .collect()
+}
+
+/// Whether `pattern` appears exactly (dark and light pixels) anywhere in the image.
+fn find(px: &[u8], width: usize, height: usize, pattern: &[Vec<bool>]) -> bool {
+    let (ph, pw) = (pattern.len(), pattern[0].len());
+    (0..=height.saturating_sub(ph)).any(|y| {
+        (0..=width.saturating_sub(pw)).any(|x| {
+            pattern.iter().enumerate().all(|(dy, row)| {
+                row.iter()
+                    .enumerate()
+                    .all(|(dx, dark)| (px[(y + dy) * width + x + dx] == 0) == *dark)
+            })
+        })
+    })
+}
+
+#[cfg(not(feature = "cjk-png"))]
+#[test]
+fn without_cjk_png_chinese_is_drawn_as_boxes() {
+    assert_eq!(smartpos_terminal::receipt::wide_glyph('中'), None);
+    let zh = Receipt::build(&sale(), Copy::Customer, Language::ZhHans);
+    let (w, h, px) = decode_grey(&zh.to_png(Width::Cols32).expect("png"));
+    assert!(find(&px, w, h, &fallback_box(1)) || find(&px, w, h, &fallback_box(2)));
+}
+
+#[test]
+fn a_double_width_character_without_a_glyph_is_the_fallback_box() {
+    // U+20000 (CJK Extension B) is outside the BMP, which is all Unifont covers.
+    assert_eq!(smartpos_terminal::receipt::wide_glyph('\u{20000}'), None);
+    let (w, h, px) = decode_grey(&one_line("\u{20000}").to_png(Width::Cols32).expect("png"));
+    assert_eq!((w, h), (384, 24));
+    assert_eq!(cell(&px, w, 0), fallback_box(1));
+}
+
 fn temp_dir(name: &str) -> std::path::PathBuf {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
