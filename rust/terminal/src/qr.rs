@@ -152,6 +152,7 @@ impl Terminal {
         let wallet = smartpos_qr::wallet::WalletCode::parse(code.trim())
             .map(|w| w.wallet().as_str().to_string())
             .ok();
+        self.resolve_qr_orders_first();
         let order_ref = format!("{}{:06}", self.settings.terminal_id, p.record.invoice);
         journal_host::lock(&self.journal).qr_order_placed(p.id, &order_ref)?;
         self.devices.events.event(&Event::Progress {
@@ -293,6 +294,7 @@ impl Terminal {
         p: Payment<'_>,
         cancel: &CancelToken,
     ) -> Result<TransactionOutcome> {
+        self.resolve_qr_orders_first();
         let order_ref = format!("{}{:06}", self.settings.terminal_id, p.record.invoice);
         journal_host::lock(&self.journal).qr_order_placed(p.id, &order_ref)?;
         self.devices.events.event(&Event::Progress {
@@ -386,6 +388,18 @@ impl Terminal {
             )?;
         }
         Ok(())
+    }
+
+    /// Before a new QR order: finish the orders flagged at open (as reversals are flushed
+    /// before a new authorisation). A failure only delays them to the next attempt.
+    fn resolve_qr_orders_first(&mut self) {
+        match self.resolve_qr_orders() {
+            Ok(done) if !done.is_empty() => {
+                log::info!("{} earlier QR order(s) finished", done.len())
+            }
+            Ok(_) => {}
+            Err(e) => log::warn!("earlier QR orders still waiting for a status query: {e}"),
+        }
     }
 
     /// Finish the QR orders the journal flagged at open for a status query (their outcome was
