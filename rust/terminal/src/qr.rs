@@ -87,9 +87,9 @@ fn mpm_minor_units(text: &str, exponent: u32) -> Option<u64> {
 }
 
 /// What the terminal checks before it shows the host's payload to a customer: an EMVCo MPM
-/// (CRC verified, EMV QRCPS-MPM v1.1 §4.7.1) whose Transaction Currency (53) is the terminal's
-/// and whose Transaction Amount (54) is the sale total — a code without an amount would let
-/// the wallet pay any amount.
+/// (CRC verified, EMV QRCPS-MPM v1.1 §4.7.1) whose Transaction Currency (53) is the terminal's,
+/// whose Transaction Amount (54) is the sale total — a code without an amount would let the
+/// wallet pay any amount — and whose Reference Label (62.05), when present, is this order's.
 fn check_payload(
     order: &QrMerchantOrder,
     total: u64,
@@ -110,10 +110,23 @@ fn check_payload(
         .as_deref()
         .ok_or("the host's order payload has no amount (ID 54)")?;
     match mpm_minor_units(amount, exponent) {
-        Some(a) if a == total => Ok(()),
-        _ => Err(format!(
-            "the host's order payload asks for {amount:?} (ID 54), the sale total is {total} minor units"
+        Some(a) if a == total => {}
+        _ => {
+            return Err(format!(
+                "the host's order payload asks for {amount:?} (ID 54), the sale total is {total} minor units"
+            ));
+        }
+    }
+    let label = qr
+        .additional_data
+        .as_ref()
+        .and_then(|d| d.reference_label.as_deref());
+    match label {
+        Some(l) if l != order.order_ref => Err(format!(
+            "the host's order payload is labelled {l:?} (ID 62.05), the order is {:?}",
+            order.order_ref
         )),
+        _ => Ok(()),
     }
 }
 
@@ -517,6 +530,24 @@ mod tests {
         assert!(wrong_amount.is_err_and(|e| e.contains("ID 54")));
         let no_amount = check_payload(&order_with(payload(None, "156")), 2_372, "156");
         assert!(no_amount.is_err_and(|e| e.contains("no amount")));
+        let currency = check_payload(&order_with(payload(Some("23.72"), "840")), 2_372, "156");
+        assert!(currency.is_err_and(|e| e.contains("ID 53")));
+        let labelled = |label: &str| {
+            let mut qr = smartpos_qr::mpm::parse(&payload(Some("23.72"), "156"))
+                .expect("mpm")
+                .qr;
+            qr.additional_data = Some(smartpos_qr::mpm::AdditionalData {
+                reference_label: Some(label.into()),
+                ..Default::default()
+            });
+            order_with(qr.to_payload().expect("payload"))
+        };
+        assert_eq!(
+            check_payload(&labelled("12345678000001"), 2_372, "156"),
+            Ok(())
+        );
+        let other = check_payload(&labelled("12345678000002"), 2_372, "156");
+        assert!(other.is_err_and(|e| e.contains("62.05")));
         let currency = check_payload(&order_with(payload(Some("23.72"), "840")), 2_372, "156");
         assert!(currency.is_err_and(|e| e.contains("ID 53")));
         // A CRC that does not match its payload (EMV QRCPS-MPM v1.1 §4.7.1).
