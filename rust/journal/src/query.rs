@@ -414,6 +414,103 @@ impl Journal {
         Ok(BatchInfo { settled: true, ..b })
     }
 
+    /// Closed batches the host has not confirmed (a settlement failed after the batch was
+    /// closed), oldest first: settle them again with the same number and totals.
+    pub fn unsettled_batches(&self) -> Result<Vec<BatchInfo>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT id, batch_no, opened_at, closed_at, settled FROM batches \
+             WHERE closed_at IS NOT NULL AND settled = 0 ORDER BY id",
+        )?;
+        let v = st
+            .query_map([], batch_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(v)
+    }
+
+    /// A settlement attempt of the closed batch `id` starts: the host batch number of the
+    /// first attempt is kept (`host_batch_no` the first time) and returned for every attempt,
+    /// so a retry repeats it; audited (`batch.settle_attempt`). Refused for an open or settled
+    /// batch.
+    pub fn settlement_attempt(
+        &mut self,
+        id: BatchId,
+        operator_id: &str,
+        host_batch_no: u32,
+    ) -> Result<u32> {
+        let op = crate::validate::text("operator_id", operator_id, 32)?;
+        if !(1..=999_999).contains(&host_batch_no) {
+            return Err(JournalError::InvalidField {
+                field: "host_batch_no",
+                reason: format!("{host_batch_no} is not 1..=999999"),
+            });
+        }
+        let now = self.now();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let b = batch_by_id(&tx, id)?;
+        if b.closed_at.is_none() || b.settled {
+            return Err(JournalError::BatchNotClosable {
+                batch_no: b.batch_no,
+                reason: if b.settled {
+                    "batch is already settled".into()
+                } else {
+                    "batch is still open".into()
+                },
+            });
+        }
+        let (no, attempts): (u32, u32) = tx.query_row(
+            "UPDATE batches SET host_batch_no = COALESCE(host_batch_no, ?1), \
+             settle_attempts = settle_attempts + 1 WHERE id = ?2 \
+             RETURNING host_batch_no, settle_attempts",
+            params![host_batch_no, id.0],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        audit(
+            &tx,
+            now,
+            &op,
+            "batch.settle_attempt",
+            None,
+            &json!({ "batch_no": b.batch_no, "host_batch_no": no, "attempt": attempts }),
+        )?;
+        tx.commit()?;
+        Ok(no)
+    }
+
+    /// A settlement attempt of batch `id` failed (host down, bad MAC, timeout...): audited
+    /// (`batch.settle_failed`); the batch stays closed and unsettled for a retry.
+    pub fn settlement_failed(&mut self, id: BatchId, operator_id: &str, error: &str) -> Result<()> {
+        let op = crate::validate::text("operator_id", operator_id, 32)?;
+        let mut error: String = error
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(200)
+            .collect();
+        while error.len() > 200 {
+            error.pop();
+        }
+        if error.is_empty() {
+            error.push_str("unknown");
+        }
+        let error = crate::validate::free_text("error", &error, 200)?;
+        let now = self.now();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let b = batch_by_id(&tx, id)?;
+        audit(
+            &tx,
+            now,
+            &op,
+            "batch.settle_failed",
+            None,
+            &json!({ "batch_no": b.batch_no, "error": error }),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// The currently open batch, without opening one (None only on a journal never opened).
     pub fn open_batch(&self) -> Result<Option<BatchInfo>> {
         current_batch(&self.conn)

@@ -44,10 +44,15 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "field 55 of queued messages",
         sql: V5_QUEUE_ICC,
     },
+    Migration {
+        version: 6,
+        name: "settlement attempts",
+        sql: V6_SETTLEMENT,
+    },
 ];
 
 /// Latest schema version this build understands.
-pub const LATEST: u32 = 5;
+pub const LATEST: u32 = 6;
 
 const V1_CORE: &str = r#"
 CREATE TABLE schema_migrations (
@@ -219,6 +224,15 @@ CREATE TABLE queue_icc (
 );
 "#;
 
+/// The batch number the host was told at the first settlement attempt of a closed batch (a
+/// retry repeats it; it can differ from the journal's own number after a host reset), and the
+/// attempts that failed.
+const V6_SETTLEMENT: &str = r#"
+ALTER TABLE batches ADD COLUMN host_batch_no INTEGER
+    CHECK (host_batch_no IS NULL OR host_batch_no BETWEEN 1 AND 999999);
+ALTER TABLE batches ADD COLUMN settle_attempts INTEGER NOT NULL DEFAULT 0 CHECK (settle_attempts >= 0);
+"#;
+
 /// Apply every step above the file's `user_version`. Returns the versions applied.
 pub fn migrate(conn: &mut Connection, now: Timestamp) -> Result<(u32, Vec<u32>)> {
     let before: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
@@ -301,14 +315,14 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         let (before, applied) = migrate(&mut conn, Timestamp(1)).unwrap();
         assert_eq!(before, 0);
-        assert_eq!(applied, vec![1, 2, 3, 4, 5]);
+        assert_eq!(applied, vec![1, 2, 3, 4, 5, 6]);
         let (before, applied) = migrate(&mut conn, Timestamp(2)).unwrap();
         assert_eq!(before, LATEST);
         assert!(applied.is_empty());
         let n: i64 = conn
             .query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(n, 5);
+        assert_eq!(n, 6);
     }
 
     #[test]
@@ -324,7 +338,7 @@ mod tests {
         tx.pragma_update(None, "user_version", 1).unwrap();
         tx.commit().unwrap();
         let (before, applied) = migrate(&mut conn, Timestamp(3)).unwrap();
-        assert_eq!((before, applied), (1, vec![2, 3, 4, 5]));
+        assert_eq!((before, applied), (1, vec![2, 3, 4, 5, 6]));
     }
 
     #[test]

@@ -154,7 +154,7 @@ fn online_completion_drops_field_55_and_malformed_icc_is_refused() {
 }
 
 /// A journal file written by the previous schema (version 4) with a sale left online and an
-/// offline approval whose advice is pending: opening it applies migration 5 only, recovers the
+/// offline approval whose advice is pending: opening it applies migrations 5 and 6 only, recovers the
 /// sale (reversal queued, no field 55: it was never stored), keeps the advice, and new
 /// transactions keep their field 55.
 #[test]
@@ -208,7 +208,7 @@ fn a_schema_4_journal_file_upgrades() {
     }
     let (mut j, report) = f.open();
     assert_eq!(report.schema_version_before, 4);
-    assert_eq!(report.migrations_applied, vec![5]);
+    assert_eq!(report.migrations_applied, vec![5, 6]);
     assert_eq!(report.schema_version, schema::LATEST);
     assert!(report.violations.is_empty(), "{:?}", report.violations);
     assert_eq!(report.recovered_reversals, vec![TxnId(1)]);

@@ -13,7 +13,7 @@ fn new_file_is_migrated_and_reopen_is_idempotent() {
         (r.schema_version_before, r.schema_version),
         (0, schema::LATEST)
     );
-    assert_eq!(r.migrations_applied, vec![1, 2, 3, 4, 5]);
+    assert_eq!(r.migrations_applied, vec![1, 2, 3, 4, 5, 6]);
     assert!(r.violations.is_empty(), "{:?}", r.violations);
     assert_eq!(r.current_batch.batch_no, 1);
     drop(j);
@@ -394,7 +394,8 @@ fn version_3_file_with_data_is_upgraded_in_place() {
     // queue_icc table).
     let c = rusqlite::Connection::open(f.path()).unwrap();
     c.execute_batch(
-        "DROP TABLE queue_icc; DELETE FROM schema_migrations WHERE version = 5; \
+        "DROP TABLE queue_icc; DELETE FROM schema_migrations WHERE version >= 5; \
+         ALTER TABLE batches DROP COLUMN host_batch_no; ALTER TABLE batches DROP COLUMN settle_attempts; \
          DROP INDEX transactions_card_time; \
          CREATE INDEX transactions_card_time ON transactions(pan_hash, created_at) WHERE pan_hash IS NOT NULL; \
          DELETE FROM schema_migrations WHERE version = 4; PRAGMA user_version = 3;",
@@ -404,7 +405,7 @@ fn version_3_file_with_data_is_upgraded_in_place() {
     let (j, r) = f.open();
     assert_eq!(
         (r.schema_version_before, r.migrations_applied.clone()),
-        (3, vec![4, 5])
+        (3, vec![4, 5, 6])
     );
     assert!(r.violations.is_empty(), "{:?}", r.violations);
     assert_eq!(j.get(s.id).unwrap(), s);

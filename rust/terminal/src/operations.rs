@@ -10,8 +10,65 @@ use crate::roles::{Action, Role};
 use crate::terminal::{PaymentMethod, SaleRequest, Terminal};
 use smartpos_host::dialect;
 use smartpos_journal::{
-    OriginalRef, TotalsBy, TransactionRecord, TxnFilter, TxnId, TxnKind, TxnState,
+    BatchId, Journal, OriginalRef, TotalsBy, TransactionRecord, TxnFilter, TxnId, TxnKind, TxnState,
 };
+
+/// The batch number after `n` (000001-999999, wrapping).
+fn next_batch_no(n: u32) -> u32 {
+    if n >= 999_999 { 1 } else { n + 1 }
+}
+
+/// The batch upload records (0320) of a closed batch: approved sales, completions, QR sales
+/// and refunds not voided, oldest first, PAN from the encrypted blob.
+fn batch_records(j: &Journal, batch: BatchId) -> Result<Vec<smartpos_host::BatchRecord>> {
+    let filter = TxnFilter {
+        batch_id: Some(batch),
+        states: vec![
+            TxnState::Completed,
+            TxnState::Approved,
+            TxnState::OfflineApproved,
+        ],
+        ..TxnFilter::default()
+    };
+    let mut records = Vec::new();
+    let mut before = None;
+    loop {
+        let page = j.list(&filter, before, 500)?;
+        for r in &page.items {
+            if r.voided_by.is_some()
+                || matches!(
+                    r.kind,
+                    TxnKind::Void | TxnKind::PreAuth | TxnKind::BalanceInquiry
+                )
+            {
+                continue;
+            }
+            let pan = if r.pan_encrypted.is_some() {
+                j.decrypt_pan(r.id)?.pan.expose().to_string()
+            } else {
+                String::new()
+            };
+            records.push(smartpos_host::BatchRecord {
+                stan: r.stan,
+                processing_code: if r.kind == TxnKind::Refund {
+                    dialect::PC_REFUND.to_string()
+                } else {
+                    dialect::PC_PURCHASE.to_string()
+                },
+                amount: u64::try_from(r.total()).unwrap_or(0),
+                pan,
+                rrn: r.rrn.clone(),
+                auth_code: r.auth_code.clone(),
+            });
+        }
+        match page.next_before {
+            Some(b) => before = Some(b),
+            None => break,
+        }
+    }
+    records.reverse();
+    Ok(records)
+}
 
 /// Which transaction to reprint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -233,70 +290,74 @@ impl Terminal {
 
     /// Settlement (supervisor): queues flushed, the batch closed, totals sent (0500); on a
     /// mismatch (95) every record is uploaded (0320) and the totals sent again; then the batch
-    /// is marked settled.
+    /// is marked settled. New sales go to the next batch from the moment the batch closes.
+    ///
+    /// A batch closed by an earlier settlement that failed (host down, bad MAC, timeout) is
+    /// settled first, instead of the open batch: same batch number as its first attempt, totals
+    /// and upload records from the journal ([`Terminal::retry_settlement`]); call `settle`
+    /// again for the batch opened meanwhile.
     pub fn settle(&mut self) -> Result<SettlementResult> {
         let op = self
             .authoriser
             .require(Role::Supervisor, Action::Settlement)?;
+        self.settle_prepare()?;
+        let pending = journal_host::lock(&self.journal).unsettled_batches()?;
+        if let Some(b) = pending.into_iter().next() {
+            return self.settle_closed(b.id, &op.0, b.batch_no);
+        }
+        let closed = journal_host::lock(&self.journal).close_batch(&op.0)?;
+        let host_batch = self.host.config().batch;
+        // The host batch number moves on now: sales made before a retry belong to the next.
+        self.host.set_batch(next_batch_no(host_batch));
+        self.settle_closed(closed.totals.batch.id, &op.0, host_batch)
+    }
+
+    /// Settle again the oldest batch that was closed but never confirmed by the host (see
+    /// [`Terminal::settle`]); `None` when there is none. Idempotent: a settled batch is never
+    /// sent again, and the host answers a repeat of a batch it did settle with 00.
+    pub fn retry_settlement(&mut self) -> Result<Option<SettlementResult>> {
+        let op = self
+            .authoriser
+            .require(Role::Supervisor, Action::Settlement)?;
+        self.settle_prepare()?;
+        let pending = journal_host::lock(&self.journal).unsettled_batches()?;
+        match pending.into_iter().next() {
+            Some(b) => self.settle_closed(b.id, &op.0, b.batch_no).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Keys, then every queued reversal and advice first: they change the totals.
+    fn settle_prepare(&mut self) -> Result<()> {
         self.ensure_keys()?;
         self.devices.events.event(&Event::Progress {
             step: Progress::Flushing,
         });
         self.host.flush_reversals()?;
         self.host.flush_advices()?;
-        let (closed, records) = {
-            let mut j = journal_host::lock(&self.journal);
-            let closed = j.close_batch(&op.0)?;
-            let filter = TxnFilter {
-                batch_id: Some(closed.totals.batch.id),
-                states: vec![
-                    TxnState::Completed,
-                    TxnState::Approved,
-                    TxnState::OfflineApproved,
-                ],
-                ..TxnFilter::default()
-            };
-            let mut records = Vec::new();
-            let mut before = None;
-            loop {
-                let page = j.list(&filter, before, 500)?;
-                for r in &page.items {
-                    if r.voided_by.is_some()
-                        || matches!(
-                            r.kind,
-                            TxnKind::Void | TxnKind::PreAuth | TxnKind::BalanceInquiry
-                        )
-                    {
-                        continue;
-                    }
-                    let pan = if r.pan_encrypted.is_some() {
-                        j.decrypt_pan(r.id)?.pan.expose().to_string()
-                    } else {
-                        String::new()
-                    };
-                    records.push(smartpos_host::BatchRecord {
-                        stan: r.stan,
-                        processing_code: if r.kind == TxnKind::Refund {
-                            dialect::PC_REFUND.to_string()
-                        } else {
-                            dialect::PC_PURCHASE.to_string()
-                        },
-                        amount: u64::try_from(r.total()).unwrap_or(0),
-                        pan,
-                        rrn: r.rrn.clone(),
-                        auth_code: r.auth_code.clone(),
-                    });
-                }
-                match page.next_before {
-                    Some(b) => before = Some(b),
-                    None => break,
-                }
-            }
-            records.reverse();
-            (closed, records)
+        Ok(())
+    }
+
+    /// One settlement attempt of the closed batch `id` (totals and records from the journal,
+    /// the host batch number of its first attempt, `host_batch` if this is the first);
+    /// audited as attempt, failure or settled.
+    fn settle_closed(
+        &mut self,
+        id: BatchId,
+        operator: &str,
+        host_batch: u32,
+    ) -> Result<SettlementResult> {
+        let (info, totals, records) = {
+            let j = journal_host::lock(&self.journal);
+            let info = j.batch(id)?;
+            let totals = j.batch_totals(id, TotalsBy::Scheme)?;
+            let records = batch_records(&j, id)?;
+            (info, totals, records)
         };
-        let t = &closed.totals.total;
-        let totals = smartpos_host::BatchTotals {
+        let host_batch =
+            journal_host::lock(&self.journal).settlement_attempt(id, operator, host_batch)?;
+        let t = &totals.total;
+        let host_totals = smartpos_host::BatchTotals {
             debit_count: t.sales_count,
             debit_amount: u64::try_from(t.sales_amount).unwrap_or(0),
             credit_count: t.refunds_count,
@@ -308,14 +369,26 @@ impl Terminal {
             journal_host::lock(&self.journal).next_stan()?;
         }
         self.host.set_last_stan(stan.saturating_sub(1));
-        let outcome = self.host.settle(&totals, &records)?;
-        journal_host::lock(&self.journal).mark_batch_settled(closed.totals.batch.id, &op.0)?;
+        let outcome = match self.host.settle_batch(host_batch, &host_totals, &records) {
+            Ok(o) => o,
+            Err(e) => {
+                if let Err(a) = journal_host::lock(&self.journal).settlement_failed(
+                    id,
+                    operator,
+                    &e.to_string(),
+                ) {
+                    log::warn!("settlement failure not audited: {a}");
+                }
+                return Err(TerminalError::Host(e));
+            }
+        };
+        journal_host::lock(&self.journal).mark_batch_settled(id, operator)?;
         let (balanced_first_time, uploaded) = match outcome {
             smartpos_host::SettlementOutcome::Balanced => (true, 0),
             smartpos_host::SettlementOutcome::BalancedAfterUpload { uploaded } => (false, uploaded),
         };
         Ok(SettlementResult {
-            batch_no: closed.totals.batch.batch_no,
+            batch_no: info.batch_no,
             sales_count: t.sales_count,
             sales_amount: t.sales_amount,
             refunds_count: t.refunds_count,

@@ -1,5 +1,13 @@
 //! Settlement (0500: totals in field 48 against the ledger, 95 on mismatch) and batch upload
 //! (0320).
+//!
+//! A settlement covers the terminal's batch named in 60.2 and any earlier unsettled one: a
+//! transaction sent in a later batch (60.2 of its request, kept with the cached response) is
+//! left for the next settlement, so a terminal that settles a closed batch again after a
+//! failure while it already sells in the next batch still agrees. A settlement of a batch the
+//! host has already settled (its batch counter moved past it and nothing of that batch is
+//! left to count) is acknowledged again with 00 and changes nothing: the terminal never
+//! learnt the first answer (UnionPay-style acquirers answer a repeated settlement the same way).
 
 use super::*;
 
@@ -41,13 +49,46 @@ impl Engine {
         Some(r)
     }
 
-    pub(super) fn totals(&self, tid: &str) -> BatchTotals {
+    /// The batch number (60.2) an entry's request carried, from the cached response (which
+    /// echoes field 60); `None` when unknown (uploaded records, never-cached requests).
+    fn entry_batch(&self, tid: &str, e: &LedgerEntry) -> Option<u32> {
+        let mtis: &[&str] = match e.kind {
+            TxnKind::PreAuth => &["0100"],
+            TxnKind::Refund | TxnKind::Offline => &["0220"],
+            TxnKind::Uploaded => &[],
+            _ => &["0200"],
+        };
+        mtis.iter().find_map(|m| {
+            let mti = Mti::new(m).ok()?;
+            let r = self.cache.get(&(tid.to_string(), mti, e.stan))?;
+            if r.rrn() != Some(e.rrn.as_str()) {
+                return None;
+            }
+            r.subfield(profile(), 60, "60.2")
+                .ok()
+                .flatten()?
+                .parse()
+                .ok()
+        })
+    }
+
+    /// Whether `e` is counted by a settlement of `batch` (its own batch or an earlier one).
+    fn in_settlement(&self, tid: &str, e: &LedgerEntry, batch: Option<u32>) -> bool {
+        e.terminal_id == tid
+            && e.counts()
+            && match (batch, self.entry_batch(tid, e)) {
+                (Some(b), Some(own)) => own <= b,
+                _ => true,
+            }
+    }
+
+    pub(super) fn totals(&self, tid: &str, batch: Option<u32>) -> BatchTotals {
         let mut t = BatchTotals::default();
         for e in self
             .ledger
             .entries
             .iter()
-            .filter(|e| e.terminal_id == tid && e.counts())
+            .filter(|e| self.in_settlement(tid, e, batch))
         {
             if e.credit {
                 t.credit_count += 1;
@@ -62,20 +103,32 @@ impl Engine {
 
     pub(super) fn settlement(&mut self, req: &Message, tid: &str) -> Option<Message> {
         let theirs = req.text(48).and_then(BatchTotals::from_field48);
-        let ours = self.totals(tid);
+        let batch: Option<u32> = req
+            .subfield(profile(), 60, "60.2")
+            .ok()
+            .flatten()
+            .and_then(|b| b.parse().ok());
+        let ours = self.totals(tid, batch);
+        let already_settled = batch.is_some_and(|b| {
+            self.terminals.get(tid).is_some_and(|t| b < t.batch) && ours == BatchTotals::default()
+        });
         let code = match theirs {
             None => "30",
+            Some(_) if already_settled => "00",
             Some(t) if t == ours => "00",
             Some(_) => "95",
         };
-        if code == "00" {
-            for e in self
-                .ledger
-                .entries
-                .iter_mut()
-                .filter(|e| e.terminal_id == tid)
-            {
-                if e.counts() {
+        if code == "00" && !already_settled {
+            let settled: Vec<usize> = (0..self.ledger.entries.len())
+                .filter(|i| {
+                    self.ledger
+                        .entries
+                        .get(*i)
+                        .is_some_and(|e| self.in_settlement(tid, e, batch))
+                })
+                .collect();
+            for i in settled {
+                if let Some(e) = self.ledger.entries.get_mut(i) {
                     e.settled = true;
                 }
             }
