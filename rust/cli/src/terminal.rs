@@ -93,6 +93,10 @@ pub struct SaleArgs {
     /// PIN typed on the simulated PIN pad.
     #[arg(long, default_value = "1234")]
     pin: String,
+    /// Label language of the receipt (`zh` or `en`); a zh PNG draws the Chinese from GNU
+    /// Unifont bitmaps.
+    #[arg(long, default_value = "en")]
+    lang: String,
     /// Also write the customer receipt as a PNG image to this file.
     #[arg(long)]
     png: Option<PathBuf>,
@@ -419,6 +423,7 @@ fn outcome_text(out: &TransactionOutcome, receipt: &str) -> String {
 
 /// `smartpos sale`.
 pub fn run_sale(a: SaleArgs) -> CliResult {
+    let lang = lang(&a.lang)?;
     let presentation = if a.contactless {
         SimPresentation::Tap(Box::new(contactless_card(&a.card)?))
     } else {
@@ -435,10 +440,10 @@ pub fn run_sale(a: SaleArgs) -> CliResult {
         &SaleRequest::card(a.amount, &o.operator),
         &CancelToken::new(),
     )?;
-    let r = receipt_of(&o.term, &out, Copy::Customer, Language::En, Width::Cols32)?;
+    let r = receipt_of(&o.term, &out, Copy::Customer, lang, Width::Cols32)?;
     let mut json = outcome_json(&out, &r);
     if a.png.is_some() || a.escpos.is_some() {
-        let receipt = receipt_layout(&o.term, &out, Copy::Customer, Language::En)?;
+        let receipt = receipt_layout(&o.term, &out, Copy::Customer, lang)?;
         if let Some(path) = &a.png {
             let bytes = receipt.to_png(Width::Cols32)?;
             std::fs::write(path, &bytes)?;
@@ -650,6 +655,34 @@ impl Demo {
     }
 }
 
+/// The customer of the demo's merchant-QR sale: waits (until `done`) for the terminal to show
+/// a payload on its customer display, then pays it with the simulated wallet; returns the
+/// payload and the order RRN.
+fn customer_wallet_pays(
+    display: &smartpos_terminal::sim_devices::SimQrDisplay,
+    sim: &HostSim,
+    done: &std::sync::atomic::AtomicBool,
+) -> Result<(String, String), String> {
+    loop {
+        let shown = display
+            .0
+            .lock()
+            .map_err(|_| "display lock poisoned".to_string())?
+            .iter()
+            .flatten()
+            .next()
+            .cloned();
+        if let Some(payload) = shown {
+            let rrn = sim.wallet_pay(&payload).map_err(|e| e.to_string())?;
+            return Ok((payload, rrn));
+        }
+        if done.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err("no QR code was shown".into());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
 /// `smartpos demo`: a merchant's day on an embedded default configuration.
 pub fn run_demo(a: DemoArgs) -> CliResult {
     let lang = lang(&a.lang)?;
@@ -716,6 +749,8 @@ pub fn run_demo(a: DemoArgs) -> CliResult {
     settings.host.address = sim.addr().to_string();
     settings.host.response_timeout_ms = 1_500;
     settings.risk.duplicate_window_secs = 0;
+    // The merchant-QR step polls the host for payment every 100 ms (the wallet pays at once).
+    settings.qr_poll_interval_ms = 100;
     let mut term = Terminal::open_with(
         &dir,
         devices,
@@ -791,6 +826,48 @@ pub fn run_demo(a: DemoArgs) -> CliResult {
         .push_back("286543210987654321".into());
     let r = term.sale(&qr, &cancel);
     demo.step("QR scan sale (customer's wallet code, 33.00)", &term, &h, r)?;
+
+    // Merchant-presented QR (EMVCo QRCPS-MPM): the host issues the order's payload, the
+    // terminal shows it, the customer's wallet scans it and pays (HostSim's wallet hook), and
+    // the terminal's next status poll sees it paid.
+    let mpm = SaleRequest {
+        method: smartpos_terminal::PaymentMethod::MerchantQr,
+        ..SaleRequest::card(6_600, "001")
+    };
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let (r, wallet) = std::thread::scope(|scope| {
+        let wallet = scope.spawn(|| customer_wallet_pays(&h.display, &sim, &done));
+        let r = term.sale(&mpm, &cancel);
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        (r, wallet.join())
+    });
+    demo.step(
+        "merchant QR sale (customer scans the terminal's code, 66.00)",
+        &term,
+        &h,
+        r,
+    )?;
+    match wallet {
+        Ok(Ok((payload, rrn))) => {
+            let code = smartpos_qr::image::QrMatrix::encode(
+                &payload,
+                &smartpos_qr::image::QrOptions::default(),
+            )?;
+            demo.text.push_str(&format!(
+                "  shown on the customer display (EMVCo MPM, {} characters, quiet zone included), paid by the wallet (order RRN {rrn}):\n\n{}\n  {payload}\n",
+                payload.len(),
+                code.to_terminal(true)
+            ));
+            if let Some(last) = demo.steps.last_mut() {
+                last["shown_qr"] = Value::from(payload);
+                last["wallet_rrn"] = Value::from(rrn);
+            }
+        }
+        Ok(Err(e)) => demo
+            .text
+            .push_str(&format!("  the customer's wallet did not pay: {e}\n")),
+        Err(_) => demo.text.push_str("  the customer's wallet stopped\n"),
+    }
 
     present("up-cda-online-pin", false)?;
     let r = term.sale(&SaleRequest::card(5_051, "001"), &cancel);

@@ -101,6 +101,13 @@ fn demo_runs_a_merchant_day_and_prints_the_settlement_report() {
     assert!(out.contains("CUSTOMER COPY"));
     assert!(out.contains("[display] Enter PIN"));
     assert!(out.contains("REVERSED - NOT CHARGED"));
+    // The merchant QR is drawn in the terminal (half blocks), followed by its payload.
+    let qr_at = out
+        .find("shown on the customer display")
+        .expect("merchant QR step");
+    let drawn = &out[qr_at..];
+    assert!(drawn.contains('▀') && drawn.contains('▄'), "{drawn}");
+    assert!(drawn.contains("000201"), "payload printed: {drawn}");
     // No full PAN of the virtual cards anywhere.
     for pan in [
         "4761739001010010",
@@ -138,14 +145,28 @@ fn demo_runs_a_merchant_day_and_prints_the_settlement_report() {
     assert_eq!(status("host timeout"), "reversed");
     assert_eq!(status("void"), "approved");
     assert_eq!(status("refund"), "approved");
+    // Merchant-presented QR: the payload the terminal showed is an EMVCo MPM for 66.00 that the
+    // simulated wallet paid; the terminal's poll then saw it paid.
+    let mpm = step("merchant QR sale");
+    assert_eq!(mpm["status"], "approved", "{mpm}");
+    assert_eq!(mpm["kind"], "qr_sale");
+    let shown = mpm["shown_qr"].as_str().expect("payload shown");
+    match smartpos_qr::parse(shown).expect("the shown code parses") {
+        smartpos_qr::ScannedCode::Mpm(m) => {
+            assert_eq!(m.qr.transaction_amount.as_deref(), Some("66.00"));
+            assert_eq!(m.qr.transaction_currency, "156");
+        }
+        other => panic!("not an MPM: {other:?}"),
+    }
+    assert_eq!(mpm["wallet_rrn"], mpm["rrn"]);
     let s = &v["settlement"];
-    // Left after the void: the 20.00 contactless sale, the 400.00 phone tap, the 33.00 QR sale
-    // when this build takes QR payments, and the 5.00 refund.
+    // Left after the void: the 20.00 contactless sale, the 400.00 phone tap, the 66.00 merchant
+    // QR sale, the 33.00 QR scan sale when this build takes wallet codes, and the 5.00 refund.
     let qr = status("QR scan sale") == "approved";
-    assert_eq!(s["terminal_totals"]["sales_count"], if qr { 3 } else { 2 });
+    assert_eq!(s["terminal_totals"]["sales_count"], if qr { 4 } else { 3 });
     assert_eq!(
         s["terminal_totals"]["sales_amount"],
-        if qr { 45_300 } else { 42_000 }
+        if qr { 51_900 } else { 48_600 }
     );
     assert_eq!(s["terminal_totals"]["refunds_amount"], 500);
     assert_eq!(s["journal_matches_sent"], true);
