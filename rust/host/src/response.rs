@@ -30,6 +30,8 @@ impl ResponseCode {
     pub const INVALID_TRANSACTION: ResponseCode = ResponseCode(*b"12");
     /// 25 unable to locate record (also acknowledges a reversal).
     pub const NO_RECORD: ResponseCode = ResponseCode(*b"25");
+    /// 30 format error (e.g. a malformed field 63 `VAD`, see [`crate::dialect::value_added`]).
+    pub const FORMAT_ERROR: ResponseCode = ResponseCode(*b"30");
     /// 95 reconciliation error (settlement totals differ: batch upload follows).
     pub const RECONCILE_ERROR: ResponseCode = ResponseCode(*b"95");
     /// A0 MAC error (UnionPay): the host could not verify the request MAC.

@@ -9,8 +9,8 @@ mod support;
 
 use smartpos_host::link::CANCEL_POLL;
 use smartpos_host::{
-    CancelHook, CardData, HostClient, HostError, LinkConfig, LinkError, MemoryStore, PinInput,
-    QueueKind, ReversalStore, SaleRequest,
+    CancelHook, CardData, HostClient, HostError, Link, LinkConfig, LinkError, MemoryStore,
+    PinInput, QueueKind, ReversalStore, SaleRequest,
 };
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -327,4 +327,40 @@ fn cancel_ends_a_hanging_tcp_connect() {
         matches!(err, HostError::Cancelled { sent: false }),
         "got {err:?}"
     );
+}
+
+#[test]
+fn the_link_itself_says_which_wait_was_cancelled() {
+    let (addr, rx) = fake_host(Behaviour::Mute, None);
+    let config = LinkConfig::tcp(addr).with_read_timeout(LONG);
+    let cancelled = CancelHook::new();
+    cancelled.cancel();
+    assert!(matches!(
+        Link::connect_cancellable(&config, Some(&cancelled)),
+        Err(LinkError::Cancelled {
+            during: "connecting"
+        })
+    ));
+    let mut link = Link::connect(&config).expect("connect");
+    let hook = CancelHook::new();
+    let h = hook.clone();
+    std::thread::spawn(move || {
+        if rx.recv() == Ok(Seen::Connected) {
+            std::thread::sleep(Duration::from_millis(100));
+            h.cancel();
+        }
+    });
+    let err = link
+        .receive_cancellable(Some(&hook))
+        .expect_err("cancelled");
+    assert!(
+        matches!(
+            err,
+            LinkError::Cancelled {
+                during: "reading the length prefix"
+            }
+        ),
+        "got {err:?}"
+    );
+    assert!(!err.is_timeout());
 }

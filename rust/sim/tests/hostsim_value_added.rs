@@ -8,8 +8,8 @@ use smartpos_crypto::key::{KeyAlgorithm, SecretKey};
 use smartpos_crypto::keyhier::{HierarchyAlgorithm, KeyHierarchy, WorkingKeyType};
 use smartpos_host::mac::{self, MacAlgorithm};
 use smartpos_host::{
-    CardData, HostClient, Link, LinkConfig, MemoryStore, PinInput, SaleRequest, TerminalConfig,
-    ValueAddedData,
+    CardData, HostClient, Link, LinkConfig, MemoryStore, PinInput, ResponseCode, SaleRequest,
+    TerminalConfig, ValueAddedData,
 };
 use smartpos_iso8583::{Frame, Message, Mti, Profile, Tpdu};
 use smartpos_sim::hostsim::{HostSim, TxnKind};
@@ -148,7 +148,7 @@ fn a_malformed_field_63_is_a_format_error_not_a_panic_and_nothing_is_booked() {
         let r = exchange(&sim, &raw_sale(&tak, stan, f63, None));
         assert_eq!(
             r.response_code(),
-            Some("30"),
+            Some(ResponseCode::FORMAT_ERROR.as_str()),
             "{:?}",
             String::from_utf8_lossy(f63)
         );

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::hostsim::ledger::ValueAddedRecord;
-use smartpos_host::ValueAddedData;
+use smartpos_host::{ResponseCode, ValueAddedData};
 
 impl Engine {
     pub(super) fn sale(&mut self, req: &Message, tid: &str, kind: TxnKind) -> Option<Message> {
@@ -15,7 +15,7 @@ impl Engine {
                     Err(e) => {
                         log::info!("hostsim: format error in field 63: {e}");
                         self.ledger.format_errors += 1;
-                        return self.reply(req, "30");
+                        return self.reply(req, ResponseCode::FORMAT_ERROR.as_str());
                     }
                 }
             }
