@@ -66,16 +66,24 @@ pub struct StoreArgs {
     pub operators: Option<PathBuf>,
 }
 
+/// The files of `smartpos operator ...`: the journal (its audit log records every change and
+/// refusal; created when missing) and the operator store next to it.
+#[derive(Args, Clone, Debug)]
+pub struct OperatorFiles {
+    /// Journal file (locates `operators.db`; its audit log records the change).
+    #[arg(long)]
+    pub journal: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
 /// `smartpos operator ...`.
 #[derive(Subcommand)]
 pub enum OperatorCmd {
     /// Add an operator (by an admin; the first admin of an empty store needs no credentials).
     Add {
-        /// Journal file (its audit log records the change; created when missing).
-        #[arg(long)]
-        journal: PathBuf,
         #[command(flatten)]
-        store: StoreArgs,
+        files: OperatorFiles,
         #[command(flatten)]
         by: CredentialArgs,
         /// Id of the new operator (1-32 of A-Z a-z 0-9 _ - .).
@@ -97,19 +105,13 @@ pub enum OperatorCmd {
     },
     /// List the operators (id, name, role, failed attempts, locked); never a hash.
     List {
-        /// Journal file (locates `operators.db`).
-        #[arg(long)]
-        journal: PathBuf,
         #[command(flatten)]
-        store: StoreArgs,
+        files: OperatorFiles,
     },
     /// Unlock an operator locked out after wrong passwords (by an admin).
     Unlock {
-        /// Journal file (its audit log records the unlock).
-        #[arg(long)]
-        journal: PathBuf,
         #[command(flatten)]
-        store: StoreArgs,
+        files: OperatorFiles,
         #[command(flatten)]
         by: CredentialArgs,
         /// Operator to unlock.
@@ -370,8 +372,7 @@ fn admin_session(
 pub fn run(cmd: OperatorCmd) -> CliResult {
     match cmd {
         OperatorCmd::Add {
-            journal,
-            store,
+            files: OperatorFiles { journal, store },
             by,
             id,
             name,
@@ -428,7 +429,9 @@ pub fn run(cmd: OperatorCmd) -> CliResult {
             v["bootstrap"] = json!(bootstrap);
             Ok(Report::with_text(v, text))
         }
-        OperatorCmd::List { journal, store } => {
+        OperatorCmd::List {
+            files: OperatorFiles { journal, store },
+        } => {
             let (s, _) = open_store(&journal, &store)?;
             let list = s.list()?;
             let mut text = String::new();
@@ -451,8 +454,7 @@ pub fn run(cmd: OperatorCmd) -> CliResult {
             ))
         }
         OperatorCmd::Unlock {
-            journal,
-            store,
+            files: OperatorFiles { journal, store },
             by,
             id,
         } => {

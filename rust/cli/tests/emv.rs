@@ -1,27 +1,9 @@
 //! `smartpos emv ...` run as a process: every virtual card gives its documented outcome,
 //! a recorded transaction replays to identical output, bad scripts fail.
 
-use serde_json::Value;
-use std::process::{Command, Output};
+mod common;
 
-fn smartpos(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_smartpos"))
-        .args(args)
-        .output()
-        .expect("run smartpos")
-}
-
-fn json_of(args: &[&str]) -> Value {
-    let out = smartpos(args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).expect("utf-8");
-    assert_eq!(stdout.trim_end().lines().count(), 1, "one JSON line");
-    serde_json::from_str(&stdout).expect("JSON")
-}
+use common::{json, run, temp_path};
 
 const FIXED: [&str; 6] = ["--un", "A1B2C3D4", "--date", "261121", "--time", "101500"];
 
@@ -33,13 +15,9 @@ fn run_args<'a>(source: [&'a str; 2], extra: &[&'a str]) -> Vec<&'a str> {
     a
 }
 
-fn tmp(name: &str) -> std::path::PathBuf {
-    std::env::temp_dir().join(format!("smartpos-emv-{}-{name}", std::process::id()))
-}
-
 #[test]
 fn sims_lists_profiles() {
-    let v = json_of(&["emv", "sims", "--json"]);
+    let v = json(&["emv", "sims", "--json"]);
     let sims = v["sims"].as_array().expect("sims");
     assert!(sims.len() >= 30, "{}", sims.len());
     for scheme in ["visa", "mastercard", "unionpay"] {
@@ -69,7 +47,7 @@ fn sims_lists_profiles() {
 
 #[test]
 fn every_sim_gives_its_expected_outcome() {
-    let v = json_of(&["emv", "sims", "--json"]);
+    let v = json(&["emv", "sims", "--json"]);
     // The contactless cards are run by tests/emv_contactless.rs.
     for s in v["sims"]
         .as_array()
@@ -82,7 +60,7 @@ fn every_sim_gives_its_expected_outcome() {
         if let Some(pin) = s["pin"].as_str() {
             extra.extend_from_slice(&["--pin", pin]);
         }
-        let r = json_of(&run_args(["--sim", name], &extra));
+        let r = json(&run_args(["--sim", name], &extra));
         assert_eq!(r["outcome"], s["expect"], "{name}: {r}");
         assert_eq!(r["kernel"], "contact");
         if r["outcome"] != "end_application" {
@@ -101,7 +79,7 @@ fn every_sim_gives_its_expected_outcome() {
 
 #[test]
 fn pan_is_masked_and_pin_hidden() {
-    let r = json_of(&run_args(
+    let r = json(&run_args(
         ["--sim", "visa-dda-offline-pin"],
         &["--pin", "1234"],
     ));
@@ -124,7 +102,7 @@ fn record_then_replay_is_identical() {
             vec!["--pin", "123456", "--online-response", r#"{"unable":true}"#],
         ),
     ] {
-        let path = tmp(&format!("{name}.json"));
+        let path = temp_path("emv", &format!("{name}.json"));
         let p = path.to_str().expect("path");
         let mut rec = vec![
             "emv", "record", "--sim", name, "--out", p, "--amount", "1000",
@@ -132,15 +110,15 @@ fn record_then_replay_is_identical() {
         rec.extend_from_slice(&FIXED);
         rec.extend_from_slice(&extra);
         rec.push("--json");
-        let recorded = json_of(&rec);
-        let replayed = json_of(&run_args(["--card", p], &extra));
+        let recorded = json(&rec);
+        let replayed = json(&run_args(["--card", p], &extra));
         assert_eq!(recorded, replayed, "{name}");
         // A different unpredictable number does not match the script: error exit.
         let mut other = run_args(["--card", p], &extra);
         if let Some(i) = other.iter().position(|a| *a == "A1B2C3D4") {
             other[i] = "00000000";
         }
-        let out = smartpos(&other);
+        let out = run(&other);
         assert!(
             !out.status.success(),
             "{name}: a different UN must not replay"
@@ -152,7 +130,7 @@ fn record_then_replay_is_identical() {
 #[test]
 fn online_response_completes_the_transaction() {
     // First half: the online request with field 55.
-    let first = json_of(&run_args(
+    let first = json(&run_args(
         ["--sim", "mc-cda-online-pin"],
         &["--pin", "1234"],
     ));
@@ -167,14 +145,14 @@ fn online_response_completes_the_transaction() {
         r#"{{"arc":"3030","iad":"{}"}}"#,
         hex::encode_upper(&v.issuer_authentication_data)
     );
-    let done = json_of(&run_args(
+    let done = json(&run_args(
         ["--sim", "mc-cda-online-pin"],
         &["--pin", "1234", "--online-response", &resp],
     ));
     assert_eq!(done["outcome"], "approved", "{done}");
     assert_eq!(done["oda_ok"], true);
     // A wrong ARPC: the card declines in the second GENERATE AC.
-    let bad = json_of(&run_args(
+    let bad = json(&run_args(
         ["--sim", "mc-cda-online-pin"],
         &[
             "--pin",
@@ -185,7 +163,7 @@ fn online_response_completes_the_transaction() {
     ));
     assert_eq!(bad["outcome"], "declined");
     // Host decline.
-    let declined = json_of(&run_args(
+    let declined = json(&run_args(
         ["--sim", "visa-sda-signature"],
         &["--online-response", r#"{"arc":"3035"}"#],
     ));
@@ -195,12 +173,12 @@ fn online_response_completes_the_transaction() {
 #[test]
 fn set_fixes_terminal_data() {
     // Floor limit 500.00 and an offline-approving card: TC without going online.
-    let r = json_of(&run_args(
+    let r = json(&run_args(
         ["--sim", "visa-dda-offline-approve"],
         &["--set", "9F1B=0000C350"],
     ));
     assert_eq!(r["outcome"], "approved", "{r}");
-    let r = json_of(&run_args(
+    let r = json(&run_args(
         ["--sim", "visa-dda-offline-approve"],
         &["--set", "9F1B=0000C350", "--set", "9F33=E0F800"],
     ));
@@ -212,12 +190,12 @@ fn set_fixes_terminal_data() {
             .as_str()
             .is_some_and(|f| f.contains("9F3303E0F800"))
     );
-    let out = smartpos(&run_args(
+    let out = run(&run_args(
         ["--sim", "visa-cda-no-cvm"],
         &["--set", "DF01=00"],
     ));
     assert_eq!(out.status.code(), Some(2));
-    let r = json_of(&run_args(
+    let r = json(&run_args(
         ["--sim", "visa-cda-no-cvm"],
         &["--currency", "840"],
     ));
@@ -230,18 +208,18 @@ fn set_fixes_terminal_data() {
 
 #[test]
 fn bad_inputs_fail() {
-    let path = tmp("bad.json");
+    let path = temp_path("emv", "bad.json");
     std::fs::write(
         &path,
         r#"{"atr":"3B00","exchanges":[{"command":"ZZ","response":"9000"}]}"#,
     )
     .expect("write");
-    let out = smartpos(&run_args(["--card", path.to_str().expect("p")], &[]));
+    let out = run(&run_args(["--card", path.to_str().expect("p")], &[]));
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("exchange 0"));
     std::fs::write(&path, "not json").expect("write");
     assert!(
-        !smartpos(&run_args(["--card", path.to_str().expect("p")], &[]))
+        !run(&run_args(["--card", path.to_str().expect("p")], &[]))
             .status
             .success()
     );
@@ -251,24 +229,24 @@ fn bad_inputs_fail() {
         r#"{"atr":"3B00","exchanges":[{"command":"00A4040007A0000000031010*","response":"9000"}]}"#,
     )
     .expect("write");
-    let out = smartpos(&run_args(["--card", path.to_str().expect("p")], &[]));
+    let out = run(&run_args(["--card", path.to_str().expect("p")], &[]));
     assert!(!out.status.success());
     let _ = std::fs::remove_file(&path);
-    let out = smartpos(&run_args(["--sim", "no-such-card"], &[]));
+    let out = run(&run_args(["--sim", "no-such-card"], &[]));
     assert!(!out.status.success());
-    let out = smartpos(&run_args(
+    let out = run(&run_args(
         ["--sim", "visa-cda-no-cvm"],
         &["--interface", "contactless"],
     ));
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a contactless virtual card"));
-    let out = smartpos(&run_args(["--sim", "visa-cda-no-cvm"], &["--un", "XYZ"]));
+    let out = run(&run_args(["--sim", "visa-cda-no-cvm"], &["--un", "XYZ"]));
     assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]
 fn sim_ca_keys_load_into_the_kernel_key_store() {
-    let v = json_of(&["emv", "sim-ca-keys", "--json"]);
+    let v = json(&["emv", "sim-ca-keys", "--json"]);
     let mut store = smartpos_emv::CaKeyStore::new();
     assert_eq!(store.load_json(&v.to_string()).expect("key file"), 3);
     for rid in ["A000000003", "A000000004", "A000000333"] {

@@ -4,31 +4,10 @@
 //! `--set` reaches the PDOL data, `--online-response` resumes an Online Request, bad scripts
 //! fail. Each process mints the simulator PKI, so the runs are few and each checks much.
 
+mod common;
+
+use common::{json, run, stdout_line, temp_path};
 use serde_json::Value;
-use std::process::{Command, Output};
-
-fn smartpos(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_smartpos"))
-        .args(args)
-        .output()
-        .expect("run smartpos")
-}
-
-fn stdout_of(args: &[&str]) -> String {
-    let out = smartpos(args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).expect("utf-8");
-    assert_eq!(stdout.trim_end().lines().count(), 1, "one JSON line");
-    stdout
-}
-
-fn json_of(args: &[&str]) -> Value {
-    serde_json::from_str(&stdout_of(args)).expect("JSON")
-}
 
 const FIXED: [&str; 6] = ["--un", "A1B2C3D4", "--date", "261121", "--time", "101500"];
 
@@ -48,10 +27,6 @@ fn tap_args<'a>(source: [&'a str; 2], extra: &[&'a str]) -> Vec<&'a str> {
     a.extend_from_slice(extra);
     a.push("--json");
     a
-}
-
-fn tmp(name: &str) -> std::path::PathBuf {
-    std::env::temp_dir().join(format!("smartpos-emv-cl-{}-{name}", std::process::id()))
 }
 
 /// The commands of the APDU trace, hex.
@@ -89,7 +64,7 @@ fn gpo_pdol_data(r: &Value) -> String {
 
 #[test]
 fn every_contactless_sim_reaches_its_expected_outcome() {
-    let v = json_of(&["emv", "sims", "--json"]);
+    let v = json(&["emv", "sims", "--json"]);
     let sims: Vec<&Value> = v["sims"]
         .as_array()
         .expect("sims")
@@ -106,7 +81,7 @@ fn every_contactless_sim_reaches_its_expected_outcome() {
     }
     for s in sims {
         let name = s["name"].as_str().expect("name");
-        let stdout = stdout_of(&tap_args(["--sim", name], &[]));
+        let stdout = stdout_line(&tap_args(["--sim", name], &[]));
         let r: Value = serde_json::from_str(&stdout).expect("JSON");
         assert_eq!(r["outcome"], s["expect"], "{name}: {r}");
         assert_eq!(r["interface"], "contactless");
@@ -198,7 +173,7 @@ fn recorded_tap_replays_identically() {
             vec!["--set", "9F66=B6004000", "--set", "9F1A=0276"],
         ),
     ] {
-        let path = tmp(&format!("{name}.json"));
+        let path = temp_path("emv-cl", &format!("{name}.json"));
         let p = path.to_str().expect("path");
         let mut rec = vec![
             "emv",
@@ -215,16 +190,16 @@ fn recorded_tap_replays_identically() {
         rec.extend_from_slice(&FIXED);
         rec.extend_from_slice(&extra);
         rec.push("--json");
-        let recorded = stdout_of(&rec);
+        let recorded = stdout_line(&rec);
         let script: Value =
             serde_json::from_str(&std::fs::read_to_string(&path).expect("script")).expect("JSON");
         assert!(script["atr"].is_string() && script["exchanges"].is_array());
-        let replayed = stdout_of(&tap_args(["--card", p], &extra));
+        let replayed = stdout_line(&tap_args(["--card", p], &extra));
         assert_eq!(recorded, replayed, "{name}: replay differs");
         if !extra.is_empty() {
             // Without the recording reader's data objects the PDOL data differs: the replay
             // fails on the script instead of giving another outcome.
-            let out = smartpos(&tap_args(["--card", p], &[]));
+            let out = run(&tap_args(["--card", p], &[]));
             assert!(!out.status.success(), "{name}");
             assert!(
                 String::from_utf8_lossy(&out.stderr).contains("scripted card"),
@@ -238,8 +213,8 @@ fn recorded_tap_replays_identically() {
 
 #[test]
 fn set_changes_the_ttq_and_country_in_the_pdol_data() {
-    let plain = json_of(&tap_args(["--sim", "cl-visa-card"], &[]));
-    let set = json_of(&tap_args(
+    let plain = json(&tap_args(["--sim", "cl-visa-card"], &[]));
+    let set = json(&tap_args(
         ["--sim", "cl-visa-card"],
         &["--set", "9F66=B6004000", "--set", "9F1A=0840"],
     ));
@@ -257,7 +232,7 @@ fn set_changes_the_ttq_and_country_in_the_pdol_data() {
     // Text mode: one line with the outcome, the kernel and the UI message ids.
     let mut text_args = tap_args(["--sim", "cl-visa-two-cards"], &[]);
     text_args.pop();
-    let out = smartpos(&text_args);
+    let out = run(&text_args);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -267,7 +242,7 @@ fn set_changes_the_ttq_and_country_in_the_pdol_data() {
     assert!(text.contains("ui [15 19 16 03]"), "{text}");
     // Bad --set values are command-line errors.
     for bad in ["9F66=B600", "DF01=00", "DF8124=12", "9F66"] {
-        let out = smartpos(&tap_args(["--sim", "cl-visa-card"], &["--set", bad]));
+        let out = run(&tap_args(["--sim", "cl-visa-card"], &["--set", bad]));
         assert_eq!(out.status.code(), Some(2), "--set {bad}");
     }
 }
@@ -276,7 +251,7 @@ fn set_changes_the_ttq_and_country_in_the_pdol_data() {
 fn online_response_resumes_the_online_request() {
     // Issuer update card: the host's 91 and script take Entry Point to Start C.
     let resp = r#"{"arc":"3030","iad":"11111111111111111111","scripts":"7209860784DA000002AABB"}"#;
-    let r = json_of(&tap_args(
+    let r = json(&tap_args(
         ["--sim", "cl-visa-issuer-update"],
         &["--online-response", resp],
     ));
@@ -295,11 +270,11 @@ fn online_response_resumes_the_online_request() {
         Some(&["present_card_again".to_string(), "approved".to_string()][..])
     );
     // A decline needs no second presentment; "unable to go online" declines too.
-    let online = json_of(&tap_args(["--sim", "cl-visa-online-only"], &[]));
+    let online = json(&tap_args(["--sim", "cl-visa-online-only"], &[]));
     assert_eq!(online["outcome"], "ONLINE REQUEST");
     assert_eq!(online["online"], Value::Null);
     for answer in [r#"{"arc":"3035"}"#, r#"{"unable":true}"#] {
-        let r = json_of(&tap_args(
+        let r = json(&tap_args(
             ["--sim", "cl-visa-online-only"],
             &["--online-response", answer],
         ));
@@ -315,7 +290,7 @@ fn online_response_resumes_the_online_request() {
         );
     }
     // An offline approval ignores the host's answer.
-    let r = json_of(&tap_args(
+    let r = json(&tap_args(
         ["--sim", "cl-visa-card"],
         &["--online-response", r#"{"arc":"3035"}"#],
     ));
@@ -325,7 +300,7 @@ fn online_response_resumes_the_online_request() {
 
 #[test]
 fn bad_scripts_and_arguments_fail() {
-    let path = tmp("bad.json");
+    let path = temp_path("emv-cl", "bad.json");
     let p = path.to_str().expect("path");
     // Not JSON, no status word, a script that does not answer SELECT PPSE as recorded.
     for text in [
@@ -334,19 +309,19 @@ fn bad_scripts_and_arguments_fail() {
         r#"{"atr":"3B00","exchanges":[{"command":"00A4040007A0000000031010*","response":"9000"}]}"#,
     ] {
         std::fs::write(&path, text).expect("write");
-        let out = smartpos(&tap_args(["--card", p], &[]));
+        let out = run(&tap_args(["--card", p], &[]));
         assert!(!out.status.success(), "{text}");
         assert!(out.stdout.is_empty(), "no outcome printed for {text}");
         assert!(String::from_utf8_lossy(&out.stderr).contains("scripted card"));
     }
     let _ = std::fs::remove_file(&path);
-    let out = smartpos(&tap_args(["--card", "/nonexistent/tap.json"], &[]));
+    let out = run(&tap_args(["--card", "/nonexistent/tap.json"], &[]));
     assert!(!out.status.success());
     // A contact card is no contactless sim; unknown interface and a PIN are usage errors.
-    let out = smartpos(&tap_args(["--sim", "visa-cda-no-cvm"], &[]));
+    let out = run(&tap_args(["--sim", "visa-cda-no-cvm"], &[]));
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a contactless virtual card"));
-    let out = smartpos(&[
+    let out = run(&[
         "emv",
         "run",
         "--interface",
@@ -357,7 +332,7 @@ fn bad_scripts_and_arguments_fail() {
         "1",
     ]);
     assert_eq!(out.status.code(), Some(2));
-    let out = smartpos(&tap_args(["--sim", "cl-visa-card"], &["--pin", "1234"]));
+    let out = run(&tap_args(["--sim", "cl-visa-card"], &["--pin", "1234"]));
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -365,7 +340,7 @@ fn bad_scripts_and_arguments_fail() {
 fn relay_resistance_follows_the_reader_clock() {
     // 20 ms round trip: 164 units of 100 us over the card's 4.0 ms maximum (+ grace): TVR byte
     // 5 "relay resistance time limits exceeded", the tap still completes (Book C-2 §5.3).
-    let slow = json_of(&tap_args(
+    let slow = json(&tap_args(
         ["--sim", "cl-mc-relay"],
         &["--clock", "1000,21000,21000"],
     ));
@@ -376,12 +351,12 @@ fn relay_resistance_follows_the_reader_clock() {
     );
     assert_eq!(slow["relay_resistance"]["time_limits_exceeded"], true);
     // 0.1 ms: faster than the card can answer: END APPLICATION.
-    let fast = json_of(&tap_args(
+    let fast = json(&tap_args(
         ["--sim", "cl-mc-relay"],
         &["--clock", "1000,1100"],
     ));
     assert_eq!(fast["outcome"], "END APPLICATION", "{fast}");
-    let out = smartpos(&tap_args(["--sim", "cl-mc-relay"], &["--clock", "soon"]));
+    let out = run(&tap_args(["--sim", "cl-mc-relay"], &["--clock", "soon"]));
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -393,7 +368,7 @@ fn phones_above_the_cvm_limit_ask_see_phone_then_verify_on_the_device() {
     for name in ["cl-visa-phone", "cl-mc-phone", "cl-up-phone"] {
         let mut args = tap_args(["--sim", name], &[]);
         args[7] = "35000";
-        let r = json_of(&args);
+        let r = json(&args);
         assert_eq!(r["outcome"], "ONLINE REQUEST", "{name}: {r}");
         assert_eq!(r["cvm"], "confirmation_code_verified", "{name}");
         assert_eq!(r["restarts"], 1, "{name}");

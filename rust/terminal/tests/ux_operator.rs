@@ -2,9 +2,12 @@
 //! unlock, supervisor escalation through the terminal's `Authoriser`, everything audited in the
 //! journal.
 
+mod ux_common;
+
+use ux_common::{temp_dir, temp_journal};
+
 use std::sync::{Arc, Mutex};
 
-use smartpos_journal::{AesGcmPanProtector, Journal, JournalConfig, ManualClock, Timestamp};
 use smartpos_terminal::operator::{
     CredentialPrompt, Credentials, MemoryAudit, NoPrompt, OperatorError, OperatorPolicy,
     OperatorSession, OperatorStore, required_role,
@@ -21,16 +24,6 @@ fn policy() -> OperatorPolicy {
         argon2_memory_kib: 64,
         argon2_iterations: 1,
     }
-}
-
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let d = std::env::temp_dir().join(format!("smartpos-ux-{name}-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
 }
 
 fn store_with_staff(audit: MemoryAudit) -> OperatorStore {
@@ -195,15 +188,7 @@ impl CredentialPrompt for ScriptedPrompt {
 
 #[test]
 fn cashier_session_escalates_to_a_supervisor_and_audits_in_the_journal() {
-    let dir = temp_dir("ops-journal");
-    let protector = AesGcmPanProtector::new(&[1; 32], &[2; 32], 1).expect("keys");
-    let (journal, _) = Journal::open(
-        dir.join("journal.db"),
-        JournalConfig::default(),
-        Box::new(ManualClock::new(Timestamp(1_795_256_103_000))),
-        Box::new(protector),
-    )
-    .expect("journal");
+    let (journal, dir) = temp_journal("ops-journal", 1, 2);
     let journal = Arc::new(Mutex::new(journal));
     let store = OperatorStore::open_in_memory(policy(), Box::new(journal.clone())).expect("store");
     store
@@ -356,15 +341,7 @@ fn memory_audit_drains_into_the_journal() {
     let _s = store_with_staff(audit.clone());
     let n = audit.entries().len();
     assert!(n >= 4);
-    let dir = temp_dir("ops-drain");
-    let protector = AesGcmPanProtector::new(&[1; 32], &[2; 32], 1).expect("keys");
-    let (mut j, _) = Journal::open(
-        dir.join("journal.db"),
-        JournalConfig::default(),
-        Box::new(ManualClock::new(Timestamp(1_795_256_103_000))),
-        Box::new(protector),
-    )
-    .expect("journal");
+    let (mut j, dir) = temp_journal("ops-drain", 1, 2);
     let before = j.audit_count().expect("count");
     assert_eq!(audit.drain_into(&mut j).expect("drain"), n);
     assert_eq!(j.audit_count().expect("count"), before + n as u64);

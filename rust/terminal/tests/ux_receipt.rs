@@ -1,69 +1,18 @@
 //! Receipts: exact text snapshot of a sale, ESC/POS structure, PNG size, and that no rendering
 //! ever carries a full PAN.
 
+mod ux_common;
+
+use ux_common::{merchant, sale, temp_journal};
+
 use smartpos_journal::{
-    AesGcmPanProtector, CardData, Completion, EntryMode, HostResponse, Journal, JournalConfig,
-    ManualClock, NewTransaction, OnlineRequest, Pan, Timestamp, TxnKind, TxnState,
+    CardData, Completion, EntryMode, HostResponse, NewTransaction, OnlineRequest, Pan, TxnKind,
+    TxnState,
 };
 use smartpos_terminal::prompts::Language;
-use smartpos_terminal::receipt::{
-    CodePage, Copy, CvmLine, Line, MerchantInfo, Receipt, ReceiptData, Width,
-};
+use smartpos_terminal::receipt::{CodePage, Copy, CvmLine, Line, Receipt, ReceiptData, Width};
 
 const FULL_PAN: &str = "4761739001010119";
-
-fn merchant() -> MerchantInfo {
-    MerchantInfo {
-        name: "SMARTPOS DEMO SHOP".into(),
-        merchant_id: "123456789012345".into(),
-        terminal_id: "12345678".into(),
-        address: None,
-        e_invoice_url: Some(
-            "https://einv.example.cn/i?m={merchant_id}&t={terminal_id}&n={invoice}&a={amount}&d={date}"
-                .into(),
-        ),
-        utc_offset_minutes: 480,
-    }
-}
-
-fn sale() -> ReceiptData {
-    ReceiptData {
-        merchant: merchant(),
-        operator: "001".into(),
-        // 2026-11-21 10:15:03 UTC, printed at +08:00.
-        date_time: "2026-11-21 18:15:03".into(),
-        date: "20261121".into(),
-        kind: TxnKind::Sale,
-        state: TxnState::Completed,
-        pan_masked: Some("476173******0119".into()),
-        entry_mode: Some(EntryMode::Contact),
-        scheme: Some("visa".into()),
-        aid: Some("A0000000031010".into()),
-        app_label: Some("VISA CREDIT".into()),
-        tvr: Some("0000008000".into()),
-        tsi: Some("E800".into()),
-        cryptogram: Some("1A2B3C4D5E6F7081".into()),
-        cryptogram_type: Some("TC".into()),
-        auth_code: Some("A1B2C3".into()),
-        response_code: Some("00".into()),
-        rrn: Some("632510000012".into()),
-        stan: 12,
-        batch_no: 1,
-        invoice: 12,
-        original_rrn: None,
-        amount: 12_345,
-        tip: 0,
-        cashback: 0,
-        coupon_discount: 0,
-        currency: "156".into(),
-        cvm: CvmLine::PinVerified,
-        member_id: Some("M0042".into()),
-        order_ref: Some("ORD-7".into()),
-        wallet_order_no: None,
-        uuid: "00000000-0000-4000-8000-000000000001".into(),
-        reprint: false,
-    }
-}
 
 #[test]
 fn sale_customer_copy_text_snapshot_32_columns() {
@@ -502,28 +451,9 @@ fn a_double_width_character_without_a_glyph_is_the_fallback_box() {
     assert_eq!(cell(&px, w, 0), fallback_box(1));
 }
 
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let d = std::env::temp_dir().join(format!("smartpos-ux-{name}-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
-}
-
 #[test]
 fn receipt_from_a_journal_record() {
-    let dir = temp_dir("receipt");
-    let clock = ManualClock::new(Timestamp(1_795_256_103_000));
-    let protector = AesGcmPanProtector::new(&[7; 32], &[9; 32], 1).expect("keys");
-    let (mut j, _) = Journal::open(
-        dir.join("journal.db"),
-        JournalConfig::default(),
-        Box::new(clock),
-        Box::new(protector),
-    )
-    .expect("journal");
+    let (mut j, dir) = temp_journal("receipt", 7, 9);
     let t = j
         .begin(NewTransaction::new(TxnKind::Sale, 2_500, "156", "007"))
         .expect("begin");

@@ -1,25 +1,18 @@
 //! Reports: batch totals by payment method, scheme and operator from a real journal, and the
 //! settlement report (terminal vs sent totals, batch upload flag), as text and JSON.
 
+mod ux_common;
+
+use ux_common::temp_journal;
+
 use smartpos_journal::{
-    AesGcmPanProtector, CardData, Completion, EntryMode, HostResponse, Journal, JournalConfig,
-    ManualClock, NewTransaction, OnlineRequest, OriginalRef, Pan, QrPaid, RefundRequest, Timestamp,
-    TxnKind,
+    CardData, Completion, EntryMode, HostResponse, Journal, NewTransaction, OnlineRequest,
+    OriginalRef, Pan, QrPaid, RefundRequest, TxnKind,
 };
 use smartpos_terminal::SettlementResult;
 use smartpos_terminal::prompts::Language;
 use smartpos_terminal::receipt::Width;
 use smartpos_terminal::report::{SettlementReport, TotalsReport};
-
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let d = std::env::temp_dir().join(format!("smartpos-ux-{name}-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
-}
 
 fn approve(j: &mut Journal, id: smartpos_journal::TxnId, rrn: &str) {
     j.online_pending(id, &OnlineRequest::mti("0200"))
@@ -60,15 +53,7 @@ fn card_sale(
 /// A day: two Visa sales (chip by 001, contactless by 002), a UnionPay contactless sale that is
 /// voided, a UnionPay refund, a declined sale and an Alipay QR sale.
 fn day() -> (Journal, std::path::PathBuf) {
-    let dir = temp_dir("report");
-    let protector = AesGcmPanProtector::new(&[3; 32], &[4; 32], 1).expect("keys");
-    let (mut j, _) = Journal::open(
-        dir.join("journal.db"),
-        JournalConfig::default(),
-        Box::new(ManualClock::new(Timestamp(1_795_256_103_000))),
-        Box::new(protector),
-    )
-    .expect("journal");
+    let (mut j, dir) = temp_journal("report", 3, 4);
     card_sale(
         &mut j,
         10_000,

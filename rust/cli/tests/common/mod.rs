@@ -41,15 +41,10 @@ pub fn stdout_json(out: &Output) -> Value {
     serde_json::from_str(stdout).expect("one JSON object on stdout")
 }
 
-/// Run `smartpos args...` and return its JSON (as [`stdout_json`]; a failure names the arguments).
+/// Run `smartpos args...` and return its JSON: exit 0, UTF-8, exactly one line, one JSON value
+/// (as [`stdout_json`]; a failure names the arguments).
 pub fn json(args: &[&str]) -> Value {
-    let out = run(args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout_json(&out)
+    serde_json::from_str(&stdout_line(args)).expect("one JSON object on stdout")
 }
 
 /// A `smartpos hostsim` process, killed when dropped.
@@ -128,4 +123,23 @@ pub fn stderr_json_error(out: &Output) -> Value {
     );
     let v: Value = serde_json::from_str(stderr).expect("JSON error on stderr");
     v["error"].clone()
+}
+
+/// Run `smartpos args...`: it exits 0 and prints exactly one line of UTF-8 on stdout, returned
+/// as printed (for byte-for-byte comparisons of two runs).
+pub fn stdout_line(args: &[&str]) -> String {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).expect("stdout is UTF-8");
+    assert_eq!(stdout.lines().count(), 1, "one JSON line: {stdout}");
+    stdout
+}
+
+/// A path in the system temp dir named after the test file (`tag`), the process and `name`.
+pub fn temp_path(tag: &str, name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("smartpos-{tag}-{}-{name}", std::process::id()))
 }
