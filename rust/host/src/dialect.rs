@@ -26,12 +26,6 @@
 //! QR responses: 00 paid, 09 pending (the order is its RRN, field 37), 12 revoked/closed,
 //! 25 unknown order. A merchant-presented QR order is created unpaid: its 0210 answers 09 with the
 //! order RRN in 37 and the EMVCo MPM payload to display in 62 (binary: up to 512 bytes of UTF-8
-//! without control characters — it does not fit the 160 ASCII characters of 63); any other code refuses the
-//! order (e.g. 13 bad amount, 14/30 bad order data, 96 system error). A query or revoke without
-//! field 37 (a terminal that restarted before it learnt the RRN) names the order by field 61,
-//! the batch and STAN of the order request; the answer then carries the order RRN in 37.
-//! A merchant-presented QR order is created unpaid: its 0210 answers 09 with the
-//! order RRN in 37 and the EMVCo MPM payload to display in 62 (binary: up to 512 bytes of UTF-8
 //! without control characters — it does not fit the 160 ASCII characters of 63) asking for the
 //! order amount (54) in the terminal's currency (53), with the order reference as its Reference
 //! Label (62.05) when it carries one; any other code refuses the
