@@ -8,6 +8,7 @@
 //! connection or a response that is not believed therefore always leaves the reversal queued.
 
 use crate::error::StoreError;
+use crate::request::HostResponse;
 use smartpos_iso8583::{Message, Profile};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -117,6 +118,32 @@ pub trait ReversalStore {
     /// The authorisation was confirmed: the pending-if-unconfirmed reversal is dropped (not
     /// final: it can be saved again, e.g. when the card declines after host approval).
     fn discard(&mut self, kind: QueueKind, stan: u32) -> Result<(), StoreError>;
+
+    /// The host acknowledged a queued entry with this MAC-checked `response` (its RRN and
+    /// authorisation code, e.g. for a refund repeated as an advice). Default:
+    /// [`ReversalStore::complete`].
+    fn acknowledged(
+        &mut self,
+        kind: QueueKind,
+        stan: u32,
+        response: &HostResponse,
+    ) -> Result<(), StoreError> {
+        let _ = response;
+        self.complete(kind, stan)
+    }
+
+    /// The host answered a queued advice with a decline. `Ok(true)`: the decline is final for
+    /// this entry (e.g. a repeated refund the issuer refuses: the store records the decline and
+    /// the entry is done); `Ok(false)` (the default): keep it queued and retry.
+    fn refused(
+        &mut self,
+        kind: QueueKind,
+        stan: u32,
+        response: &HostResponse,
+    ) -> Result<bool, StoreError> {
+        let _ = (kind, stan, response);
+        Ok(false)
+    }
 }
 
 /// In-memory [`ReversalStore`].

@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::clock::Timestamp;
 use crate::error::{JournalError, Result};
 use crate::journal::{Journal, audit, load};
-use crate::model::{QueueEntry, QueueKind, TransactionRecord, TxnId, TxnState};
+use crate::model::{QueueEntry, QueueKind, TransactionRecord, TxnId, TxnKind, TxnState};
 
 pub(crate) const ENTRY_SQL: &str = "SELECT q.txn_id, q.kind, q.attempts, q.last_attempt_at, q.last_error, q.created_at, t.stan, t.amount, i.data \
      FROM queue q JOIN transactions t ON t.id = q.txn_id LEFT JOIN queue_icc i ON i.txn_id = q.txn_id \
@@ -183,6 +183,138 @@ impl Journal {
     /// The host acknowledged the advice of `id`. A second call fails.
     pub fn mark_advice_sent(&mut self, id: TxnId) -> Result<TransactionRecord> {
         self.finish(id, QueueKind::Advice)
+    }
+
+    /// A refund (MTI 0220 in this dialect, never reversed) got no usable answer: it stays
+    /// `online_pending` and is queued as a store-and-forward advice, repeated (same STAN) until
+    /// the host answers ([`Journal::refund_answered`]). Until then it counts against the
+    /// original's refundable amount, so it cannot be paid twice.
+    pub fn refund_unanswered(&mut self, id: TxnId, error: &str) -> Result<TransactionRecord> {
+        let mut error: String = error
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(200)
+            .collect();
+        while error.len() > 200 {
+            error.pop();
+        }
+        let error = crate::validate::free_text("error", &error, 200)
+            .unwrap_or_else(|_| "no answer from the host".to_string());
+        let now = self.now();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let rec = load(&tx, id)?;
+        if rec.kind != TxnKind::Refund {
+            return Err(JournalError::WrongKind {
+                id,
+                kind: rec.kind,
+                operation: "refund_unanswered",
+            });
+        }
+        if rec.state != TxnState::OnlinePending {
+            return Err(JournalError::IllegalTransition {
+                id,
+                from: rec.state,
+                to: TxnState::OnlinePending,
+            });
+        }
+        crate::journal::enqueue(&tx, id, QueueKind::Advice, now)?;
+        tx.execute(
+            "UPDATE transactions SET error_reason = ?1, updated_at = ?2 WHERE id = ?3",
+            params![error, now.0, id.0],
+        )?;
+        audit(
+            &tx,
+            now,
+            &rec.operator_id,
+            "refund.advice_pending",
+            Some(id),
+            &json!({ "error": error }),
+        )?;
+        let out = load(&tx, id)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// The host answered the queued repeat of refund `id`: approved (`online_pending →
+    /// approved → completed` with the host's response code, RRN and authorisation code) or, for
+    /// a decline, `online_pending → declined`; the advice entry is done either way, all in one
+    /// database transaction.
+    pub fn refund_answered(
+        &mut self,
+        id: TxnId,
+        approved: bool,
+        resp: &crate::journal::HostResponse,
+    ) -> Result<TransactionRecord> {
+        let rc = crate::validate::response_code(&resp.response_code)?;
+        let rrn = crate::validate::opt_text("rrn", resp.rrn.as_deref(), 32)?;
+        let auth = crate::validate::opt_text("auth_code", resp.auth_code.as_deref(), 6)?;
+        let now = self.now();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let rec = load(&tx, id)?;
+        if rec.kind != TxnKind::Refund {
+            return Err(JournalError::WrongKind {
+                id,
+                kind: rec.kind,
+                operation: "refund_answered",
+            });
+        }
+        require_pending(
+            queue_done(&tx, id, QueueKind::Advice)?,
+            id,
+            QueueKind::Advice,
+        )?;
+        if rec.state != TxnState::OnlinePending {
+            return Err(JournalError::IllegalTransition {
+                id,
+                from: rec.state,
+                to: if approved {
+                    TxnState::Approved
+                } else {
+                    TxnState::Declined
+                },
+            });
+        }
+        if approved && rrn.is_none() {
+            return Err(JournalError::MissingField {
+                id,
+                state: TxnState::Approved,
+                field: "rrn",
+            });
+        }
+        let path: &[TxnState] = if approved {
+            &[TxnState::Approved, TxnState::Completed]
+        } else {
+            &[TxnState::Declined]
+        };
+        for to in path {
+            tx.execute(
+                "UPDATE transactions SET state = ?1, response_code = ?2, rrn = COALESCE(?3, rrn), \
+                 auth_code = COALESCE(?4, auth_code), updated_at = ?5 WHERE id = ?6",
+                params![to, rc, rrn, auth, now.0, id.0],
+            )?;
+        }
+        tx.execute(
+            "UPDATE queue SET done = 1, done_at = ?1, attempts = attempts + 1, last_attempt_at = ?1 \
+             WHERE txn_id = ?2 AND kind = 'advice' AND done = 0",
+            params![now.0, id.0],
+        )?;
+        crate::journal::prune_icc(&tx, id)?;
+        let to = path.last().copied().unwrap_or(TxnState::Declined);
+        audit(
+            &tx,
+            now,
+            &rec.operator_id,
+            "refund.advice_answered",
+            Some(id),
+            &json!({ "from": rec.state, "to": to, "response_code": rc, "rrn": rrn }),
+        )?;
+        let out = load(&tx, id)?;
+        tx.commit()?;
+        Ok(out)
     }
 
     /// QR orders whose outcome must be queried from the wallet (flagged by crash recovery).

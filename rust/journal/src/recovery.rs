@@ -25,6 +25,9 @@ pub struct OpenReport {
     pub migrations_applied: Vec<u32>,
     /// Transactions found `online_pending` and moved to `reversal_pending` (reversal queued).
     pub recovered_reversals: Vec<TxnId>,
+    /// Refunds found `online_pending` without a queued repeat: queued as advices (they stay
+    /// `online_pending` until the host answers).
+    pub recovered_refund_advices: Vec<TxnId>,
     /// Transactions found before going online (`created`, `card_read`, or an online balance
     /// inquiry) and aborted: no funds moved.
     pub aborted_unsent: Vec<TxnId>,
@@ -73,10 +76,10 @@ pub(crate) fn recover(j: &mut Journal, before: u32, applied: Vec<u32>) -> Result
         .transaction_with_behavior(TransactionBehavior::Immediate)?;
     let batch = ensure_open_batch(&tx, now)?;
 
-    // 1. Online, outcome unknown → reversal (not QR, not balance inquiry).
+    // 1. Online, outcome unknown → reversal (not QR, not balance inquiry, not refund).
     let reversals = ids(
         &tx,
-        "SELECT id FROM transactions WHERE state = 'online_pending' AND kind NOT IN ('qr_sale','balance_inquiry') ORDER BY id",
+        "SELECT id FROM transactions WHERE state = 'online_pending' AND kind NOT IN ('qr_sale','balance_inquiry','refund') ORDER BY id",
     )?;
     for id in &reversals {
         tx.execute(
@@ -92,6 +95,25 @@ pub(crate) fn recover(j: &mut Journal, before: u32, applied: Vec<u32>) -> Result
             "recovery.reversal_pending",
             Some(*id),
             &json!({ "from": "online_pending" }),
+        )?;
+    }
+
+    // 1b. A refund (0220 in this dialect, never reversed) sent without a known outcome is
+    // repeated as a store-and-forward advice until the host answers: it stays online_pending.
+    let refunds = ids(
+        &tx,
+        "SELECT t.id FROM transactions t WHERE t.state = 'online_pending' AND t.kind = 'refund' \
+         AND NOT EXISTS (SELECT 1 FROM queue q WHERE q.txn_id = t.id AND q.kind = 'advice') ORDER BY t.id",
+    )?;
+    for id in &refunds {
+        enqueue(&tx, *id, QueueKind::Advice, now)?;
+        audit(
+            &tx,
+            now,
+            SYSTEM_OPERATOR,
+            "recovery.refund_advice",
+            Some(*id),
+            &json!({ "state": "online_pending" }),
         )?;
     }
 
@@ -160,7 +182,8 @@ pub(crate) fn recover(j: &mut Journal, before: u32, applied: Vec<u32>) -> Result
         [],
         |r| r.get(0),
     )?;
-    if !reversals.is_empty() || !aborted.is_empty() || !violations.is_empty() {
+    if !reversals.is_empty() || !refunds.is_empty() || !aborted.is_empty() || !violations.is_empty()
+    {
         audit(
             &tx,
             now,
@@ -176,6 +199,7 @@ pub(crate) fn recover(j: &mut Journal, before: u32, applied: Vec<u32>) -> Result
         schema_version: schema::LATEST,
         migrations_applied: applied,
         recovered_reversals: reversals,
+        recovered_refund_advices: refunds,
         aborted_unsent: aborted,
         qr_status_queries: qr,
         unfinished_approvals: unfinished,

@@ -11,6 +11,10 @@
 //!    ├────────────┴──► aborted
 //!    └──► online_pending (void, pre-auth completion, QR sale: no card read)
 //! ```
+//!
+//! A refund whose answer is lost is never reversed: it stays `online_pending` with an advice
+//! queued (`Journal::refund_unanswered`, or crash recovery) and leaves it for `approved →
+//! completed` or `declined` when the host answers the repeat (`Journal::refund_answered`).
 
 use crate::model::{TxnKind, TxnState};
 

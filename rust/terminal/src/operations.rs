@@ -13,6 +13,10 @@ use smartpos_journal::{
     BatchId, Journal, OriginalRef, TotalsBy, TransactionRecord, TxnFilter, TxnId, TxnKind, TxnState,
 };
 
+/// What the app is told about a refund with no answer.
+const PENDING_REFUND: &str =
+    "refund pending: no answer from the host; it is sent again until the host answers";
+
 /// The batch number after `n` (000001-999999, wrapping).
 fn next_batch_no(n: u32) -> u32 {
     if n >= 999_999 { 1 } else { n + 1 }
@@ -145,8 +149,10 @@ impl Terminal {
     }
 
     /// Refund (supervisor) of a sale in this journal, or one known by RRN and date. Refunds are
-    /// not reversed (smartpos-host): a refund without an answer is declined locally and may be
-    /// retried.
+    /// not reversed (smartpos-host): a refund without an answer (timeout, bad MAC, lost link,
+    /// cancelled after sending) is queued as a store-and-forward advice, repeated with the same
+    /// STAN by [`Terminal::flush_queues`] until the host answers; the outcome says so
+    /// ([`TransactionOutcome::pending`]).
     pub fn refund(
         &mut self,
         original: OriginalRef,
@@ -213,16 +219,14 @@ impl Terminal {
         });
         let status = match answer {
             Err(e) if e.needs_reversal() => {
-                journal_host::lock(&self.journal).decline(
-                    rec.id,
-                    &smartpos_journal::Decline {
-                        response_code: None,
-                        rrn: None,
-                        host_time: None,
-                        reason: format!("no answer, retry the refund: {e}"),
-                    },
-                )?;
-                Status::Declined
+                // The refund may have reached the host: never dropped, never paid twice. It
+                // stays online (counting against the original) and is repeated as an advice.
+                journal_host::lock(&self.journal).refund_unanswered(rec.id, &e.to_string())?;
+                log::warn!("refund outcome unknown, queued as an advice: {e}");
+                let mut out = self.outcome(rec.id, Status::Reversed)?;
+                out.pending = true;
+                out.message = PENDING_REFUND.to_string();
+                return Ok(out);
             }
             other => self.apply_answer(rec.id, other)?,
         };
@@ -436,14 +440,21 @@ impl Terminal {
             }
             TxnState::OfflineApproved => Status::ApprovedOffline,
             TxnState::ReversalPending | TxnState::Reversed => Status::Reversed,
+            TxnState::OnlinePending if r.kind == TxnKind::Refund => Status::Reversed,
             _ => Status::Declined,
         };
-        Ok(TransactionOutcome::from_record(
+        let pending = r.kind == TxnKind::Refund && r.state == TxnState::OnlinePending;
+        let mut out = TransactionOutcome::from_record(
             &r,
             status,
             &self.settings.terminal_id,
             &self.settings.merchant_id,
-        ))
+        );
+        if pending {
+            out.pending = true;
+            out.message = PENDING_REFUND.to_string();
+        }
+        Ok(out)
     }
 
     /// Totals of the open batch by scheme, entry mode or operator (report data).

@@ -14,7 +14,9 @@ pub enum Status {
     /// Declined by the host or the card.
     Declined,
     /// The outcome at the host is unknown or the card refused after approval: a reversal is
-    /// queued; the customer was not charged.
+    /// queued; the customer was not charged. For a refund (never reversed) with no answer,
+    /// [`TransactionOutcome::pending`] is set instead: the refund is queued and sent again
+    /// until the host answers.
     Reversed,
     /// QR order still unpaid when polling stopped; revoked.
     Revoked,
@@ -101,6 +103,12 @@ pub struct TransactionOutcome {
     pub operator_id: String,
     /// Journal time of the last change, ms since the epoch.
     pub at_ms: i64,
+    /// Pending, will be sent: the host has not answered this refund yet; it is queued as a
+    /// store-and-forward advice and repeated by [`crate::Terminal::flush_queues`] until the
+    /// host answers (status [`Status::Reversed`]: not refunded yet; do not refund another way,
+    /// and it still counts against the original's refundable amount).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub pending: bool,
 }
 
 impl TransactionOutcome {
@@ -165,6 +173,7 @@ impl TransactionOutcome {
             merchant_id: merchant_id.to_string(),
             operator_id: r.operator_id.clone(),
             at_ms: r.updated_at.0,
+            pending: false,
         }
     }
 }

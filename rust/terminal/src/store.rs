@@ -5,6 +5,11 @@
 //! journal keeps with the queue entry (card data objects stripped): acquirers want the ARQC/TC,
 //! TVR and ATC of a chip transaction in its 0400 reversal and 0220 advice. Track 2 and the PIN
 //! block are never stored, so a rebuilt message carries neither.
+//!
+//! A refund (0220 in this dialect, never reversed) whose answer was lost sits in the advice
+//! queue and is repeated as sent (same STAN, original RRN and date) until the host answers;
+//! the answer completes or declines it in the journal ([`ReversalStore::acknowledged`],
+//! [`ReversalStore::refused`]).
 
 use crate::journal_host::{self, SharedJournal};
 use smartpos_host::dialect::{self, msg_type, network};
@@ -17,6 +22,7 @@ pub struct JournalQueues {
     journal: SharedJournal,
     terminal_id: String,
     merchant_id: String,
+    utc_offset_minutes: i32,
 }
 
 impl JournalQueues {
@@ -26,8 +32,60 @@ impl JournalQueues {
             journal,
             terminal_id: terminal_id.to_string(),
             merchant_id: merchant_id.to_string(),
+            utc_offset_minutes: 0,
         }
     }
+
+    /// The terminal's offset from UTC, for the original date (MMDD, field 61) of a repeated
+    /// refund whose original is in the journal.
+    pub fn with_utc_offset(mut self, minutes: i32) -> JournalQueues {
+        self.utc_offset_minutes = minutes;
+        self
+    }
+
+    /// The pending queue entry of `stan` and its record.
+    fn entry_record(
+        j: &Journal,
+        kind: QueueKind,
+        stan: u32,
+    ) -> Result<Option<TransactionRecord>, StoreError> {
+        let id = match kind {
+            QueueKind::Reversal => j.pending_reversals(),
+            QueueKind::Advice => j.pending_advices(),
+        }
+        .map_err(|e| store_err("pending", e))?
+        .into_iter()
+        .find(|e| e.stan == stan)
+        .map(|e| e.txn_id);
+        id.map(|id| j.get(id).map_err(|e| store_err("get", e)))
+            .transpose()
+    }
+}
+
+/// The journal's view of a host answer to a repeated refund.
+fn journal_response(r: &smartpos_host::HostResponse) -> smartpos_journal::HostResponse {
+    smartpos_journal::HostResponse {
+        response_code: r.code.as_str().to_string(),
+        rrn: r.rrn.clone(),
+        auth_code: r.auth_code.clone(),
+        host_time: None,
+    }
+}
+
+/// MMDD of the original of a refund (field 61.3): the date given with its RRN, else the
+/// local date of the original in the journal.
+fn refund_original_date(j: &Journal, r: &TransactionRecord, utc_offset_minutes: i32) -> String {
+    if let Some(d) = &r.original_date {
+        return d
+            .get(d.len().saturating_sub(4)..)
+            .unwrap_or("0101")
+            .to_string();
+    }
+    r.original_id
+        .and_then(|o| j.get(o).ok())
+        .map(|o| journal_host::emv_date_time(o.created_at, utc_offset_minutes).0)
+        .and_then(|d| d.get(2..6).map(str::to_string))
+        .unwrap_or_else(|| "0101".to_string())
 }
 
 fn store_err(what: &str, e: impl std::fmt::Display) -> StoreError {
@@ -56,6 +114,7 @@ pub(crate) fn rebuild_original(
     merchant_id: &str,
     queue: QueueKind,
     icc_data: Option<&[u8]>,
+    original_date: &str,
 ) -> Result<Message, StoreError> {
     let b = |e: smartpos_iso8583::Error| StoreError(format!("rebuilding STAN {}: {e}", r.stan));
     let (pc, condition, mt) = match r.kind {
@@ -86,7 +145,14 @@ pub(crate) fn rebuild_original(
     let mode = journal_host::host_entry_mode(r.entry_mode).code();
     m.set_text(22, &format!("{mode}2")).map_err(b)?;
     m.set_text(25, condition).map_err(b)?;
-    if let Some(rrn) = &r.rrn {
+    if r.kind == TxnKind::Refund {
+        // A refund is repeated as sent: the original's RRN (37) and date (61.3).
+        if let Some(rrn) = &r.original_rrn {
+            m.set_rrn(rrn).map_err(b)?;
+        }
+        m.set_text(61, &format!("000000000000{original_date}"))
+            .map_err(b)?;
+    } else if let Some(rrn) = &r.rrn {
         m.set_rrn(rrn).map_err(b)?;
     }
     if let Some(a) = &r.auth_code {
@@ -100,7 +166,11 @@ pub(crate) fn rebuild_original(
     if let Some(icc) = icc_data {
         m.set_binary(55, icc).map_err(b)?;
     }
-    let mt = if mti == "0220" { msg_type::OFFLINE } else { mt };
+    let mt = if mti == "0220" && r.kind != TxnKind::Refund {
+        msg_type::OFFLINE
+    } else {
+        mt
+    };
     m.set_text(60, &format!("{mt}{:06}{}", r.batch_no, network::NONE))
         .map_err(b)?;
     Ok(m)
@@ -160,6 +230,7 @@ impl ReversalStore for JournalQueues {
                     &self.merchant_id,
                     kind,
                     e.icc_data.as_deref(),
+                    &refund_original_date(&j, &r, self.utc_offset_minutes),
                 )?,
                 attempts: e.attempts,
                 last_error: e.last_error.clone(),
@@ -211,6 +282,44 @@ impl ReversalStore for JournalQueues {
             .map_err(|e| store_err("mark done", e))?;
         }
         Ok(())
+    }
+
+    fn acknowledged(
+        &mut self,
+        kind: QueueKind,
+        stan: u32,
+        response: &smartpos_host::HostResponse,
+    ) -> Result<(), StoreError> {
+        let refund = {
+            let j = journal_host::lock(&self.journal);
+            JournalQueues::entry_record(&j, kind, stan)?
+                .filter(|r| kind == QueueKind::Advice && r.kind == TxnKind::Refund)
+        };
+        match refund {
+            Some(r) => journal_host::lock(&self.journal)
+                .refund_answered(r.id, true, &journal_response(response))
+                .map(|_| ())
+                .map_err(|e| store_err("refund_answered", e)),
+            None => self.complete(kind, stan),
+        }
+    }
+
+    fn refused(
+        &mut self,
+        kind: QueueKind,
+        stan: u32,
+        response: &smartpos_host::HostResponse,
+    ) -> Result<bool, StoreError> {
+        let mut j = journal_host::lock(&self.journal);
+        match JournalQueues::entry_record(&j, kind, stan)? {
+            // The issuer refused the repeated refund: final, journalled declined.
+            Some(r) if kind == QueueKind::Advice && r.kind == TxnKind::Refund => {
+                j.refund_answered(r.id, false, &journal_response(response))
+                    .map_err(|e| store_err("refund_answered", e))?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 
     fn discard(&mut self, _kind: QueueKind, _stan: u32) -> Result<(), StoreError> {

@@ -860,6 +860,7 @@ fn new_host_client(
         .map(|b| b.batch_no)
         .unwrap_or(1);
     cfg.batch = batch;
-    let store = JournalQueues::new(journal, &settings.terminal_id, &settings.merchant_id);
+    let store = JournalQueues::new(journal, &settings.terminal_id, &settings.merchant_id)
+        .with_utc_offset(settings.risk.utc_offset_minutes);
     Ok(HostClient::new(link, cfg, hierarchy, store))
 }

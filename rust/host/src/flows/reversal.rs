@@ -160,7 +160,8 @@ impl<S: ReversalStore> HostClient<S> {
         Ok(stan)
     }
 
-    /// Send every pending advice until the host answers 00 (or 94 duplicate).
+    /// Send every pending advice until the host answers 00 (or 94 duplicate); the store may
+    /// take a decline as final ([`ReversalStore::refused`], e.g. a repeated refund).
     pub fn flush_advices(&mut self) -> Result<usize, HostError> {
         let pending = self.store.pending(QueueKind::Advice)?;
         let total = pending.len();
@@ -171,7 +172,10 @@ impl<S: ReversalStore> HostClient<S> {
                 .and_then(HostResponse::from_message);
             match result {
                 Ok(r) if r.code.is_approved() || r.code.as_str() == "94" => {
-                    self.store.complete(QueueKind::Advice, entry.stan)?;
+                    self.store.acknowledged(QueueKind::Advice, entry.stan, &r)?;
+                    done += 1;
+                }
+                Ok(r) if self.store.refused(QueueKind::Advice, entry.stan, &r)? => {
                     done += 1;
                 }
                 other => {
