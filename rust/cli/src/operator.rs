@@ -145,6 +145,12 @@ pub fn open_store(
     }
     let audit = MemoryAudit::new();
     let s = OperatorStore::open(&path, OperatorPolicy::default(), Box::new(audit.clone()))?;
+    // The password hashes are for the terminal's user only (PCI DSS v4 §8.3.2).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    }
     Ok((Arc::new(s), audit))
 }
 

@@ -256,9 +256,23 @@ fn sale_void_refund_settle_and_journal_tools_through_the_cli() {
     assert_eq!(e["has"], "cashier");
 
     // Void of the first sale in a new process, the cashier's with supervisor s9 authorising:
-    // the journal and its key file carry the card.
+    // the journal and its key file carry the card. A wrong supervisor password is refused first
+    // (counted on the supervisor's account), before anything reaches the host.
     a.extend_from_slice(&["--supervisor", "s9", "--supervisor-password-env", SUP_PW]);
     a.extend_from_slice(&["--password-env", PW, "--json"]);
+    let wrong = run_with(&a, &[(PW, "cashier-77"), (SUP_PW, "super-98")], None);
+    assert_eq!(wrong.status.code(), Some(3));
+    let e = stderr_json_error(&wrong);
+    assert_eq!(e["code"], "wrong_password", "{e}");
+    assert_eq!(e["operator"], "s9");
+    assert_eq!(e["attempts_left"], 4);
+    // A supervisor without a source for their password is a usage error.
+    let mut no_sup_pw = vec!["void", "--txn", sale_id.as_str(), "--supervisor", "s9"];
+    no_sup_pw.extend_from_slice(&common);
+    no_sup_pw.extend_from_slice(&cashier);
+    no_sup_pw.extend_from_slice(&["--password-env", PW]);
+    let out = run_with(&no_sup_pw, &[(PW, "cashier-77")], None);
+    assert_eq!(out.status.code(), Some(2));
     let void = stdout_json(&run_with(
         &a,
         &[(PW, "cashier-77"), (SUP_PW, "super-99")],
@@ -268,11 +282,12 @@ fn sale_void_refund_settle_and_journal_tools_through_the_cli() {
     assert_eq!(void["kind"], "void");
     assert_eq!(void["amount"], 1000);
 
-    // The supervisor refunds on their own, the password from stdin.
+    // The cashier refunds with the supervisor: both passwords on stdin, one a line.
     let mut a = vec!["refund", "--txn", second_id.as_str(), "--amount", "700"];
     a.extend_from_slice(&common);
-    a.extend_from_slice(&["--operator", "s9", "--password-stdin", "--json"]);
-    let refund = stdout_json(&run_with(&a, &[], Some("super-99\n")));
+    a.extend_from_slice(&cashier);
+    a.extend_from_slice(&["--supervisor", "s9", "--password-stdin", "--json"]);
+    let refund = stdout_json(&run_with(&a, &[], Some("cashier-77\nsuper-99\n")));
     assert_eq!(refund["status"], "approved", "{refund}");
     assert_eq!(refund["kind"], "refund");
 
@@ -371,6 +386,16 @@ fn wrong_passwords_are_refused_counted_and_lock_the_operator_until_an_admin_unlo
     assert_eq!(out.status.code(), Some(3));
     assert_eq!(stderr_json_error(&out)["code"], "operator_locked");
 
+    // The operator file holds password hashes: readable by its owner only.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join("operators.db"))
+            .expect("operators.db next to the journal")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "mode {mode:o}");
+    }
     let list = json(&["operator", "list", "--journal", j]);
     let c7 = list["operators"]
         .as_array()
@@ -406,8 +431,12 @@ fn wrong_passwords_are_refused_counted_and_lock_the_operator_until_an_admin_unlo
     let out = as_operator(&a, "whatever-1");
     assert_eq!(stderr_json_error(&out)["code"], "unknown_operator");
 
-    // Sign-ins, refusals, the lock and the unlock are in the journal's audit log.
-    let db = std::fs::read(&journal).expect("journal file");
+    // Sign-ins, refusals, the lock and the unlock are in the journal's audit log (its file and
+    // any write-ahead log left beside it).
+    let mut db = std::fs::read(&journal).expect("journal file");
+    let mut wal = journal.as_os_str().to_owned();
+    wal.push("-wal");
+    db.extend(std::fs::read(std::path::PathBuf::from(wal)).unwrap_or_default());
     for action in [
         "operator.sign_in_failed",
         "operator.locked",
