@@ -26,6 +26,16 @@ use smartpos_journal::{QrPaid, QrState, TxnId};
 use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
+/// What the host says about an order whose request got no believed answer.
+enum Lost {
+    /// The host has it (with its RRN and status).
+    Found(QrOrder),
+    /// The host does not know it (25): the request never arrived.
+    NeverArrived,
+    /// No believed answer either: left for the status query at the next open.
+    Unknown,
+}
+
 /// How polling an order ended.
 enum PollEnd {
     /// The wallet paid.
@@ -183,21 +193,41 @@ impl Terminal {
                 events::prompt(&*self.events(), MessageId::Declined);
                 return self.outcome(p.id, Status::Declined);
             }
-            Err(e) => {
+            Err(e) if not_sent(&e) => {
                 journal_host::lock(&self.journal).qr_cancelled(
                     p.id,
                     QrState::Closed,
-                    "no answer to the order",
+                    "order not sent: host unreachable",
                 )?;
+                events::prompt(&*self.events(), MessageId::NotAuthorised);
                 return Err(TerminalError::Host(e));
             }
+            // Sent without a believed answer: the wallet may have paid. Ask the host.
+            Err(e) => match self.find_lost_order(p.record.stan, p.total)? {
+                Lost::Found(order) => order,
+                Lost::NeverArrived => {
+                    journal_host::lock(&self.journal).qr_cancelled(
+                        p.id,
+                        QrState::Closed,
+                        "order unknown at the host",
+                    )?;
+                    events::prompt(&*self.events(), MessageId::NotAuthorised);
+                    return Err(TerminalError::Host(e));
+                }
+                Lost::Unknown => {
+                    events::prompt(&*self.events(), MessageId::NotAuthorised);
+                    return Err(TerminalError::Host(e));
+                }
+            },
         };
-        let end = if order.status == QrStatus::Pending {
-            events::prompt(&*self.events(), MessageId::SeePhone);
-            journal_host::lock(&self.journal).qr_polling(p.id)?;
-            self.poll_order(&order, cancel)?
-        } else {
-            PollEnd::Paid
+        let end = match order.status {
+            QrStatus::Pending => {
+                events::prompt(&*self.events(), MessageId::SeePhone);
+                journal_host::lock(&self.journal).qr_polling(p.id)?;
+                self.poll_order(&order, cancel)?
+            }
+            QrStatus::Paid => PollEnd::Paid,
+            QrStatus::Revoked => PollEnd::Revoked,
         };
         self.finish_order(p.id, &order.rrn, wallet, end, revoked_because(cancel))
     }
@@ -334,10 +364,36 @@ impl Terminal {
                 events::prompt(&*self.events(), MessageId::NotAuthorised);
                 return Err(TerminalError::Host(e));
             }
+            // Sent, but no believed answer: the order may exist at the host. Nobody saw its
+            // code, so close it (revoke by the RRN the host names); a paid one is kept as paid.
             Err(e) => {
-                // Sent, but no believed answer: the order may exist at the host. Close it by
-                // its STAN now, or leave it for the status query at the next open.
-                self.close_unanswered_order(p.id, p.record.stan, p.total)?;
+                let closed = match self.find_lost_order(p.record.stan, p.total)? {
+                    Lost::Found(found) if found.status == QrStatus::Paid => {
+                        return self.finish_order(
+                            p.id,
+                            &found.rrn,
+                            None,
+                            PollEnd::Paid,
+                            "not paid in time",
+                        );
+                    }
+                    Lost::Found(found) if found.status == QrStatus::Pending => {
+                        self.fresh_stan()?;
+                        matches!(
+                            self.host.qr_revoke(&found),
+                            Ok(_) | Err(HostError::Declined { .. })
+                        )
+                    }
+                    Lost::Found(_) | Lost::NeverArrived => true,
+                    Lost::Unknown => false,
+                };
+                if closed {
+                    journal_host::lock(&self.journal).qr_cancelled(
+                        p.id,
+                        QrState::Closed,
+                        "no usable answer to the order; closed at the host",
+                    )?;
+                }
                 events::prompt(&*self.events(), MessageId::NotAuthorised);
                 return Err(TerminalError::Host(e));
             }
@@ -372,35 +428,18 @@ impl Terminal {
         self.finish_order(p.id, &order.rrn, None, end, revoked_because(cancel))
     }
 
-    /// An order request that got no believed answer: ask the host by the request's STAN and
-    /// revoke what it finds; the journal closes the order when the host confirms it is closed
-    /// or unknown, and otherwise keeps it pending for the status query at the next open.
-    fn close_unanswered_order(&mut self, id: TxnId, stan: u32, amount: u64) -> Result<()> {
+    /// An order request that got no believed answer: ask the host for the order by the
+    /// request's STAN (`HostClient::qr_query_by_trace`). The journal is not touched.
+    fn find_lost_order(&mut self, stan: u32, amount: u64) -> Result<Lost> {
         self.fresh_stan()?;
-        let closed = match self.host.qr_query_by_trace(stan, amount) {
-            Ok(found) if found.status == QrStatus::Pending => {
-                self.fresh_stan()?;
-                matches!(
-                    self.host.qr_revoke(&found),
-                    Ok(_) | Err(HostError::Declined { .. })
-                )
-            }
-            // Revoked, or paid (impossible for a code nobody saw): closed at the host.
-            Ok(_) => true,
-            Err(HostError::Declined { .. }) => true,
+        Ok(match self.host.qr_query_by_trace(stan, amount) {
+            Ok(found) => Lost::Found(found),
+            Err(HostError::Declined { code, .. }) if code.as_str() == "25" => Lost::NeverArrived,
             Err(e) => {
                 log::info!("order {stan:06} left for a status query at the next open: {e}");
-                false
+                Lost::Unknown
             }
-        };
-        if closed {
-            journal_host::lock(&self.journal).qr_cancelled(
-                id,
-                QrState::Closed,
-                "no usable answer to the order; closed at the host",
-            )?;
-        }
-        Ok(())
+        })
     }
 
     /// Before a new QR order: finish the orders flagged at open (as reversals are flushed

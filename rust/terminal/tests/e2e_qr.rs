@@ -489,3 +489,65 @@ fn a_refused_order_is_declined_and_nothing_is_shown() {
     assert!(shown_log(&rig).is_empty());
     assert!(saw(&rig, MessageId::Declined));
 }
+
+#[test]
+fn a_wallet_payment_whose_answer_was_lost_is_found_paid_by_its_stan() {
+    // The host pays wallet codes at once; the answer to the pay request is lost on the line.
+    let mut rig = Rig::with(
+        "qr-lost-paid",
+        sim_paying_after(0),
+        |s| s.qr_poll_interval_ms = 1,
+        Some("1234"),
+    );
+    rig.term.sign_on().expect("sign-on");
+    rig.h
+        .scanner
+        .0
+        .lock()
+        .expect("lock")
+        .push_back(WECHAT_CODE.into());
+    rig.sim.inject(Fault::Drop, 1);
+    let out = rig
+        .term
+        .sale(&qr_sale(2_600), &CancelToken::new())
+        .expect("the paid order is found");
+    assert_eq!(out.status, Status::Approved, "{out:?}");
+    let rec = rig.with_journal(|j| j.get(TxnId(out.txn_id)).expect("rec"));
+    assert_eq!(rec.state, TxnState::Completed);
+    assert_eq!(rec.qr_state, Some(QrState::Paid));
+    let l = rig.sim.ledger();
+    let e = l
+        .by_stan(&rig.term.settings().terminal_id, rec.stan)
+        .expect("the pay request");
+    assert!(e.approved, "{e:?}");
+    assert_eq!(rec.rrn.as_deref(), Some(e.rrn.as_str()));
+}
+
+#[test]
+fn a_merchant_order_whose_answer_was_lost_and_was_paid_is_kept_paid() {
+    // Only the order's answer is lost; by the time the terminal asks (by STAN), a wallet has
+    // paid it (the simulator pays at the first query): the sale is approved, not closed.
+    let mut rig = Rig::with(
+        "mpm-lost-paid",
+        sim_paying_after(0),
+        |s| s.qr_poll_interval_ms = 1,
+        Some("1234"),
+    );
+    rig.term.sign_on().expect("sign-on");
+    rig.sim.inject(Fault::Drop, 1);
+    let out = rig
+        .term
+        .sale(&mpm_sale(2_700), &CancelToken::new())
+        .expect("paid");
+    assert_eq!(out.status, Status::Approved, "{out:?}");
+    assert!(shown_log(&rig).is_empty(), "nothing was shown");
+    let rec = rig.with_journal(|j| j.get(TxnId(out.txn_id)).expect("rec"));
+    assert_eq!(rec.state, TxnState::Completed);
+    assert!(
+        rig.sim
+            .ledger()
+            .by_stan(&rig.term.settings().terminal_id, rec.stan)
+            .expect("order")
+            .counts()
+    );
+}
