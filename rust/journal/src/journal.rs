@@ -1103,8 +1103,9 @@ impl Journal {
         )
     }
 
-    /// `created / card_read → aborted` (and `online_pending → aborted` for a balance inquiry):
-    /// abandoned before funds could move.
+    /// `created / card_read → aborted` (and `online_pending → aborted` for a balance inquiry, or
+    /// a request cancelled before it was written to the host): abandoned before funds could
+    /// move. Never for a request that may have reached the host: that is `require_reversal`.
     pub fn abort(&mut self, id: TxnId, reason: &str) -> Result<TransactionRecord> {
         let reason = validate::free_text("reason", reason, 200)?;
         self.transition(id, TxnState::Aborted, "txn.aborted", move |_, _, _| {

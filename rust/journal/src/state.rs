@@ -54,8 +54,11 @@ pub fn is_legal(kind: TxnKind, from: TxnState, to: TxnState) -> bool {
         (Created, CardRead) => kind != TxnKind::QrSale,
         // Offline approval (EMV Book 3 §10.8, TC at first GENERATE AC) only for purchases.
         (CardRead, OfflineApproved) => kind == TxnKind::Sale,
-        // A balance inquiry moves no funds: an unknown outcome is simply abandoned, never reversed.
-        (OnlinePending, Aborted) => kind == TxnKind::BalanceInquiry,
+        // A balance inquiry moves no funds: an unknown outcome is simply abandoned, never
+        // reversed. Other kinds: only when the caller cancelled before anything was written to
+        // the host (smartpos-host `Cancelled { sent: false }`); QR orders are cancelled with
+        // the wallet.
+        (OnlinePending, Aborted) => kind != TxnKind::QrSale,
         // QR payments are cancelled with the wallet (revoke/close), not reversed; balance
         // inquiries need no reversal.
         (_, ReversalPending) => !matches!(kind, TxnKind::QrSale | TxnKind::BalanceInquiry),

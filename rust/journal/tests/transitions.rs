@@ -100,7 +100,8 @@ fn expected_legal(kind: TxnKind, from: TxnState, op: Op) -> bool {
         (CardRead, Op::OfflineApprove) => kind == K::Sale,
         (OnlinePending, Op::Approve | Op::Decline) => true,
         (OnlinePending, Op::RequireReversal) => kind != K::BalanceInquiry,
-        (OnlinePending, Op::Abort) => kind == K::BalanceInquiry,
+        // Balance inquiries (no funds), and any request cancelled before it was written.
+        (OnlinePending, Op::Abort) => true,
         (Approved, Op::Complete) => true,
         (Approved, Op::RequireReversal) => kind != K::BalanceInquiry,
         (OfflineApproved, Op::Complete) => true,

@@ -594,6 +594,17 @@ impl Terminal {
             return Err(TerminalError::invalid("amount", "must be > 0"));
         }
         let total = req.total()?;
+        if req.method == PaymentMethod::Card && !inquiry {
+            // Field 63 value-added data is checked before anything is journalled or sent.
+            let va = &req.value_added;
+            smartpos_host::ValueAddedData::new(
+                va.merchant_order_ref.as_deref(),
+                va.member_id.as_deref(),
+                va.coupon_discount,
+            )
+            .validate()
+            .map_err(|e| TerminalError::invalid("value_added", e.to_string()))?;
+        }
         let events = self.events();
         events.event(&Event::Progress {
             step: Progress::RiskCheck,
@@ -666,7 +677,15 @@ impl Terminal {
             return self.wallet_payment(p, &code, cancel);
         }
         match req.method {
-            PaymentMethod::Card | PaymentMethod::ScanWalletCode => self.card_payment(p, cancel),
+            PaymentMethod::Card | PaymentMethod::ScanWalletCode => {
+                // A cancel also ends a pending host wait (connect, response): HostError::
+                // Cancelled, handled in host_outcome. Cleared after, so later calls
+                // (flush_queues, settle) are not cancelled by this token.
+                self.host.set_cancel(Some(cancel.host_hook()));
+                let out = self.card_payment(p, cancel);
+                self.host.set_cancel(None);
+                out
+            }
             PaymentMethod::MerchantQr => self.merchant_qr_payment(p, cancel),
         }
     }

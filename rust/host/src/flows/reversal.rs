@@ -48,7 +48,7 @@ impl<S: ReversalStore> HostClient<S> {
             Err(e) => {
                 entry.reason = match &e {
                     HostError::BadMac(_) => ReversalReason::MacError,
-                    HostError::Link(_) => ReversalReason::NoResponse,
+                    HostError::Link(_) | HostError::Cancelled { .. } => ReversalReason::NoResponse,
                     _ => ReversalReason::BadResponse,
                 };
                 if e.needs_reversal() {

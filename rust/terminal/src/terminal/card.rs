@@ -198,7 +198,7 @@ impl Terminal {
             pin: pin_input,
         };
         self.host.set_last_stan(p.record.stan.saturating_sub(1));
-        let answer = self.authorise(p.kind, &host_req);
+        let answer = self.authorise(p, &host_req);
         let balance = answer.as_ref().ok().and_then(|r| r.amount);
         crate::crashpoint::hit("host_answered");
         let complete: CompleteCard<'_> = Box::new(move |_: &mut Terminal, step: CardStep<'_>| {
@@ -436,9 +436,12 @@ impl Terminal {
             pin,
         };
         self.host.set_last_stan(p.record.stan.saturating_sub(1));
-        let answer = self.authorise(p.kind, &host_req);
+        let answer = self.authorise(p, &host_req);
         let balance = answer.as_ref().ok().and_then(|r| r.amount);
         let answer = match answer {
+            Err(HostError::Cancelled { sent: false }) => {
+                return Err(self.cancelled_before_sending(p.id)?);
+            }
             Err(e) if e.needs_reversal() && p.kind == TxnKind::BalanceInquiry => {
                 journal_host::lock(&self.journal)
                     .abort(p.id, "no answer to the balance inquiry")?;
@@ -457,16 +460,23 @@ impl Terminal {
         Ok(Some(out))
     }
 
-    /// The host request of a card payment of `kind`.
+    /// The host request of a card payment: sale or pre-authorisation with the request's
+    /// value-added data in field 63 (order reference, member id, coupon), or a balance inquiry.
     pub(super) fn authorise(
         &mut self,
-        kind: TxnKind,
+        p: &Payment<'_>,
         req: &smartpos_host::SaleRequest,
     ) -> std::result::Result<smartpos_host::HostResponse, HostError> {
-        match kind {
-            TxnKind::PreAuth => self.host.pre_authorise(req),
+        let va = &p.req.value_added;
+        let vad = smartpos_host::ValueAddedData::new(
+            va.merchant_order_ref.as_deref(),
+            va.member_id.as_deref(),
+            va.coupon_discount,
+        );
+        match p.kind {
+            TxnKind::PreAuth => self.host.pre_authorise_with_value_added(req, &vad),
             TxnKind::BalanceInquiry => self.host.balance_inquiry(&req.card, &req.pin),
-            _ => self.host.sale(req),
+            _ => self.host.sale_with_value_added(req, &vad),
         }
     }
 

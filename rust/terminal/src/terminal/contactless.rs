@@ -379,7 +379,7 @@ impl Terminal {
             pin,
         };
         self.host.set_last_stan(p.record.stan.saturating_sub(1));
-        let answer = self.authorise(p.kind, &host_req);
+        let answer = self.authorise(p, &host_req);
         let balance = answer.as_ref().ok().and_then(|r| r.amount);
         crate::crashpoint::hit("host_answered");
         let signature_required = result.cvm == CvmKind::ObtainSignature;

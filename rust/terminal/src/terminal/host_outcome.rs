@@ -11,7 +11,9 @@
 //! unknown (timeout, bad MAC, lost link, cancelled after sending)
 //!          ─► reversal already queued by the host crate ─► card told "Z3"     (Reversed)
 //!             (a balance inquiry moves no funds: aborted, never reversed)
-//! not sent ─► journal.decline "not sent" (or abort when the caller cancelled) ─► error
+//! not sent ─► journal.decline "not sent" ─► error
+//! cancelled before sending (HostError::Cancelled { sent: false }) ─► journal.abort ─► Cancelled
+//! cancelled while awaiting the answer ({ sent: true }) ─► as unknown: reversal queued
 //! ```
 
 use super::*;
@@ -54,6 +56,16 @@ pub(super) fn kernel_response(approved: bool, arc: &str, icc: &[u8]) -> smartpos
 }
 
 impl Terminal {
+    /// The caller cancelled before the request was written to the host
+    /// (`HostError::Cancelled { sent: false }`): nothing to reverse, the payment is aborted.
+    pub(super) fn cancelled_before_sending(&mut self, id: TxnId) -> Result<TerminalError> {
+        journal_host::lock(&self.journal).abort(id, "cancelled before the request was sent")?;
+        events::prompt(&*self.events(), MessageId::Cancelled);
+        Ok(TerminalError::Cancelled {
+            step: "host request",
+        })
+    }
+
     /// Journal the host's `answer` to the authorisation of `p` and finish the card through
     /// `complete` (the kernel's completion step). Returns the status of the payment; `Err`
     /// when nothing reached the host, or a balance inquiry got no answer (nothing to reverse).
@@ -112,6 +124,10 @@ impl Terminal {
                 let _ = complete(self, CardStep::Declined(&host));
                 Ok(Status::Declined)
             }
+            Err(HostError::Cancelled { sent: false }) => {
+                let _ = complete(self, CardStep::NotSent);
+                Err(self.cancelled_before_sending(p.id)?)
+            }
             Err(e) if e.needs_reversal() && p.kind == TxnKind::BalanceInquiry => {
                 // Nothing to reverse: a balance inquiry moves no funds.
                 journal_host::lock(&self.journal)
@@ -121,7 +137,11 @@ impl Terminal {
             }
             Err(e) if e.needs_reversal() => {
                 // The host crate saved the reversal through JournalQueues (reversal_pending);
-                // the card is declined (no offline approval after an unknown outcome).
+                // the card is declined (no offline approval after an unknown outcome). A
+                // cancel while the answer was awaited is the same unknown outcome.
+                if e.cancelled() == Some(true) {
+                    events::prompt(&*self.events(), MessageId::Cancelled);
+                }
                 let _ = complete(self, CardStep::Unknown);
                 log::warn!("authorisation outcome unknown, reversal queued: {e}");
                 Ok(Status::Reversed)
