@@ -115,6 +115,13 @@ pub enum SmartPosError {
         /// Why.
         reason: String,
     },
+    /// The operator's account is locked after too many wrong passwords (PCI DSS v4 §8.3.4): an
+    /// admin must unlock it (`PosOperators.unlock`).
+    #[error("operator locked: {reason}")]
+    OperatorLocked {
+        /// Which operator, when known, and why.
+        reason: String,
+    },
     /// A device (reader, PIN pad, printer, scanner) failed.
     #[error("device {device}: {reason}")]
     Device {

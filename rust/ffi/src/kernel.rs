@@ -288,10 +288,12 @@ fn tap_result(r: &TapResult, exchanges: u32) -> EmvResult {
 /// The PIN pad's answer to an offline PIN request (EMV Book 3 §10.5.1; Book 4 §6.3.4).
 #[derive(Clone, PartialEq, Eq, uniffi::Enum)]
 pub enum OfflinePinEntry {
-    /// The PIN digits (4 to 12), verified by the card; zeroized on the Rust side after use.
+    /// The PIN digits (4 to 12), verified by the card. Bytes, not a `String`, so the app can
+    /// clear them: Rust moves them into a zeroizing buffer on arrival and zeroizes it once the
+    /// plaintext PIN block is built; the app must `fill(0)` its own `ByteArray` after the call.
     Entered {
-        /// PIN digits.
-        digits: String,
+        /// PIN digits as ASCII bytes (`'0'..='9'`, e.g. `"1234".toByteArray()`).
+        digits: Vec<u8>,
     },
     /// The cardholder or attendant bypassed PIN entry (Book 4 §6.3.4.4).
     Bypassed,
@@ -307,6 +309,15 @@ impl std::fmt::Debug for OfflinePinEntry {
             OfflinePinEntry::Failed => "Failed",
         })
     }
+}
+
+/// The plaintext offline PIN block (EMV Book 3 §6.5.12, ISO 9564-1 format 2) of PIN digits
+/// from the app: the bytes are zeroized here whatever the outcome. `None` unless 4 to 12 ASCII
+/// digits.
+pub(crate) fn offline_pin_block(digits: Vec<u8>) -> Option<PlaintextPinBlock> {
+    let digits = Zeroizing::new(digits);
+    let text = std::str::from_utf8(&digits).ok()?;
+    PlaintextPinBlock::from_digits(text)
 }
 
 /// The PIN pad's answer to an online PIN request.
@@ -360,8 +371,7 @@ impl smartpos_emv::PinPad for KernelPinPad<'_> {
         self.ui.push("enter_pin".into());
         match self.pad.offline_pin(prompt.enciphered, prompt.tries_left) {
             Ok(OfflinePinEntry::Entered { digits }) => {
-                let digits = Zeroizing::new(digits);
-                match PlaintextPinBlock::from_digits(&digits) {
+                match offline_pin_block(digits) {
                     Some(block) => PinEntry::Entered(block),
                     None => {
                         // Not 4 to 12 digits (ISO 9564-1 §8.1): the pad is not working.

@@ -12,6 +12,11 @@
 //! * [`EmvKernel`]: the kernels of smartpos-emv over the app's reader: a contactless
 //!   [`EmvKernel::tap`], a contact [`EmvKernel::start_contact`] → [`ContactTransaction`]
 //!   (complete with the host's answer), each also over a JNI-registered reader ([`native`])
+//! * [`PosTerminal`]: smartpos-terminal's `Terminal` (sale by card, wallet code or merchant QR,
+//!   pre-authorisation and completion, void, refund, balance, settlement, receipts and reports,
+//!   tamper, key loading) over device callbacks; its keys in the app's [`KeyStoreCallback`] or
+//!   the software store, supervisor actions through [`SupervisorCallback`] checked against
+//!   [`PosOperators`]
 //! * [`SmartPosError`]: one exception class per variant in Kotlin
 //! * feature `sim` (tests only): [`sim::SimulatedCard`], [`sim::simulated_emv_kernel`]
 //!
@@ -27,8 +32,11 @@ uniffi::setup_scaffolding!("smartpos");
 pub mod apdu;
 mod error;
 mod kernel;
+mod keystore;
 pub mod native;
+mod operators;
 mod pos;
+mod receipts;
 mod session;
 #[cfg(feature = "sim")]
 pub mod sim;
@@ -40,10 +48,22 @@ pub use kernel::{
     ContactTransaction, EmvInterface, EmvKernel, EmvOutcome, EmvResult, EmvTransactionRequest,
     EmvTransactionType, HostAuthorisation, OfflinePinEntry, OnlinePinEntry, PinPad,
 };
+pub use keystore::{
+    KeyStoreCallback, PosJournalKeys, PosKeyAlgorithm, PosSecretKey, PosWorkingKey,
+    PosWorkingKeyType,
+};
+pub use operators::{
+    PosAction, PosCredentials, PosOperator, PosOperatorPolicy, PosOperators, PosRole,
+    SupervisorCallback,
+};
 pub use pos::{
-    CardPresentation, PosCardReader, PosEvent, PosIndicators, PosKeys, PosOnlinePin, PosPinPad,
-    PosPrinter, PosQrScanner, PosSaleRequest, PosSettlement, PosSignOn, PosStatus, PosTerminal,
-    PosTransaction, TransactionEvents,
+    CardPresentation, PosCardReader, PosEvent, PosIndicators, PosKeys, PosOnlinePin,
+    PosPaymentMethod, PosPinPad, PosPrinter, PosQrScanner, PosSaleRequest, PosSettlement,
+    PosSignOn, PosStatus, PosTerminal, PosTransaction, TransactionEvents,
+};
+pub use receipts::{
+    PosLanguage, PosReceipt, PosReceiptCopy, PosReceiptData, PosReportLine, PosSettlementReport,
+    PosTotalsReport,
 };
 pub use session::{ApduSession, CancellationHandle, CardReader, ResponseApdu};
 pub use tlv::{TlvNode, decode_tlv, decode_tlv_hex, encode_tlv};

@@ -12,9 +12,11 @@
 //! [`CancellationHandle`] passed to a call reaches the terminal's `CancelToken`, which the card
 //! wait, the kernel's card link and the host link check.
 
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::path::Path;
 use std::pin::Pin;
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
@@ -28,15 +30,22 @@ use smartpos_terminal::devices::{
     Indicators, Interfaces, PinPad as TerminalPinPad, PinPadError, Presented, PrintJob, Printer,
     QrDisplay, QrScanner, ReaderError, SwipedCard,
 };
+use smartpos_terminal::receipt::{CodePage, MerchantInfo, Receipt, ReceiptData, Width};
+use smartpos_terminal::report::{SettlementReport, TotalsReport};
 use smartpos_terminal::{
-    AllowAll, CancelToken, Devices, Event, EventSink, LedStatus, OperatorId, SaleRequest,
-    SettlementResult, SignOnResult, SoftKeyStore, Status, Terminal, TerminalError,
-    TransactionOutcome,
+    AllowAll, AuthError, Authoriser, CancelToken, Devices, Event, EventSink, LedStatus, OperatorId,
+    PaymentMethod, SaleRequest, SettlementResult, SharedKeyStore, SignOnResult, SoftKeyStore,
+    Status, Terminal, TerminalError, TransactionOutcome, ValueAdded,
 };
 use zeroize::Zeroizing;
 
 use crate::error::SmartPosError;
 use crate::kernel::OfflinePinEntry;
+use crate::keystore::{CallbackKeyStore, KeyStoreCallback, PosSecretKey};
+use crate::operators::{PosOperators, SupervisorAuthoriser, SupervisorCallback};
+use crate::receipts::{
+    PosLanguage, PosReceipt, PosReceiptCopy, PosReceiptData, PosSettlementReport, PosTotalsReport,
+};
 use crate::session::CancellationHandle;
 
 // ---------------------------------------------------------------------------------------------
@@ -121,7 +130,8 @@ impl std::fmt::Debug for PosOnlinePin {
 pub trait PosPinPad: Send + Sync {
     /// Online PIN for `pan` (format 0 needs it; never show or log it), enciphered by the pad.
     fn online_pin(&self, pan: String, amount: u64) -> Result<PosOnlinePin, SmartPosError>;
-    /// Offline PIN digits for the card to verify (EMV Book 3 §10.5.1).
+    /// Offline PIN digits for the card to verify (EMV Book 3 §10.5.1), as ASCII digit bytes
+    /// (zeroized by Rust on arrival; the app must clear its own array).
     fn offline_pin(&self, tries_left: Option<u8>) -> Result<OfflinePinEntry, SmartPosError>;
 }
 
@@ -159,6 +169,25 @@ pub struct PosEvent {
     pub tries_left: Option<u8>,
     /// The QR payload of `merchant_qr`.
     pub payload: Option<String>,
+    /// How long a contactless reader message stays on the display, ms (EMV Contactless Book A
+    /// §9.1 Hold Time, Table 9-1), for prompts raised by a contactless kernel.
+    pub hold_time_ms: Option<u32>,
+    /// The raw Book A message identifier (Table 9-5, e.g. `0x1B` "Authorising, please wait"),
+    /// for prompts raised by a contactless kernel; apps that map codes themselves use it.
+    pub book_a_code: Option<u8>,
+}
+
+impl PosEvent {
+    fn new(kind: &str, name: String) -> PosEvent {
+        PosEvent {
+            kind: kind.into(),
+            name,
+            tries_left: None,
+            payload: None,
+            hold_time_ms: None,
+            book_a_code: None,
+        }
+    }
 }
 
 /// The app's listener for transaction events and attendant questions. Called on the thread
@@ -288,25 +317,12 @@ impl TerminalPinPad for PinPadAdapter {
 
     fn offline_pin(&mut self, tries_left: Option<u8>) -> Result<PlaintextPinBlock, PinPadError> {
         match self.0.offline_pin(tries_left) {
-            Ok(OfflinePinEntry::Entered { digits }) => {
-                let digits = Zeroizing::new(digits);
-                PlaintextPinBlock::from_digits(&digits)
-                    .ok_or_else(|| PinPadError::Failure("a PIN has 4 to 12 digits".into()))
-            }
+            Ok(OfflinePinEntry::Entered { digits }) => crate::kernel::offline_pin_block(digits)
+                .ok_or_else(|| PinPadError::Failure("a PIN has 4 to 12 digits".into())),
             Ok(OfflinePinEntry::Bypassed) => Err(PinPadError::Bypassed),
             Ok(OfflinePinEntry::Failed) => Err(PinPadError::Failure("PIN pad failed".into())),
             Err(e) => Err(PinPadError::Failure(device_reason(e))),
         }
-    }
-}
-
-struct PrinterAdapter(Box<dyn PosPrinter>);
-
-impl Printer for PrinterAdapter {
-    fn print(&mut self, job: &PrintJob) -> Result<(), DeviceError> {
-        self.0
-            .print(job.lines.clone(), job.escpos.clone())
-            .map_err(|e| DeviceError::Failure(device_reason(e)))
     }
 }
 
@@ -338,54 +354,46 @@ impl Indicators for IndicatorsAdapter {
 /// Events, merchant-QR display and confirmations all go to the one listener.
 struct EventsAdapter(Arc<dyn TransactionEvents>);
 
-impl EventSink for EventsAdapter {
-    fn event(&self, event: &Event) {
-        let converted = match event {
-            Event::Prompt { id, tries_left } => PosEvent {
-                kind: "prompt".into(),
-                name: name_of(id),
+impl From<&Event> for PosEvent {
+    fn from(event: &Event) -> Self {
+        match event {
+            Event::Prompt {
+                id,
+                tries_left,
+                book_a,
+            } => PosEvent {
                 tries_left: *tries_left,
-                payload: None,
+                hold_time_ms: book_a.map(|b| b.hold_time_ms),
+                book_a_code: book_a.map(|b| b.code),
+                ..PosEvent::new("prompt", name_of(id))
             },
-            Event::Led { status } => PosEvent {
-                kind: "led".into(),
-                name: name_of(status),
-                tries_left: None,
-                payload: None,
-            },
-            Event::Progress { step } => PosEvent {
-                kind: "progress".into(),
-                name: name_of(step),
-                tries_left: None,
-                payload: None,
-            },
+            Event::Led { status } => PosEvent::new("led", name_of(status)),
+            Event::Progress { step } => PosEvent::new("progress", name_of(step)),
             Event::MerchantQr { payload } => PosEvent {
-                kind: "merchant_qr".into(),
-                name: "merchant_qr".into(),
-                tries_left: None,
                 payload: Some(payload.clone()),
+                ..PosEvent::new("merchant_qr", "merchant_qr".into())
             },
-        };
-        self.0.on_event(converted);
+        }
     }
 }
 
-impl QrDisplay for EventsAdapter {
-    fn show(&mut self, payload: &str) {
-        EventSink::event(
-            self,
-            &Event::MerchantQr {
-                payload: payload.to_string(),
-            },
-        );
+impl EventSink for EventsAdapter {
+    fn event(&self, event: &Event) {
+        self.0.on_event(PosEvent::from(event));
     }
+}
+
+/// The customer display of the merchant QR is the app's listener: the terminal raises
+/// `Event::MerchantQr` with the payload as it shows the code, which reaches the app as the one
+/// `merchant_qr` event; `show` itself adds nothing (a second event would show, and let a
+/// wallet pay, the same order twice).
+impl QrDisplay for EventsAdapter {
+    fn show(&mut self, _payload: &str) {}
     fn clear(&mut self) {
-        self.0.on_event(PosEvent {
-            kind: "merchant_qr_cleared".into(),
-            name: "merchant_qr_cleared".into(),
-            tries_left: None,
-            payload: None,
-        });
+        self.0.on_event(PosEvent::new(
+            "merchant_qr_cleared",
+            "merchant_qr_cleared".into(),
+        ));
     }
 }
 
@@ -421,10 +429,32 @@ impl std::fmt::Debug for PosKeys {
     }
 }
 
-/// A sale request.
+/// How the customer pays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum PosPaymentMethod {
+    /// A card by any interface (chip, contactless, stripe).
+    Card,
+    /// The terminal scans the customer's wallet payment code ([`PosQrScanner`]).
+    ScanWalletCode,
+    /// The terminal shows its merchant-presented QR (EMVCo MPM; the payload arrives as a
+    /// `merchant_qr` event) and polls the host until the customer has paid.
+    MerchantQr,
+}
+
+impl From<PosPaymentMethod> for PaymentMethod {
+    fn from(m: PosPaymentMethod) -> Self {
+        match m {
+            PosPaymentMethod::Card => PaymentMethod::Card,
+            PosPaymentMethod::ScanWalletCode => PaymentMethod::ScanWalletCode,
+            PosPaymentMethod::MerchantQr => PaymentMethod::MerchantQr,
+        }
+    }
+}
+
+/// A sale (or pre-authorisation) request.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct PosSaleRequest {
-    /// Amount of goods and services, minor units.
+    /// Amount of goods and services after any coupon, minor units.
     pub amount: u64,
     /// Tip, minor units.
     pub tip: u64,
@@ -434,6 +464,31 @@ pub struct PosSaleRequest {
     pub operator_id: String,
     /// The merchant's order reference, if any.
     pub order_ref: Option<String>,
+    /// How the customer pays.
+    pub method: PosPaymentMethod,
+    /// Loyalty member id (value-added data: journal, host message, receipt).
+    #[uniffi(default = None)]
+    pub member_id: Option<String>,
+    /// Coupon discount already taken off `amount`, minor units (printed on the receipt).
+    #[uniffi(default = 0)]
+    pub coupon_discount: u64,
+}
+
+impl From<PosSaleRequest> for SaleRequest {
+    fn from(r: PosSaleRequest) -> Self {
+        SaleRequest {
+            amount: r.amount,
+            tip: r.tip,
+            cashback: r.cashback,
+            value_added: ValueAdded {
+                merchant_order_ref: r.order_ref,
+                member_id: r.member_id,
+                coupon_discount: r.coupon_discount,
+            },
+            operator_id: r.operator_id,
+            method: r.method.into(),
+        }
+    }
 }
 
 /// How a transaction ended. Declines raise `Declined`; a transaction whose authorisation was
@@ -448,12 +503,14 @@ pub enum PosStatus {
     Revoked,
 }
 
-/// A finished transaction, as receipts and the app show it. PAN masked, no track data.
+/// A finished transaction, as receipts and the app show it (smartpos-terminal's
+/// `TransactionOutcome`). PAN masked, no track data.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct PosTransaction {
-    /// Journal id (for void and refund).
+    /// Journal id (for void, refund, completion, receipts).
     pub txn_id: i64,
-    /// `sale`, `void`, `refund`, ...
+    /// `sale`, `void`, `refund`, `pre_auth`, `pre_auth_completion`, `balance_inquiry`,
+    /// `qr_sale`.
     pub kind: String,
     /// How it ended.
     pub status: PosStatus,
@@ -461,13 +518,13 @@ pub struct PosTransaction {
     pub response_code: Option<String>,
     /// Cardholder/attendant message.
     pub message: String,
-    /// Amount, tip, cashback, total (minor units).
+    /// Amount (minor units).
     pub amount: i64,
     /// Tip.
     pub tip: i64,
     /// Cashback.
     pub cashback: i64,
-    /// Total.
+    /// Amount + tip + cashback.
     pub total: i64,
     /// ISO 4217 currency.
     pub currency: String,
@@ -483,9 +540,11 @@ pub struct PosTransaction {
     pub auth_code: Option<String>,
     /// PAN, first 6 + last 4.
     pub pan_masked: Option<String>,
-    /// `chip`, `contactless`, `swipe`, `fallback`, `qr`.
+    /// `contact`, `contactless`, `magstripe`, `fallback`, `qr`.
     pub entry_mode: Option<String>,
-    /// AID, application label, TVR, TSI, application cryptogram.
+    /// Card scheme or wallet.
+    pub scheme: Option<String>,
+    /// AID.
     pub aid: Option<String>,
     /// Application label.
     pub app_label: Option<String>,
@@ -497,7 +556,19 @@ pub struct PosTransaction {
     pub cryptogram: Option<String>,
     /// A signature line is needed.
     pub signature_required: bool,
-    /// Terminal and merchant ids, cashier.
+    /// Contactless kernel of a tap (`C-2`, `C-3`, `C-7`; EMV Contactless Book B).
+    pub kernel: Option<String>,
+    /// The merchant's order reference.
+    pub order_ref: Option<String>,
+    /// Loyalty member id.
+    pub member_id: Option<String>,
+    /// Coupon discount, minor units.
+    pub coupon_discount: u64,
+    /// Wallet order number (QR payments).
+    pub wallet_order: Option<String>,
+    /// Balance (balance inquiry, prepaid), minor units.
+    pub balance: Option<u64>,
+    /// Terminal id.
     pub terminal_id: String,
     /// Merchant id.
     pub merchant_id: String,
@@ -507,11 +578,16 @@ pub struct PosTransaction {
     pub at_ms: i64,
 }
 
-impl PosTransaction {
-    fn from_outcome(o: TransactionOutcome) -> Result<PosTransaction, SmartPosError> {
+impl TryFrom<TransactionOutcome> for PosTransaction {
+    type Error = SmartPosError;
+
+    /// Approvals (and revoked QR orders) convert; a decline is `Declined`, a reversed
+    /// authorisation `HostUnavailable`.
+    fn try_from(o: TransactionOutcome) -> Result<Self, SmartPosError> {
         let status = match o.status {
             Status::Approved => PosStatus::Approved,
             Status::ApprovedOffline => PosStatus::ApprovedOffline,
+            Status::Revoked => PosStatus::Revoked,
             Status::Reversed => {
                 // Sent, but no usable answer: not charged, the reversal is queued.
                 return Err(SmartPosError::HostUnavailable {
@@ -521,7 +597,6 @@ impl PosTransaction {
                     ),
                 });
             }
-            Status::Revoked => PosStatus::Revoked,
             Status::Declined => {
                 return Err(SmartPosError::Declined {
                     response_code: o.response_code.unwrap_or_default(),
@@ -530,34 +605,78 @@ impl PosTransaction {
                 });
             }
         };
+        let TransactionOutcome {
+            txn_id,
+            kind,
+            status: _,
+            response_code,
+            message,
+            amount,
+            tip,
+            cashback,
+            total,
+            currency,
+            stan,
+            invoice,
+            batch_no,
+            rrn,
+            auth_code,
+            pan_masked,
+            entry_mode,
+            scheme,
+            aid,
+            app_label,
+            tvr,
+            tsi,
+            cryptogram,
+            signature_required,
+            kernel,
+            value_added,
+            wallet_order,
+            balance,
+            terminal_id,
+            merchant_id,
+            operator_id,
+            at_ms,
+            // Later additions of the terminal's record are not shown to the app until they
+            // are added here.
+            ..
+        } = o;
         Ok(PosTransaction {
-            txn_id: o.txn_id,
-            kind: o.kind,
+            txn_id,
+            kind,
             status,
-            response_code: o.response_code,
-            message: o.message,
-            amount: o.amount,
-            tip: o.tip,
-            cashback: o.cashback,
-            total: o.total,
-            currency: o.currency,
-            stan: o.stan,
-            invoice: o.invoice,
-            batch_no: o.batch_no,
-            rrn: o.rrn,
-            auth_code: o.auth_code,
-            pan_masked: o.pan_masked,
-            entry_mode: o.entry_mode,
-            aid: o.aid,
-            app_label: o.app_label,
-            tvr: o.tvr,
-            tsi: o.tsi,
-            cryptogram: o.cryptogram,
-            signature_required: o.signature_required,
-            terminal_id: o.terminal_id,
-            merchant_id: o.merchant_id,
-            operator_id: o.operator_id,
-            at_ms: o.at_ms,
+            response_code,
+            message,
+            amount,
+            tip,
+            cashback,
+            total,
+            currency,
+            stan,
+            invoice,
+            batch_no,
+            rrn,
+            auth_code,
+            pan_masked,
+            entry_mode,
+            scheme,
+            aid,
+            app_label,
+            tvr,
+            tsi,
+            cryptogram,
+            signature_required,
+            kernel,
+            order_ref: value_added.merchant_order_ref,
+            member_id: value_added.member_id,
+            coupon_discount: value_added.coupon_discount,
+            wallet_order,
+            balance,
+            terminal_id,
+            merchant_id,
+            operator_id,
+            at_ms,
         })
     }
 }
@@ -636,6 +755,9 @@ pub(crate) fn terminal_error(e: TerminalError) -> SmartPosError {
             rule: format!("{rule:?}"),
             detail,
         },
+        TerminalError::Operator(AuthError::Locked) => SmartPosError::OperatorLocked {
+            reason: "too many wrong passwords: an admin must unlock the account".into(),
+        },
         TerminalError::Operator(e) => SmartPosError::NotAuthorised {
             reason: e.to_string(),
         },
@@ -672,7 +794,7 @@ struct Shared<T> {
     waker: Option<Waker>,
 }
 
-/// A future completed by a worker thread.
+/// A future completed by the worker thread.
 struct Blocking<T> {
     shared: Arc<Mutex<Shared<T>>>,
 }
@@ -691,19 +813,50 @@ impl<T> Future for Blocking<T> {
     }
 }
 
-/// Run `job` on its own thread; the returned future completes with its result.
-fn run_blocking<T: Send + 'static>(
-    name: &str,
-    job: impl FnOnce() -> Result<T, SmartPosError> + Send + 'static,
-) -> impl Future<Output = Result<T, SmartPosError>> + Send {
-    let shared = Arc::new(Mutex::new(Shared {
-        result: None,
-        waker: None,
-    }));
-    let done = shared.clone();
-    let spawned = std::thread::Builder::new()
-        .name(format!("smartpos-{name}"))
-        .spawn(move || {
+type Job = Box<dyn FnOnce() + Send>;
+
+/// One long-lived thread per terminal that runs its operations in order. Every device callback
+/// of a transaction comes from this one thread, so the JVM attaches it once (the Kotlin facade
+/// keeps it attached, `CallbackThreadInitializer(detach = false)`) instead of attaching and
+/// detaching a fresh thread for every callback of every operation.
+struct Worker {
+    jobs: Mutex<mpsc::Sender<Job>>,
+}
+
+const WORKER_NAME: &str = "smartpos-worker";
+
+impl Worker {
+    fn start() -> Result<Worker, SmartPosError> {
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name(WORKER_NAME.into())
+            .spawn(move || {
+                // Ends when the terminal (the sender) is dropped.
+                while let Ok(job) = rx.recv() {
+                    job();
+                }
+            })
+            .map_err(|e| SmartPosError::Device {
+                device: "thread".into(),
+                reason: format!("cannot start the worker thread: {e}"),
+            })?;
+        Ok(Worker {
+            jobs: Mutex::new(tx),
+        })
+    }
+
+    /// Queue `job`; the returned future completes with its result. A panic in the job is an
+    /// internal error, never an unwind across the FFI.
+    fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce() -> Result<T, SmartPosError> + Send + 'static,
+    ) -> Blocking<Result<T, SmartPosError>> {
+        let shared = Arc::new(Mutex::new(Shared {
+            result: None,
+            waker: None,
+        }));
+        let done = shared.clone();
+        let wrapped: Job = Box::new(move || {
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job))
                 .unwrap_or_else(|_| {
                     Err(SmartPosError::Protocol {
@@ -716,25 +869,43 @@ fn run_blocking<T: Send + 'static>(
                 w.wake();
             }
         });
-    if let Err(e) = spawned {
-        let mut s = shared.lock().unwrap_or_else(|p| p.into_inner());
-        s.result = Some(Err(SmartPosError::Device {
-            device: "thread".into(),
-            reason: format!("cannot start the worker thread: {e}"),
-        }));
+        let sent = self
+            .jobs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send(wrapped);
+        if sent.is_err() {
+            let mut s = shared.lock().unwrap_or_else(|p| p.into_inner());
+            s.result = Some(Err(SmartPosError::Device {
+                device: "thread".into(),
+                reason: "the worker thread has stopped".into(),
+            }));
+        }
+        Blocking { shared }
     }
-    Blocking { shared }
 }
 
 // ---------------------------------------------------------------------------------------------
 // The terminal
 // ---------------------------------------------------------------------------------------------
 
-/// The payment terminal: one per device. Thread-safe; one operation at a time (a second call
-/// waits for the first).
+/// Receipt bookkeeping of this terminal object: signature lines of the transactions it ran, and
+/// which copies were printed already (a second print is marked as a reprint).
+#[derive(Default)]
+struct ReceiptLog {
+    signature_required: HashMap<i64, bool>,
+    printed: HashSet<(i64, bool)>,
+    language: Option<PosLanguage>,
+}
+
+/// The payment terminal: one per device. Thread-safe; one operation at a time, in call order,
+/// on the terminal's worker thread.
 #[derive(uniffi::Object)]
 pub struct PosTerminal {
     terminal: Arc<Mutex<Terminal>>,
+    worker: Worker,
+    printer: SharedPrinter,
+    receipts: Arc<Mutex<ReceiptLog>>,
 }
 
 fn secret(field: &str, bytes: &[u8], len: usize) -> Result<Zeroizing<Vec<u8>>, SmartPosError> {
@@ -747,80 +918,288 @@ fn secret(field: &str, bytes: &[u8], len: usize) -> Result<Zeroizing<Vec<u8>>, S
     Ok(Zeroizing::new(bytes.to_vec()))
 }
 
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn journal_error(e: impl std::fmt::Display) -> SmartPosError {
+    SmartPosError::Journal {
+        reason: e.to_string(),
+    }
+}
+
+fn render_error(e: impl std::fmt::Display) -> SmartPosError {
+    SmartPosError::Device {
+        device: "receipt renderer".into(),
+        reason: e.to_string(),
+    }
+}
+
+/// The app's devices, shared by the terminal's adapters and [`PosTerminal`] itself (receipts
+/// go to the same printer).
+type SharedPrinter = Arc<Mutex<Box<dyn PosPrinter>>>;
+
+/// The terminal's printer over the shared printer callback.
+struct SharedPrinterAdapter(SharedPrinter);
+
+impl Printer for SharedPrinterAdapter {
+    fn print(&mut self, job: &PrintJob) -> Result<(), DeviceError> {
+        lock(&self.0)
+            .print(job.lines.clone(), job.escpos.clone())
+            .map_err(|e| DeviceError::Failure(device_reason(e)))
+    }
+}
+
+/// Where the terminal's keys live, and who approves supervisor actions.
+enum Security {
+    /// Software key store seeded by the app, every supervisor action approved as this operator.
+    Software(PosKeys, String),
+    /// The device's key store and the supervisor prompt checked against the operator store.
+    Device {
+        key_store: Box<dyn KeyStoreCallback>,
+        operators: Arc<PosOperators>,
+        supervisor: Box<dyn SupervisorCallback>,
+    },
+}
+
+struct AppDevices {
+    card_reader: Box<dyn PosCardReader>,
+    pin_pad: Box<dyn PosPinPad>,
+    printer: Box<dyn PosPrinter>,
+    qr_scanner: Box<dyn PosQrScanner>,
+    indicators: Box<dyn PosIndicators>,
+    events: Box<dyn TransactionEvents>,
+}
+
 impl PosTerminal {
+    fn open_with(
+        config_dir: String,
+        journal_path: String,
+        security: Security,
+        devices: AppDevices,
+    ) -> Result<Arc<Self>, SmartPosError> {
+        let (store, authoriser, operators): (SharedKeyStore, Box<dyn Authoriser>, _) =
+            match security {
+                Security::Software(keys, supervisor_id) => (
+                    Arc::new(Mutex::new(software_store(&keys)?)),
+                    Box::new(AllowAll(OperatorId(supervisor_id))),
+                    None,
+                ),
+                Security::Device {
+                    key_store,
+                    operators,
+                    supervisor,
+                } => (
+                    Arc::new(Mutex::new(CallbackKeyStore::new(key_store))),
+                    Box::new(SupervisorAuthoriser {
+                        store: operators.store.clone(),
+                        prompt: supervisor,
+                    }),
+                    Some(operators),
+                ),
+            };
+        let events: Arc<dyn TransactionEvents> = Arc::from(devices.events);
+        let printer: SharedPrinter = Arc::new(Mutex::new(devices.printer));
+        let terminal_devices = Devices {
+            card_reader: Box::new(ReaderAdapter(Arc::from(devices.card_reader))),
+            pin_pad: Box::new(PinPadAdapter(devices.pin_pad)),
+            printer: Box::new(SharedPrinterAdapter(printer.clone())),
+            qr_scanner: Box::new(ScannerAdapter(devices.qr_scanner)),
+            qr_display: Box::new(EventsAdapter(events.clone())),
+            indicators: Box::new(IndicatorsAdapter(devices.indicators)),
+            confirmer: Box::new(EventsAdapter(events.clone())),
+            events: Arc::new(EventsAdapter(events)),
+        };
+        let worker = Worker::start()?;
+        let terminal = Terminal::open(
+            Path::new(&config_dir),
+            terminal_devices,
+            store,
+            Path::new(&journal_path),
+            authoriser,
+        )
+        .map_err(terminal_error)?;
+        if let Some(ops) = operators {
+            // From now on operator sign-ins and grants go to this journal's audit log, after
+            // the ones made before the terminal was open.
+            let journal = terminal.journal();
+            if let Some(pending) = lock(&ops.pending_audit).take() {
+                pending
+                    .drain_into(&mut lock(&journal))
+                    .map_err(journal_error)?;
+            }
+            ops.store
+                .set_audit(Box::new(journal))
+                .map_err(crate::operators::operator_error)?;
+        }
+        Ok(Arc::new(PosTerminal {
+            terminal: Arc::new(Mutex::new(terminal)),
+            worker,
+            printer,
+            receipts: Arc::new(Mutex::new(ReceiptLog::default())),
+        }))
+    }
+
+    /// Run `op` on the worker with the terminal locked; terminal errors become binding errors.
     fn with<T: Send + 'static>(
         &self,
-        name: &str,
         cancel: Option<Arc<CancellationHandle>>,
         op: impl FnOnce(&mut Terminal, &CancelToken) -> Result<T, TerminalError> + Send + 'static,
-    ) -> impl Future<Output = Result<T, SmartPosError>> + Send {
+    ) -> Blocking<Result<T, SmartPosError>> {
+        self.with_terminal(cancel, move |t, token| op(t, token).map_err(terminal_error))
+    }
+
+    fn with_terminal<T: Send + 'static>(
+        &self,
+        cancel: Option<Arc<CancellationHandle>>,
+        op: impl FnOnce(&mut Terminal, &CancelToken) -> Result<T, SmartPosError> + Send + 'static,
+    ) -> Blocking<Result<T, SmartPosError>> {
         let terminal = self.terminal.clone();
-        run_blocking(name, move || {
+        self.worker.run(move || {
             let token = CancelToken::new();
             if let Some(handle) = &cancel {
                 handle.link(token.clone());
             }
-            let mut t = terminal.lock().unwrap_or_else(|p| p.into_inner());
-            op(&mut t, &token).map_err(terminal_error)
+            let mut t = lock(&terminal);
+            op(&mut t, &token)
         })
     }
+
+    /// A payment's outcome for the app; remembers whether its receipt needs a signature line.
+    async fn transaction(
+        &self,
+        cancel: Option<Arc<CancellationHandle>>,
+        op: impl FnOnce(&mut Terminal, &CancelToken) -> Result<TransactionOutcome, TerminalError>
+        + Send
+        + 'static,
+    ) -> Result<PosTransaction, SmartPosError> {
+        let outcome = self.with(cancel, op).await?;
+        lock(&self.receipts)
+            .signature_required
+            .insert(outcome.txn_id, outcome.signature_required);
+        PosTransaction::try_from(outcome)
+    }
+
+    /// Lay out a receipt of journal transaction `txn_id`.
+    fn layout(
+        t: &Terminal,
+        log: &ReceiptLog,
+        txn_id: i64,
+        copy: PosReceiptCopy,
+        lang: PosLanguage,
+        reprint: bool,
+    ) -> Result<(Receipt, PosReceiptData), SmartPosError> {
+        let journal = t.journal();
+        let record = lock(&journal).get(TxnId(txn_id)).map_err(journal_error)?;
+        let settings = t.settings();
+        let mut outcome = TransactionOutcome::from_record(
+            &record,
+            Status::Approved,
+            &settings.terminal_id,
+            &settings.merchant_id,
+        );
+        outcome.signature_required = log
+            .signature_required
+            .get(&txn_id)
+            .copied()
+            .unwrap_or(false);
+        let merchant = MerchantInfo::from_settings(settings, None);
+        let mut data = ReceiptData::from_outcome(&outcome, &record, &merchant);
+        data.reprint = reprint;
+        let receipt = Receipt::build(&data, copy.into(), lang.into());
+        Ok((receipt, PosReceiptData::from(&data)))
+    }
+}
+
+fn software_store(keys: &PosKeys) -> Result<SoftKeyStore, SmartPosError> {
+    let tmk_bytes = secret("master_key", &keys.master_key, 16)?;
+    let hash = secret("journal_hash_key", &keys.journal_hash_key, 32)?;
+    let data = secret("journal_data_key", &keys.journal_data_key, 32)?;
+    let tmk = SecretKey::new(KeyAlgorithm::Tdes2, &tmk_bytes).map_err(|e| {
+        SmartPosError::InvalidInput {
+            field: "master_key".into(),
+            reason: e.to_string(),
+        }
+    })?;
+    let mut hash_key = Zeroizing::new([0u8; 32]);
+    hash_key.copy_from_slice(&hash);
+    let mut data_key = Zeroizing::new([0u8; 32]);
+    data_key.copy_from_slice(&data);
+    Ok(SoftKeyStore::with_keys(tmk, *hash_key, *data_key))
 }
 
 #[uniffi::export]
 impl PosTerminal {
     /// Sign on: key download under the TMK, batch number (supervisor operation of the app).
     pub async fn sign_on(&self) -> Result<PosSignOn, SmartPosError> {
-        self.with("sign-on", None, |t, _| t.sign_on().map(PosSignOn::from))
+        self.with(None, |t, _| t.sign_on().map(PosSignOn::from))
             .await
     }
 
-    /// A card sale: risk pre-check, journal, card (contact, contactless or swipe), online
-    /// authorisation with the PIN block from the PIN pad, completion, receipt. A decline raises
-    /// `Declined` with the host's response code and message.
+    /// A sale: risk pre-check, journal, then by `request.method` a card (contact, contactless
+    /// or swipe; online authorisation with the PIN block from the PIN pad, completion), the
+    /// customer's wallet code from the [`PosQrScanner`], or the merchant QR shown through a
+    /// `merchant_qr` event. A decline raises `Declined` with the host's response code and
+    /// message.
     pub async fn sale(
         &self,
         request: PosSaleRequest,
         cancel: Arc<CancellationHandle>,
     ) -> Result<PosTransaction, SmartPosError> {
-        let outcome = self
-            .with("sale", Some(cancel), move |t, token| {
-                let mut req = SaleRequest::card(request.amount, &request.operator_id);
-                req.tip = request.tip;
-                req.cashback = request.cashback;
-                req.value_added.merchant_order_ref = request.order_ref;
-                t.sale(&req, token)
-            })
-            .await?;
-        PosTransaction::from_outcome(outcome)
+        self.transaction(Some(cancel), move |t, token| {
+            t.sale(&SaleRequest::from(request), token)
+        })
+        .await
     }
 
-    /// Void an approved sale of the open batch, by its journal id.
+    /// A pre-authorisation by card (hotels, car rental): the amount is held, not charged, until
+    /// [`PosTerminal::complete_pre_authorisation`].
+    pub async fn pre_authorise(
+        &self,
+        request: PosSaleRequest,
+        cancel: Arc<CancellationHandle>,
+    ) -> Result<PosTransaction, SmartPosError> {
+        self.transaction(Some(cancel), move |t, token| {
+            t.pre_authorise(&SaleRequest::from(request), token)
+        })
+        .await
+    }
+
+    /// Complete the pre-authorisation `pre_auth_txn_id` for the final `amount` (at most the
+    /// amount held), with the card data kept in the journal: no card needed.
+    pub async fn complete_pre_authorisation(
+        &self,
+        pre_auth_txn_id: i64,
+        amount: u64,
+        operator_id: String,
+    ) -> Result<PosTransaction, SmartPosError> {
+        self.transaction(None, move |t, _| {
+            t.complete_pre_authorisation(TxnId(pre_auth_txn_id), amount, &operator_id)
+        })
+        .await
+    }
+
+    /// Void an approved sale of the open batch, by its journal id (supervisor).
     pub async fn void(
         &self,
         txn_id: i64,
         cancel: Arc<CancellationHandle>,
     ) -> Result<PosTransaction, SmartPosError> {
-        let outcome = self
-            .with("void", Some(cancel), move |t, token| {
-                t.void(TxnId(txn_id), token)
-            })
-            .await?;
-        PosTransaction::from_outcome(outcome)
+        self.transaction(Some(cancel), move |t, token| t.void(TxnId(txn_id), token))
+            .await
     }
 
-    /// Refund `amount` of a sale in this journal, by its journal id.
+    /// Refund `amount` of a sale in this journal, by its journal id (supervisor).
     pub async fn refund(
         &self,
         original_txn_id: i64,
         amount: u64,
         cancel: Arc<CancellationHandle>,
     ) -> Result<PosTransaction, SmartPosError> {
-        let outcome = self
-            .with("refund", Some(cancel), move |t, token| {
-                t.refund(OriginalRef::Local(TxnId(original_txn_id)), amount, token)
-            })
-            .await?;
-        PosTransaction::from_outcome(outcome)
+        self.transaction(Some(cancel), move |t, token| {
+            t.refund(OriginalRef::Local(TxnId(original_txn_id)), amount, token)
+        })
+        .await
     }
 
     /// Refund of a sale known by its RRN (field 37) and date (MMDD or YYYYMMDD).
@@ -831,51 +1210,197 @@ impl PosTerminal {
         amount: u64,
         cancel: Arc<CancellationHandle>,
     ) -> Result<PosTransaction, SmartPosError> {
-        let outcome = self
-            .with("refund", Some(cancel), move |t, token| {
-                t.refund(OriginalRef::Host { rrn, date }, amount, token)
-            })
-            .await?;
-        PosTransaction::from_outcome(outcome)
+        self.transaction(Some(cancel), move |t, token| {
+            t.refund(OriginalRef::Host { rrn, date }, amount, token)
+        })
+        .await
     }
 
-    /// Balance inquiry with the card (the balance is in the record's message / receipt).
+    /// Balance inquiry with the card: the balance is in [`PosTransaction::balance`] when the
+    /// host sent one.
     pub async fn balance_inquiry(
         &self,
         operator_id: String,
         cancel: Arc<CancellationHandle>,
     ) -> Result<PosTransaction, SmartPosError> {
-        let outcome = self
-            .with("balance", Some(cancel), move |t, token| {
-                t.balance_inquiry(&operator_id, token)
-            })
-            .await?;
-        PosTransaction::from_outcome(outcome)
+        self.transaction(Some(cancel), move |t, token| {
+            t.balance_inquiry(&operator_id, token)
+        })
+        .await
     }
 
-    /// Settlement: queues flushed, batch totals sent (upload on mismatch), batch closed.
+    /// Settlement (supervisor): queues flushed, batch totals sent (upload on mismatch), batch
+    /// closed.
     pub async fn settle(&self) -> Result<PosSettlement, SmartPosError> {
-        self.with("settle", None, |t, _| t.settle().map(PosSettlement::from))
+        self.with(None, |t, _| t.settle().map(PosSettlement::from))
             .await
+    }
+
+    /// [`PosTerminal::settle`] with the settlement report: the journal's totals of the closed
+    /// batch by payment method, scheme and operator against what the host was sent, and the
+    /// printed report text in `lang`.
+    pub async fn settle_with_report(
+        &self,
+        lang: PosLanguage,
+    ) -> Result<PosSettlementReport, SmartPosError> {
+        self.with_terminal(None, move |t, _| {
+            let journal = t.journal();
+            let batch = lock(&journal).current_batch().map_err(journal_error)?;
+            let result = t.settle().map_err(terminal_error)?;
+            let settings = t.settings();
+            let j = lock(&journal);
+            let totals = TotalsReport::from_journal(&j, batch.id, &settings.currency)
+                .map_err(journal_error)?;
+            let at = j
+                .batch(batch.id)
+                .map_err(journal_error)?
+                .closed_at
+                .map(|t| t.0)
+                .unwrap_or(0);
+            let report = SettlementReport::new(
+                &result,
+                totals,
+                &settings.merchant_id,
+                &settings.terminal_id,
+                at,
+            );
+            let offset = settings.risk.utc_offset_minutes;
+            let text = report.to_text(Width::Cols32, lang.into(), offset);
+            let totals_text = report.totals.to_text(Width::Cols32, lang.into(), offset);
+            Ok(PosSettlementReport::new(
+                &report,
+                PosSettlement::from(result),
+                totals_text,
+                text,
+            ))
+        })
+        .await
+    }
+
+    /// Totals of the open batch by payment method, scheme and operator, with the printed report
+    /// in `lang` (the merchant's X report; nothing is sent).
+    pub async fn totals_report(&self, lang: PosLanguage) -> Result<PosTotalsReport, SmartPosError> {
+        self.with_terminal(None, move |t, _| {
+            let journal = t.journal();
+            let mut j = lock(&journal);
+            let batch = j.current_batch().map_err(journal_error)?;
+            let settings = t.settings();
+            let report = TotalsReport::from_journal(&j, batch.id, &settings.currency)
+                .map_err(journal_error)?;
+            let text = report.to_text(Width::Cols32, lang.into(), settings.risk.utc_offset_minutes);
+            Ok(PosTotalsReport::new(&report, text))
+        })
+        .await
+    }
+
+    /// The receipt of journal transaction `txn_id`: its data (masked PAN, entry mode, AID,
+    /// label, TVR/TSI, cryptogram, auth code, RRN, CVM line, amounts, value-added data) and the
+    /// copy laid out by smartpos-terminal as text (32 columns), ESC/POS bytes (GBK) and PNG.
+    pub async fn receipt(
+        &self,
+        txn_id: i64,
+        copy: PosReceiptCopy,
+        lang: PosLanguage,
+    ) -> Result<PosReceipt, SmartPosError> {
+        let receipts = self.receipts.clone();
+        self.with_terminal(None, move |t, _| {
+            let log = lock(&receipts);
+            let reprint = log
+                .printed
+                .contains(&(txn_id, copy == PosReceiptCopy::Merchant));
+            let (receipt, data) = PosTerminal::layout(t, &log, txn_id, copy, lang, reprint)?;
+            Ok(PosReceipt {
+                copy,
+                data,
+                text: receipt.to_text(Width::Cols32),
+                escpos: receipt
+                    .to_escpos(Width::Cols32, CodePage::Gbk)
+                    .map_err(render_error)?,
+                png: receipt.to_png(Width::Cols32).map_err(render_error)?,
+            })
+        })
+        .await
+    }
+
+    /// Print `copy` of the receipt of `txn_id` on the [`PosPrinter`] (text lines and ESC/POS
+    /// bytes) in the receipt language ([`PosTerminal::set_receipt_language`], English by
+    /// default). A copy printed before is marked as a reprint. Returns what was printed.
+    pub async fn print_receipt(
+        &self,
+        txn_id: i64,
+        copy: PosReceiptCopy,
+    ) -> Result<PosReceiptData, SmartPosError> {
+        let receipts = self.receipts.clone();
+        let printer = self.printer.clone();
+        self.with_terminal(None, move |t, _| {
+            let mut log = lock(&receipts);
+            let key = (txn_id, copy == PosReceiptCopy::Merchant);
+            let lang = log.language.unwrap_or(PosLanguage::En);
+            let reprint = log.printed.contains(&key);
+            let (receipt, data) = PosTerminal::layout(t, &log, txn_id, copy, lang, reprint)?;
+            let text = receipt.to_text(Width::Cols32);
+            let escpos = receipt
+                .to_escpos(Width::Cols32, CodePage::Gbk)
+                .map_err(render_error)?;
+            lock(&printer).print(text.lines().map(str::to_string).collect(), Some(escpos))?;
+            log.printed.insert(key);
+            Ok(data)
+        })
+        .await
+    }
+
+    /// Label language of [`PosTerminal::print_receipt`].
+    pub fn set_receipt_language(&self, lang: PosLanguage) {
+        lock(&self.receipts).language = Some(lang);
     }
 
     /// Send queued reversals and advices; returns how many were sent.
     pub async fn flush_queues(&self) -> Result<u32, SmartPosError> {
-        self.with("flush", None, |t, _| {
+        self.with(None, |t, _| {
             t.flush_queues()
                 .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
         })
         .await
     }
+
+    /// Tamper detected (the device's tamper switch): every key in the key store is erased
+    /// (`KeyStoreCallback.erase_all`) and payments are refused with `KeyMissing` until a master
+    /// key is loaded again.
+    pub async fn tamper(&self) -> Result<(), SmartPosError> {
+        self.with(None, |t, _| {
+            t.tamper_detected();
+            Ok(())
+        })
+        .await
+    }
+
+    /// Whether payments are blocked by a tamper event.
+    pub async fn is_tampered(&self) -> Result<bool, SmartPosError> {
+        self.with(None, |t, _| Ok(t.is_tampered())).await
+    }
+
+    /// Load a terminal master key (admin approval through the supervisor prompt); lifts the
+    /// tamper block. The key bytes are zeroized on the Rust side at once.
+    pub async fn load_master_key(&self, key: PosSecretKey) -> Result<(), SmartPosError> {
+        let PosSecretKey { algorithm, value } = key;
+        let value = Zeroizing::new(value);
+        let key =
+            SecretKey::new(algorithm.core(), &value).map_err(|e| SmartPosError::InvalidInput {
+                field: "key".into(),
+                reason: e.to_string(),
+            })?;
+        self.with(None, move |t, _| t.load_master_key(key)).await
+    }
 }
 
 #[uniffi::export]
 impl PosTerminal {
-    /// Open the terminal: settings (`terminal.toml`/`terminal.json`), kernel configuration
-    /// (`emv.json`) and CA keys (`ca_keys.json`) from `config_dir` (defaults when absent), the
-    /// journal at `journal_path` (created, migrated, crash recovery run), the devices and the
-    /// listener. `keys` seeds the software key store. Raises `InvalidConfiguration`,
-    /// `Journal`, `KeyMissing`.
+    /// Open the terminal with the software key store seeded by `keys` and every supervisor
+    /// action approved as `supervisor_id` (tests and the demo; production terminals use
+    /// [`PosTerminal::open_secured`]): settings (`terminal.toml`/`terminal.json`), kernel
+    /// configuration (`emv.json`) and CA keys (`ca_keys.json`) from `config_dir` (defaults when
+    /// absent), the journal at `journal_path` (created, migrated, crash recovery run), the
+    /// devices and the listener. Raises `InvalidConfiguration`, `Journal`, `KeyMissing`.
     #[uniffi::constructor]
     #[allow(clippy::too_many_arguments)]
     pub fn open(
@@ -890,53 +1415,61 @@ impl PosTerminal {
         indicators: Box<dyn PosIndicators>,
         events: Box<dyn TransactionEvents>,
     ) -> Result<Arc<Self>, SmartPosError> {
-        let tmk_bytes = secret("master_key", &keys.master_key, 16)?;
-        let hash = secret("journal_hash_key", &keys.journal_hash_key, 32)?;
-        let data = secret("journal_data_key", &keys.journal_data_key, 32)?;
-        let tmk = SecretKey::new(KeyAlgorithm::Tdes2, &tmk_bytes).map_err(|e| {
-            SmartPosError::InvalidInput {
-                field: "master_key".into(),
-                reason: e.to_string(),
-            }
-        })?;
-        let mut hash_key = Zeroizing::new([0u8; 32]);
-        hash_key.copy_from_slice(&hash);
-        let mut data_key = Zeroizing::new([0u8; 32]);
-        data_key.copy_from_slice(&data);
-        let store = Arc::new(Mutex::new(SoftKeyStore::with_keys(
-            tmk, *hash_key, *data_key,
-        )));
-        let events: Arc<dyn TransactionEvents> = Arc::from(events);
-        let devices = Devices {
-            card_reader: Box::new(ReaderAdapter(Arc::from(card_reader))),
-            pin_pad: Box::new(PinPadAdapter(pin_pad)),
-            printer: Box::new(PrinterAdapter(printer)),
-            qr_scanner: Box::new(ScannerAdapter(qr_scanner)),
-            qr_display: Box::new(EventsAdapter(events.clone())),
-            indicators: Box::new(IndicatorsAdapter(indicators)),
-            confirmer: Box::new(EventsAdapter(events.clone())),
-            events: Arc::new(EventsAdapter(events)),
-        };
-        let terminal = Terminal::open(
-            Path::new(&config_dir),
-            devices,
-            store,
-            Path::new(&journal_path),
-            Box::new(AllowAll(OperatorId(supervisor_id))),
+        PosTerminal::open_with(
+            config_dir,
+            journal_path,
+            Security::Software(keys, supervisor_id),
+            AppDevices {
+                card_reader,
+                pin_pad,
+                printer,
+                qr_scanner,
+                indicators,
+                events,
+            },
         )
-        .map_err(terminal_error)?;
-        Ok(Arc::new(PosTerminal {
-            terminal: Arc::new(Mutex::new(terminal)),
-        }))
+    }
+
+    /// Open the terminal with its keys in the device's key store (`key_store`) and supervisor
+    /// actions (void, refund, settlement, large amounts, key loading) approved through
+    /// `supervisor`: the id and password typed are checked against `operators` (argon2id,
+    /// lock-out). Operator audit entries go to this terminal's journal from now on.
+    #[uniffi::constructor]
+    #[allow(clippy::too_many_arguments)]
+    pub fn open_secured(
+        config_dir: String,
+        journal_path: String,
+        key_store: Box<dyn KeyStoreCallback>,
+        operators: Arc<PosOperators>,
+        supervisor: Box<dyn SupervisorCallback>,
+        card_reader: Box<dyn PosCardReader>,
+        pin_pad: Box<dyn PosPinPad>,
+        printer: Box<dyn PosPrinter>,
+        qr_scanner: Box<dyn PosQrScanner>,
+        indicators: Box<dyn PosIndicators>,
+        events: Box<dyn TransactionEvents>,
+    ) -> Result<Arc<Self>, SmartPosError> {
+        PosTerminal::open_with(
+            config_dir,
+            journal_path,
+            Security::Device {
+                key_store,
+                operators,
+                supervisor,
+            },
+            AppDevices {
+                card_reader,
+                pin_pad,
+                printer,
+                qr_scanner,
+                indicators,
+                events,
+            },
+        )
     }
 
     /// Terminal id from the settings.
     pub fn terminal_id(&self) -> String {
-        self.terminal
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .settings()
-            .terminal_id
-            .clone()
+        lock(&self.terminal).settings().terminal_id.clone()
     }
 }

@@ -14,6 +14,7 @@ use smartpos_sim::contactless::{Profile, Scheme};
 use crate::apdu::parse_hex;
 use crate::error::SmartPosError;
 use crate::kernel::{EmvKernel, HostAuthorisation};
+use crate::session::CardReader;
 
 /// The contactless test PKIs (one CA per scheme, index F3), generated once per process.
 fn contactless_pkis() -> Result<&'static [(Scheme, Arc<ContactlessPki>)], SmartPosError> {
@@ -230,6 +231,20 @@ impl HostSimulator {
         }))
     }
 
+    /// Start like [`HostSimulator::start`], but a QR order (wallet code or merchant QR) is
+    /// paid by the host itself only after `qr_polls_until_paid` status queries (default 2): a
+    /// large number leaves merchant-QR orders to [`HostSimulator::wallet_pay`].
+    #[uniffi::constructor]
+    pub fn start_with_qr_polls(qr_polls_until_paid: u32) -> Result<Arc<Self>, SmartPosError> {
+        let mut config = smartpos_sim::hostsim::HostSimConfig::default_config();
+        config.qr_polls_until_paid = qr_polls_until_paid;
+        let sim = smartpos_sim::hostsim::HostSim::start(&config, "127.0.0.1:0", None)
+            .map_err(|e| sim_error(format!("host simulator: {e}")))?;
+        Ok(Arc::new(HostSimulator {
+            sim: Mutex::new(sim),
+        }))
+    }
+
     /// `host:port` it listens on.
     pub fn address(&self) -> String {
         host_lock(&self.sim).addr().to_string()
@@ -251,6 +266,19 @@ impl HostSimulator {
         host_lock(&self.sim).ledger().reversals_applied
     }
 
+    /// A simulated customer's wallet pays the merchant-presented QR `payload` the terminal
+    /// showed (its `merchant_qr` event): the order becomes paid at the host, the terminal's next
+    /// query sees it. Returns the order's RRN; `InvalidInput` when the payload names no open
+    /// order of this host.
+    pub fn wallet_pay(&self, payload: String) -> Result<String, SmartPosError> {
+        host_lock(&self.sim)
+            .wallet_pay(&payload)
+            .map_err(|e| SmartPosError::InvalidInput {
+                field: "payload".into(),
+                reason: e.to_string(),
+            })
+    }
+
     /// Stop listening (later connections are refused).
     pub fn stop(&self) {
         host_lock(&self.sim).shutdown();
@@ -264,10 +292,34 @@ pub fn simulated_master_key() -> Vec<u8> {
     crate::apdu::parse_hex("tmk", "11111111111111112222222222222222").unwrap_or_default()
 }
 
+/// The CA public key record (EMV Book 2 §11.2.2: RID, index, modulus, exponent, expiry and the
+/// SHA-1 checksum over RID || index || modulus || exponent) of a contactless test PKI.
+fn contactless_ca_record(pki: &ContactlessPki) -> smartpos_emv::config::CaPublicKeyRecord {
+    let public = pki.ca.public_key();
+    let index = smartpos_sim::contactless::pki::TEST_CA_INDEX;
+    let mut hashed = pki.rid.to_vec();
+    hashed.push(index);
+    hashed.extend_from_slice(public.modulus());
+    hashed.extend_from_slice(public.exponent());
+    smartpos_emv::config::CaPublicKeyRecord {
+        rid: pki.rid.to_vec(),
+        index: format!("{index:02X}"),
+        modulus: public.modulus().to_vec(),
+        exponent: public.exponent().to_vec(),
+        // The contactless test PKI installs its CA key expiring 2030-12-31.
+        expiry: "301231".into(),
+        checksum: smartpos_crypto::hash::sha1(&hashed).to_vec(),
+        source: "smartpos-sim contactless test PKI (test only)".into(),
+        modulus_bits: public.modulus_len() * 8,
+    }
+}
+
 /// Write a configuration directory for a terminal talking to the host simulator at
-/// `host_address`: `terminal.toml` (host, short timeouts, no duplicate window), `emv.json` (the
+/// `host_address`: `terminal.toml` (host, short timeouts and QR poll interval, no duplicate
+/// window), `emv.json` (the
 /// demo terminal with the simulator PKI's revocation list) and `ca_keys.json` (the simulator's
-/// contact CA keys).
+/// contact CA keys and the contactless test CA keys, index F3, of the virtual cards of
+/// [`SimulatedCard::contactless`]).
 #[uniffi::export]
 pub fn write_simulated_config(
     config_dir: String,
@@ -285,7 +337,7 @@ pub fn write_simulated_config(
         reason: e.to_string(),
     })?;
     let toml = format!(
-        "[host]\naddress = \"{host_address}\"\nconnect_timeout_ms = 1500\nresponse_timeout_ms = 1500\n\n[risk]\nduplicate_window_secs = 0\n"
+        "qr_poll_interval_ms = 20\nqr_max_polls = 100\n\n[host]\naddress = \"{host_address}\"\nconnect_timeout_ms = 1500\nresponse_timeout_ms = 1500\n\n[risk]\nduplicate_window_secs = 0\n"
     );
     write("terminal.toml", toml)?;
     let pki = smartpos_sim::pki::TestPki::shared()
@@ -296,12 +348,83 @@ pub fn write_simulated_config(
         "emv.json",
         serde_json::to_string_pretty(&config).map_err(|e| sim_error(e.to_string()))?,
     )?;
+    let mut records: Vec<_> = pki.schemes.iter().map(|s| s.ca_key_record()).collect();
+    for (_, cl) in contactless_pkis()? {
+        records.push(contactless_ca_record(cl));
+    }
     let keys = smartpos_emv::config::CaKeyFile {
-        comment: "smartpos-sim test PKI (test only)".into(),
-        keys: pki.schemes.iter().map(|s| s.ca_key_record()).collect(),
+        comment: "smartpos-sim test PKIs, contact and contactless (test only)".into(),
+        keys: records,
     };
     write(
         "ca_keys.json",
         serde_json::to_string_pretty(&keys).map_err(|e| sim_error(e.to_string()))?,
     )
+}
+
+/// A long-lived Rust worker thread that calls the app's [`CardReader`] back: the shape of every
+/// device callback of a [`crate::PosTerminal`] operation, for scripts/bench.sh to measure what
+/// one UniFFI callback from a Rust worker thread costs (JNA attaching the thread per callback,
+/// or once when the facade keeps it attached).
+#[derive(uniffi::Object)]
+pub struct CallbackWorker {
+    jobs: Mutex<std::sync::mpsc::Sender<CallbackJob>>,
+}
+
+type CallbackRun = Result<u32, SmartPosError>;
+
+/// Calls to make, the APDU, and where to send the result.
+type CallbackJob = (u32, Vec<u8>, std::sync::mpsc::Sender<CallbackRun>);
+
+#[uniffi::export]
+impl CallbackWorker {
+    /// Start the worker thread (`smartpos-worker`, like the terminal's) over `reader`.
+    #[uniffi::constructor]
+    pub fn new(reader: Box<dyn CardReader>) -> Result<Arc<Self>, SmartPosError> {
+        let (tx, rx) = std::sync::mpsc::channel::<CallbackJob>();
+        std::thread::Builder::new()
+            .name("smartpos-worker".into())
+            .spawn(move || {
+                while let Ok((calls, apdu, done)) = rx.recv() {
+                    let mut bytes = 0u32;
+                    let mut result = Ok(0);
+                    for _ in 0..calls {
+                        match reader.transceive(apdu.clone()) {
+                            Ok(r) => {
+                                bytes =
+                                    bytes.saturating_add(u32::try_from(r.len()).unwrap_or(u32::MAX))
+                            }
+                            Err(e) => {
+                                result = Err(e);
+                                break;
+                            }
+                        }
+                    }
+                    let _ = done.send(result.map(|_: u32| bytes));
+                }
+            })
+            .map_err(|e| SmartPosError::Device {
+                device: "thread".into(),
+                reason: e.to_string(),
+            })?;
+        Ok(Arc::new(CallbackWorker {
+            jobs: Mutex::new(tx),
+        }))
+    }
+
+    /// Call the reader `calls` times with `apdu` from the worker thread; the response bytes
+    /// received in total.
+    pub fn exchange(&self, calls: u32, apdu: Vec<u8>) -> Result<u32, SmartPosError> {
+        let (done, result) = std::sync::mpsc::channel();
+        let stopped = || SmartPosError::Device {
+            device: "thread".into(),
+            reason: "the worker thread has stopped".into(),
+        };
+        self.jobs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send((calls, apdu, done))
+            .map_err(|_| stopped())?;
+        result.recv().map_err(|_| stopped())?
+    }
 }

@@ -13,8 +13,8 @@ use smartpos_ffi::sim::{
 };
 use smartpos_ffi::{
     CancellationHandle, CardPresentation, OfflinePinEntry, PosCardReader, PosEvent, PosIndicators,
-    PosKeys, PosOnlinePin, PosPinPad, PosPrinter, PosQrScanner, PosSaleRequest, PosStatus,
-    PosTerminal, SmartPosError, TransactionEvents,
+    PosKeys, PosOnlinePin, PosPaymentMethod, PosPinPad, PosPrinter, PosQrScanner, PosSaleRequest,
+    PosStatus, PosTerminal, SmartPosError, TransactionEvents,
 };
 
 struct ThreadWaker(std::thread::Thread);
@@ -191,6 +191,9 @@ fn sale(amount: u64) -> PosSaleRequest {
         cashback: 0,
         operator_id: "01".into(),
         order_ref: Some("ORDER-1".into()),
+        method: PosPaymentMethod::Card,
+        member_id: None,
+        coupon_discount: 0,
     }
 }
 

@@ -36,6 +36,7 @@ pub fn error_kind(error: &SmartPosError) -> &'static str {
         SmartPosError::Journal { .. } => "Journal",
         SmartPosError::Refused { .. } => "Refused",
         SmartPosError::NotAuthorised { .. } => "NotAuthorised",
+        SmartPosError::OperatorLocked { .. } => "OperatorLocked",
         SmartPosError::Device { .. } => "Device",
     }
 }

@@ -1,6 +1,8 @@
 package io.smartpos.bench
 
+import io.smartpos.CallbackThreads
 import io.smartpos.core.ApduSession
+import io.smartpos.core.CallbackWorker
 import io.smartpos.core.CancellationHandle
 import io.smartpos.core.CardReader
 import io.smartpos.core.EmvTransactionRequest
@@ -77,6 +79,22 @@ object FfiBench {
         val jni = measure("JNI APDU round trip: NativeApdu.transmit (cached method ID)", 5_000, 100_000) {
             NativeApdu.transmit(card, selectPpse).size
         }
+        // UniFFI callbacks from a long-lived Rust worker thread (how PosTerminal runs every
+        // operation): first with JNA's default (the thread is attached to the JVM for each
+        // callback and detached after it), then with the facade's CallbackThreadInitializer
+        // (detach = false: attached once, stays attached).
+        val worker = CallbackWorker(card)
+        val perBatch = 100u
+        val detached = measure("UniFFI callback from a Rust worker thread, JNA default (attach+detach)", 1, 20) {
+            worker.exchange(perBatch, selectPpse).toInt()
+        } / perBatch.toDouble()
+        CallbackThreads.keepAttached()
+        val attached = measure("UniFFI callback from a Rust worker thread, kept attached", 1, 20) {
+            worker.exchange(perBatch, selectPpse).toInt()
+        } / perBatch.toDouble()
+        worker.close()
+        println("callback from a Rust worker thread, per callback: before %.2f µs, after %.2f µs; ratio after/before %.3f (%.1fx faster)".format(
+            detached / 1000, attached / 1000, attached / detached, detached / attached))
         // A whole contactless tap (Visa qVSDC, fDDA, kernel C-3) against a virtual card of
         // smartpos-sim. Both paths reach the card through a Kotlin reader that forwards to the
         // Rust virtual card over UniFFI; only the kernel -> Kotlin hop differs.

@@ -34,7 +34,7 @@ class KernelTest {
         val calls = AtomicInteger()
         override fun offlinePin(enciphered: Boolean, triesLeft: UByte?): OfflinePinEntry {
             calls.incrementAndGet()
-            return if (pin == null) OfflinePinEntry.Bypassed else OfflinePinEntry.Entered(pin)
+            return if (pin == null) OfflinePinEntry.Bypassed else OfflinePinEntry.Entered(pin.toByteArray())
         }
 
         override fun onlinePin(pan: String): OnlinePinEntry {

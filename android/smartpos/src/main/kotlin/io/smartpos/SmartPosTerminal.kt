@@ -1,19 +1,40 @@
 package io.smartpos
 
+import com.sun.jna.Callback
+import com.sun.jna.CallbackThreadInitializer
+import com.sun.jna.Native
+import com.sun.jna.Structure
 import io.smartpos.core.CancellationHandle
+import io.smartpos.core.KeyStoreCallback
+import io.smartpos.core.PosAction
 import io.smartpos.core.PosCardReader
+import io.smartpos.core.PosCredentials
 import io.smartpos.core.PosEvent
 import io.smartpos.core.PosIndicators
+import io.smartpos.core.PosJournalKeys
 import io.smartpos.core.PosKeys
+import io.smartpos.core.PosLanguage
+import io.smartpos.core.PosOperators
+import io.smartpos.core.PosPaymentMethod
 import io.smartpos.core.PosPinPad
 import io.smartpos.core.PosPrinter
 import io.smartpos.core.PosQrScanner
+import io.smartpos.core.PosReceipt
+import io.smartpos.core.PosReceiptCopy
+import io.smartpos.core.PosReceiptData
+import io.smartpos.core.PosRole
 import io.smartpos.core.PosSaleRequest
+import io.smartpos.core.PosSecretKey
 import io.smartpos.core.PosSettlement
+import io.smartpos.core.PosSettlementReport
 import io.smartpos.core.PosSignOn
 import io.smartpos.core.PosTerminal
+import io.smartpos.core.PosTotalsReport
 import io.smartpos.core.PosTransaction
+import io.smartpos.core.PosWorkingKey
+import io.smartpos.core.PosWorkingKeyType
 import io.smartpos.core.SmartPosException
+import io.smartpos.core.SupervisorCallback
 import io.smartpos.core.TransactionEvents
 import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.channels.BufferOverflow
@@ -23,7 +44,14 @@ import kotlinx.coroutines.flow.asSharedFlow
 import java.io.File
 import java.util.concurrent.atomic.AtomicReference
 
-/** The devices of a terminal, as the app implements them (Android/vendor SDK adapters). */
+/**
+ * The devices of a terminal, as the app implements them (Android/vendor SDK adapters).
+ *
+ * Offline PIN: [PosPinPad.offlinePin] returns `OfflinePinEntry.Entered(digits)` with the digits
+ * as an ASCII `ByteArray` (never a `String`, which cannot be cleared). Rust zeroizes its copy as
+ * soon as the PIN block is built; the app must clear its own array (`digits.fill(0)`) once the
+ * call has returned, e.g. keep the array and clear it on the next `onEvent`.
+ */
 class PosDevices(
     val cardReader: PosCardReader,
     val pinPad: PosPinPad,
@@ -64,10 +92,44 @@ class SmartPosTerminal private constructor(
     /** Key download and batch number from the host. */
     suspend fun signOn(): PosSignOn = pos.signOn()
 
-    /** A card sale of [amount] minor units by cashier [operatorId]. */
-    suspend fun sale(amount: Long, operatorId: String, tip: Long = 0, cashback: Long = 0, orderRef: String? = null): PosTransaction {
-        require(amount >= 0 && tip >= 0 && cashback >= 0) { "amounts are minor units, not negative" }
-        return cancellable { pos.sale(PosSaleRequest(amount.toULong(), tip.toULong(), cashback.toULong(), operatorId, orderRef), it) }
+    /**
+     * A sale of [amount] minor units by cashier [operatorId]: by card (default), by the
+     * customer's wallet code ([PosPaymentMethod.SCAN_WALLET_CODE], read with the QR scanner) or
+     * the merchant-presented QR ([PosPaymentMethod.MERCHANT_QR]: its payload arrives as a
+     * `merchant_qr` event on [events] for the app to display).
+     */
+    suspend fun sale(
+        amount: Long,
+        operatorId: String,
+        tip: Long = 0,
+        cashback: Long = 0,
+        orderRef: String? = null,
+        method: PosPaymentMethod = PosPaymentMethod.CARD,
+        memberId: String? = null,
+        couponDiscount: Long = 0,
+    ): PosTransaction {
+        val request = request(amount, operatorId, tip, cashback, orderRef, method, memberId, couponDiscount)
+        return cancellable { pos.sale(request, it) }
+    }
+
+    /** A pre-authorisation by card of [amount]: held, not charged, until [completePreAuthorisation]. */
+    suspend fun preAuthorise(amount: Long, operatorId: String, orderRef: String? = null): PosTransaction {
+        val request = request(amount, operatorId, 0, 0, orderRef, PosPaymentMethod.CARD, null, 0)
+        return cancellable { pos.preAuthorise(request, it) }
+    }
+
+    /** Complete the pre-authorisation [preAuthTxnId] for the final [amount] (no card needed). */
+    suspend fun completePreAuthorisation(preAuthTxnId: Long, amount: Long, operatorId: String): PosTransaction {
+        require(amount > 0) { "a completion amount is positive" }
+        return pos.completePreAuthorisation(preAuthTxnId, amount.toULong(), operatorId)
+    }
+
+    private fun request(
+        amount: Long, operatorId: String, tip: Long, cashback: Long, orderRef: String?,
+        method: PosPaymentMethod, memberId: String?, couponDiscount: Long,
+    ): PosSaleRequest {
+        require(amount >= 0 && tip >= 0 && cashback >= 0 && couponDiscount >= 0) { "amounts are minor units, not negative" }
+        return PosSaleRequest(amount.toULong(), tip.toULong(), cashback.toULong(), operatorId, orderRef, method, memberId, couponDiscount.toULong())
     }
 
     /** Void an approved sale of the open batch by its [PosTransaction.txnId]. */
@@ -91,6 +153,31 @@ class SmartPosTerminal private constructor(
     /** Close the batch: totals to the host, upload on mismatch. */
     suspend fun settle(): PosSettlement = pos.settle()
 
+    /** [settle] with the settlement report (journal totals against what was sent, text in [lang]). */
+    suspend fun settleWithReport(lang: PosLanguage = PosLanguage.EN): PosSettlementReport = pos.settleWithReport(lang)
+
+    /** Totals of the open batch by payment method, scheme and operator, with its text (X report). */
+    suspend fun totalsReport(lang: PosLanguage = PosLanguage.EN): PosTotalsReport = pos.totalsReport(lang)
+
+    /** The receipt of [txnId]: data (masked PAN only), text, ESC/POS bytes and PNG. */
+    suspend fun receipt(txnId: Long, copy: PosReceiptCopy = PosReceiptCopy.CUSTOMER, lang: PosLanguage = PosLanguage.EN): PosReceipt =
+        pos.receipt(txnId, copy, lang)
+
+    /** Print [copy] of the receipt of [txnId] on the printer; a second print is marked as a reprint. */
+    suspend fun printReceipt(txnId: Long, copy: PosReceiptCopy = PosReceiptCopy.CUSTOMER): PosReceiptData = pos.printReceipt(txnId, copy)
+
+    /** The device's tamper switch fired: every key is erased, payments refused until keys are loaded. */
+    suspend fun tamper() = pos.tamper()
+
+    /** Whether payments are blocked by a tamper event. */
+    suspend fun isTampered(): Boolean = pos.isTampered()
+
+    /**
+     * Load a terminal master key (an admin approves through the supervisor prompt); lifts the
+     * tamper block. Rust zeroizes its copy at once; clear [key]'s array after the call.
+     */
+    suspend fun loadMasterKey(key: PosSecretKey) = pos.loadMasterKey(key)
+
     /** Send queued reversals and advices now; returns how many went. */
     suspend fun flushQueues(): Int = pos.flushQueues().toInt()
 
@@ -113,28 +200,147 @@ class SmartPosTerminal private constructor(
 
     companion object {
         /**
-         * Open the terminal: settings, kernel configuration and CA keys from [configDir], the
-         * journal file [journal] (crash recovery runs here), the [devices], the software key
-         * store seeded with [keys]. Throws `SmartPosException.InvalidConfiguration`, `Journal`,
-         * `InvalidInput`.
+         * Open the terminal with the software key store seeded by [keys] and every supervisor
+         * action approved as [supervisorId] (tests and the demo; production terminals use
+         * [openSecured]): settings, kernel configuration and CA keys from [configDir], the
+         * journal file [journal] (crash recovery runs here), the [devices]. Throws
+         * `SmartPosException.InvalidConfiguration`, `Journal`, `InvalidInput`.
          */
         fun open(configDir: File, journal: File, keys: PosKeys, supervisorId: String, devices: PosDevices): SmartPosTerminal {
-            val flow = MutableSharedFlow<PosEvent>(extraBufferCapacity = 64, onBufferOverflow = BufferOverflow.DROP_OLDEST)
-            val listener = object : TransactionEvents {
-                override fun onEvent(event: PosEvent) {
-                    flow.tryEmit(event)
-                }
-
-                override fun confirmDuplicate(panMasked: String, amount: ULong): Boolean =
-                    runCatching { devices.confirmDuplicate(panMasked, amount) }.getOrDefault(false)
-            }
+            val flow = eventFlow()
+            val g = Guarded(devices)
             val pos = PosTerminal.open(
                 configDir.path, journal.path, keys, supervisorId,
-                GuardedPosReader(devices.cardReader), GuardedPosPinPad(devices.pinPad), GuardedPrinter(devices.printer),
-                GuardedScanner(devices.qrScanner), GuardedIndicators(devices.indicators), listener,
+                g.reader, g.pinPad, g.printer, g.scanner, g.indicators, listener(flow, devices),
             )
             return SmartPosTerminal(pos, flow)
         }
+
+        /**
+         * Open the terminal with its keys in the device's [keyStore] (secure element, Android
+         * Keystore-wrapped storage) and void, refund, settlement, large amounts and key loading
+         * approved through [supervisor]: the id and password typed are checked against
+         * [operators] (argon2id, lock-out after too many wrong passwords), every grant and
+         * refusal audited in the journal.
+         */
+        fun openSecured(
+            configDir: File,
+            journal: File,
+            keyStore: KeyStoreCallback,
+            operators: PosOperators,
+            supervisor: SupervisorCallback,
+            devices: PosDevices,
+        ): SmartPosTerminal {
+            val flow = eventFlow()
+            val g = Guarded(devices)
+            val pos = PosTerminal.openSecured(
+                configDir.path, journal.path, GuardedKeyStore(keyStore), operators, GuardedSupervisor(supervisor),
+                g.reader, g.pinPad, g.printer, g.scanner, g.indicators, listener(flow, devices),
+            )
+            return SmartPosTerminal(pos, flow)
+        }
+
+        private fun eventFlow() =
+            MutableSharedFlow<PosEvent>(extraBufferCapacity = 64, onBufferOverflow = BufferOverflow.DROP_OLDEST)
+
+        private fun listener(flow: MutableSharedFlow<PosEvent>, devices: PosDevices) = object : TransactionEvents {
+            override fun onEvent(event: PosEvent) {
+                flow.tryEmit(event)
+            }
+
+            override fun confirmDuplicate(panMasked: String, amount: ULong): Boolean =
+                runCatching { devices.confirmDuplicate(panMasked, amount) }.getOrDefault(false)
+        }
+    }
+}
+
+/**
+ * JNA attaches a native thread to the JVM for each callback and, by default, detaches it again
+ * when the callback returns: every device callback of a transaction would pay an attach and a
+ * detach. The terminal runs its operations on one long-lived Rust thread (`smartpos-worker`);
+ * [keepAttached] registers a `CallbackThreadInitializer(daemon = true, detach = false)` for
+ * every UniFFI callback of the library, so that thread is attached once and stays attached
+ * until it ends (JNA detaches it at thread exit). Called by [SmartPosTerminal.open]; idempotent.
+ */
+object CallbackThreads {
+    private val initializer = CallbackThreadInitializer(true, false, "smartpos-worker")
+
+    @Volatile private var done = false
+
+    /** The JNA callback objects of a UniFFI vtable (its fields). */
+    private fun callbacksOf(vtable: Structure): List<Callback> =
+        generateSequence<Class<*>>(vtable.javaClass) { it.superclass }
+            .takeWhile { it != Structure::class.java }
+            .flatMap { it.declaredFields.asSequence() }
+            .filter { Callback::class.java.isAssignableFrom(it.type) }
+            .mapNotNull { field ->
+                field.isAccessible = true
+                field.get(vtable) as Callback?
+            }
+            .toList()
+
+    @Synchronized
+    fun keepAttached() {
+        if (done) return
+        val vtables: List<Structure> = listOf(
+            io.smartpos.core.uniffiCallbackInterfaceCardReader.vtable,
+            io.smartpos.core.uniffiCallbackInterfacePinPad.vtable,
+            io.smartpos.core.uniffiCallbackInterfacePosCardReader.vtable,
+            io.smartpos.core.uniffiCallbackInterfacePosIndicators.vtable,
+            io.smartpos.core.uniffiCallbackInterfacePosPinPad.vtable,
+            io.smartpos.core.uniffiCallbackInterfacePosPrinter.vtable,
+            io.smartpos.core.uniffiCallbackInterfacePosQrScanner.vtable,
+            io.smartpos.core.uniffiCallbackInterfaceTransactionEvents.vtable,
+            io.smartpos.core.uniffiCallbackInterfaceKeyStoreCallback.vtable,
+            io.smartpos.core.uniffiCallbackInterfaceSupervisorCallback.vtable,
+        )
+        for (vtable in vtables) {
+            for (callback in callbacksOf(vtable)) Native.setCallbackThreadInitializer(callback, initializer)
+        }
+        done = true
+    }
+}
+
+/** The app's devices behind the guards below. */
+private class Guarded(devices: PosDevices) {
+    init {
+        CallbackThreads.keepAttached()
+    }
+
+    val reader: PosCardReader = GuardedPosReader(devices.cardReader)
+    val pinPad: PosPinPad = GuardedPosPinPad(devices.pinPad)
+    val printer: PosPrinter = GuardedPrinter(devices.printer)
+    val scanner: PosQrScanner = GuardedScanner(devices.qrScanner)
+    val indicators: PosIndicators = GuardedIndicators(devices.indicators)
+}
+
+/** A key store that throws anything but `SmartPosException` fails with `SmartPosException.KeyMissing`. */
+private class GuardedKeyStore(private val inner: KeyStoreCallback) : KeyStoreCallback {
+    private inline fun <T> keys(block: () -> T): T = try {
+        block()
+    } catch (e: SmartPosException) {
+        throw e
+    } catch (t: Throwable) {
+        throw SmartPosException.KeyMissing("key store: $t")
+    }
+
+    override fun masterKey(): PosSecretKey? = keys { inner.masterKey() }
+    override fun installMasterKey(key: PosSecretKey) = keys { inner.installMasterKey(key) }
+    override fun workingKey(keyType: PosWorkingKeyType): PosSecretKey? = keys { inner.workingKey(keyType) }
+    override fun installWorkingKeys(keys: List<PosWorkingKey>, installedAtMs: Long) = keys { inner.installWorkingKeys(keys, installedAtMs) }
+    override fun workingKeysInstalledAtMs(): Long? = keys { inner.workingKeysInstalledAtMs() }
+    override fun journalKeys(): PosJournalKeys = keys { inner.journalKeys() }
+    override fun eraseAll() = keys { inner.eraseAll() }
+}
+
+/** A supervisor dialog that throws is treated as cancelled (nothing is approved). */
+private class GuardedSupervisor(private val inner: SupervisorCallback) : SupervisorCallback {
+    override fun credentials(role: PosRole, action: PosAction): PosCredentials? = try {
+        inner.credentials(role, action)
+    } catch (e: SmartPosException) {
+        throw e
+    } catch (t: Throwable) {
+        null
     }
 }
 
