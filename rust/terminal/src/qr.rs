@@ -66,7 +66,10 @@ fn not_sent(e: &HostError) -> bool {
                 | LinkError::TlsHandshake { .. }
                 | LinkError::NotConnected
         ),
-        HostError::Build(_) | HostError::NotSignedOn(_) | HostError::InvalidRequest { .. } => true,
+        HostError::Build(_)
+        | HostError::NotSignedOn(_)
+        | HostError::InvalidRequest { .. }
+        | HostError::Cancelled { sent: false } => true,
         _ => false,
     }
 }
@@ -272,7 +275,12 @@ impl Terminal {
             }
             polls += 1;
             self.fresh_stan()?;
-            match self.host.qr_query(order) {
+            // A cancel also ends the wait for this query's answer (the revoke after it is sent
+            // without the hook, so it is not cancelled too).
+            self.host.set_cancel(Some(cancel.host_hook()));
+            let answer = self.host.qr_query(order);
+            self.host.set_cancel(None);
+            match answer {
                 Ok(QrStatus::Pending) => {}
                 Ok(QrStatus::Paid) => return Ok(PollEnd::Paid),
                 Ok(QrStatus::Revoked) => return Ok(PollEnd::Revoked),
@@ -344,7 +352,12 @@ impl Terminal {
             step: Progress::Online,
         });
         self.host.set_last_stan(p.record.stan.saturating_sub(1));
-        let order = match self.host.qr_create_order(p.total, Some(&order_ref)) {
+        // A cancel ends the wait for the order's answer: nothing sent → closed; sent → the
+        // order is looked up and closed as after a lost answer.
+        self.host.set_cancel(Some(cancel.host_hook()));
+        let created = self.host.qr_create_order(p.total, Some(&order_ref));
+        self.host.set_cancel(None);
+        let order = match created {
             Ok(o) => o,
             Err(HostError::Declined { code, .. }) => {
                 journal_host::lock(&self.journal).qr_cancelled(
@@ -355,6 +368,17 @@ impl Terminal {
                 events::prompt(&*self.events(), MessageId::Declined);
                 return self.outcome(p.id, Status::Declined);
             }
+            Err(HostError::Cancelled { sent: false }) => {
+                journal_host::lock(&self.journal).qr_cancelled(
+                    p.id,
+                    QrState::Closed,
+                    "cancelled before the order was sent",
+                )?;
+                events::prompt(&*self.events(), MessageId::Cancelled);
+                return Err(TerminalError::Cancelled {
+                    step: "placing the QR order",
+                });
+            }
             Err(e) if not_sent(&e) => {
                 journal_host::lock(&self.journal).qr_cancelled(
                     p.id,
@@ -364,7 +388,8 @@ impl Terminal {
                 events::prompt(&*self.events(), MessageId::NotAuthorised);
                 return Err(TerminalError::Host(e));
             }
-            // Sent, but no believed answer: the order may exist at the host. Nobody saw its
+            // Sent, but no believed answer (or cancelled while waiting for it): the order may
+            // exist at the host. Nobody saw its
             // code, so close it (revoke by the RRN the host names); a paid one is kept as paid.
             Err(e) => {
                 let closed = match self.find_lost_order(p.record.stan, p.total)? {
@@ -387,12 +412,23 @@ impl Terminal {
                     Lost::Found(_) | Lost::NeverArrived => true,
                     Lost::Unknown => false,
                 };
+                let cancelled = e.cancelled().is_some();
                 if closed {
                     journal_host::lock(&self.journal).qr_cancelled(
                         p.id,
                         QrState::Closed,
-                        "no usable answer to the order; closed at the host",
+                        if cancelled {
+                            "cancelled while the order was on its way; closed at the host"
+                        } else {
+                            "no usable answer to the order; closed at the host"
+                        },
                     )?;
+                }
+                if cancelled {
+                    events::prompt(&*self.events(), MessageId::Cancelled);
+                    return Err(TerminalError::Cancelled {
+                        step: "placing the QR order",
+                    });
                 }
                 events::prompt(&*self.events(), MessageId::NotAuthorised);
                 return Err(TerminalError::Host(e));

@@ -551,3 +551,56 @@ fn a_merchant_order_whose_answer_was_lost_and_was_paid_is_kept_paid() {
             .counts()
     );
 }
+
+#[test]
+fn a_cancel_while_the_order_is_on_its_way_ends_the_wait_and_closes_the_order() {
+    let mut rig = Rig::with(
+        "mpm-cancel-create",
+        sim_paying_after(100_000),
+        |s| {
+            s.qr_poll_interval_ms = 1;
+            // Longer than the test would ever wait: only the cancel can end the wait.
+            s.host.response_timeout_ms = 60_000;
+        },
+        Some("1234"),
+    );
+    rig.term.sign_on().expect("sign-on");
+    // The host books the order at once but holds its answer back for a minute.
+    rig.sim
+        .inject(Fault::Delay(std::time::Duration::from_secs(60)), 1);
+    let sim = &rig.sim;
+    let term = &mut rig.term;
+    let cancel = CancelToken::new();
+    let out = std::thread::scope(|scope| {
+        let c = cancel.clone();
+        scope.spawn(move || {
+            for _ in 0..20_000 {
+                if sim.ledger().entries.iter().any(|e| e.amount == 3_100) {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            c.cancel();
+        });
+        term.sale(&mpm_sale(3_100), &cancel)
+    });
+    let e = out.expect_err("cancelled");
+    assert!(matches!(e, TerminalError::Cancelled { .. }), "{e}");
+    assert!(shown_log(&rig).is_empty(), "nothing shown");
+    let rec = rig.with_journal(|j| {
+        j.list(&Default::default(), None, 1)
+            .expect("list")
+            .items
+            .first()
+            .cloned()
+            .expect("rec")
+    });
+    assert_eq!(rec.state, TxnState::Declined);
+    assert_eq!(rec.qr_state, Some(QrState::Closed));
+    // Found by its STAN and revoked at the host.
+    let l = rig.sim.ledger();
+    let order = l
+        .by_stan(&rig.term.settings().terminal_id, rec.stan)
+        .expect("order at the host");
+    assert!(!order.counts());
+}
