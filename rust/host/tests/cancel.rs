@@ -29,14 +29,14 @@ fn sale() -> SaleRequest {
 }
 
 /// Cancel `hook` from another thread once the fake host has reported a request with `mti`
-/// (plus ~100 ms, the cashier's reaction).
+/// (plus ~100 ms, the cashier's reaction). The thread keeps draining the reports afterwards (the
+/// fake host stops serving when nobody listens).
 fn cancel_after_request(rx: Receiver<Seen>, mti: &'static str, hook: CancelHook) {
     std::thread::spawn(move || {
         while let Ok(seen) = rx.recv() {
-            if seen.mti().as_deref() == Some(mti) {
+            if seen.mti().as_deref() == Some(mti) && !hook.is_cancelled() {
                 std::thread::sleep(Duration::from_millis(100));
                 hook.cancel();
-                return;
             }
         }
     });
@@ -363,4 +363,23 @@ fn the_link_itself_says_which_wait_was_cancelled() {
         "got {err:?}"
     );
     assert!(!err.is_timeout());
+}
+
+#[test]
+fn with_cancel_scopes_the_hook_to_one_transaction() {
+    let (addr, rx) = fake_host(Behaviour::SwallowFinancial, None);
+    let mut c = signed_on(&addr, None);
+    let hook = CancelHook::new();
+    cancel_after_request(rx, "0200", hook.clone());
+    let err = c
+        .with_cancel(hook.clone(), |c| {
+            assert!(c.cancel_hook().is_some());
+            c.sale(&sale())
+        })
+        .expect_err("cancelled");
+    assert!(matches!(err, HostError::Cancelled { sent: true }));
+    assert!(hook.is_cancelled());
+    // The cancelled hook is gone: the next call is not cancelled (it reaches the host).
+    assert!(c.cancel_hook().is_none());
+    c.echo().expect("echo after the cancelled transaction");
 }

@@ -103,6 +103,16 @@ impl<S: ReversalStore> HostClient<S> {
         self.cancel.as_ref()
     }
 
+    /// Run `f` (one transaction's host calls) with `hook` as the cancel hook, then put the
+    /// previous hook back — so a cancelled hook never outlives its transaction and fails the
+    /// next one with `Cancelled { sent: false }`.
+    pub fn with_cancel<R>(&mut self, hook: CancelHook, f: impl FnOnce(&mut Self) -> R) -> R {
+        let previous = self.cancel.replace(hook);
+        let out = f(self);
+        self.cancel = previous;
+        out
+    }
+
     /// [`HostError::Cancelled`] `{ sent: false }` when the hook is already cancelled: checked at
     /// the start of a flow, so a cancelled transaction neither numbers a request nor first sends
     /// the pending reversals (which would otherwise end in `QueueNotFlushed`).
