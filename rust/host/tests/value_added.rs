@@ -251,10 +251,39 @@ proptest! {
         let mut f = b"VAD".to_vec();
         f.extend_from_slice(&tail);
         if let Ok(v) = ValueAddedData::from_field63(&f) {
-            // Whatever parses is valid data that encodes back to the same bytes or a reordering.
+            // Whatever parses is valid, non-empty data whose canonical encoding (fixed order)
+            // has the same length and parses back to it.
             prop_assert!(v.validate().is_ok());
             prop_assert!(!v.is_empty());
+            let again = v.to_field63().expect("valid").expect("not empty");
+            prop_assert_eq!(again.len(), f.len());
+            prop_assert_eq!(ValueAddedData::from_field63(again.as_bytes()).expect("parse"), v);
         }
+    }
+
+    #[test]
+    fn well_formed_sub_elements_in_any_order_parse(
+        order in text_strategy(64),
+        member in text_strategy(32),
+        coupon in 0u64..=999_999_999_999,
+        rotate in 0usize..3,
+    ) {
+        let v = ValueAddedData::new(order.as_deref(), member.as_deref(), coupon);
+        let mut parts = Vec::new();
+        if let Some(o) = &v.merchant_order_ref {
+            parts.push(format!("ORD{:02}{o}", o.len()));
+        }
+        if let Some(m) = &v.member_id {
+            parts.push(format!("MBR{:02}{m}", m.len()));
+        }
+        if v.coupon_discount > 0 {
+            parts.push(format!("CPN12{:012}", v.coupon_discount));
+        }
+        prop_assume!(!parts.is_empty());
+        let n = parts.len();
+        parts.rotate_left(rotate % n);
+        let text = format!("VAD{}", parts.concat());
+        prop_assert_eq!(ValueAddedData::from_field63(text.as_bytes()).expect("parse"), v);
     }
 }
 
