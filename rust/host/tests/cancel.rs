@@ -16,7 +16,9 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::Receiver;
 use std::time::Duration;
-use support::{Behaviour, PAN, Seen, client, client_on, fake_host, next, tls_pair};
+use support::{
+    Behaviour, PAN, Seen, client, client_on, fake_host, next, splitting_proxy, tls_pair,
+};
 
 const LONG: Duration = Duration::from_secs(60);
 
@@ -382,4 +384,41 @@ fn with_cancel_scopes_the_hook_to_one_transaction() {
     // The cancelled hook is gone: the next call is not cancelled (it reaches the host).
     assert!(c.cancel_hook().is_none());
     c.echo().expect("echo after the cancelled transaction");
+}
+
+#[test]
+fn tls_records_cut_in_the_middle_are_resumed_across_poll_slices() {
+    // Every TLS record from the host (handshake and application data) reaches the client in two
+    // halves several poll slices apart: OpenSSL returns WANT_READ mid-record and the link
+    // resumes the same SSL_read / handshake after the slice, keeping the record state.
+    let (acceptor, client_tls) = tls_pair();
+    let (upstream, _rx) = fake_host(Behaviour::AnswerAll, Some(acceptor));
+    let addr = splitting_proxy(upstream, CANCEL_POLL * 3, Arc::new(AtomicBool::new(true)));
+    let mut c = client(&addr, LONG, Some(client_tls));
+    c.set_cancel(Some(CancelHook::new()));
+    c.sign_on().expect("sign-on over cut TLS records");
+    let r = c.sale(&sale()).expect("sale over cut TLS records");
+    assert_eq!(r.auth_code.as_deref(), Some("654321"));
+}
+
+#[test]
+fn cancel_while_a_tls_record_is_half_received() {
+    // The handshake and sign-on go through whole; from the sale on, the host's records are cut
+    // in two with a 30 s pause: the cancel lands while half of the answer's TLS record is (or
+    // is about to be) buffered, and still ends the wait 60 s before the read timeout would.
+    let (acceptor, client_tls) = tls_pair();
+    let (upstream, rx) = fake_host(Behaviour::AnswerAll, Some(acceptor));
+    let cut = Arc::new(AtomicBool::new(false));
+    let addr = splitting_proxy(upstream, Duration::from_secs(30), Arc::clone(&cut));
+    let mut c = client(&addr, LONG, Some(client_tls));
+    c.sign_on().expect("sign-on");
+    cut.store(true, std::sync::atomic::Ordering::SeqCst);
+    let hook = CancelHook::new();
+    c.set_cancel(Some(hook.clone()));
+    cancel_after_request(rx, "0200", hook);
+    let err = c.sale(&sale()).expect_err("cancelled");
+    assert!(
+        matches!(err, HostError::Cancelled { sent: true }),
+        "got {err:?}"
+    );
 }

@@ -22,6 +22,7 @@ use smartpos_iso8583::{Frame, Message, Profile};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -270,4 +271,54 @@ pub fn message(seen: &Seen) -> Message {
         Seen::Request(f) => f.message.clone(),
         Seen::Connected => panic!("expected a request, got a connection"),
     }
+}
+
+/// A TCP proxy in front of `upstream` that, while `cut` is true, forwards what the host sends in
+/// two halves per read with `pause` between them, so TLS records (handshake and application
+/// data) reach the client cut in the middle. Returns the proxy's address.
+pub fn splitting_proxy(upstream: String, pause: Duration, cut: Arc<AtomicBool>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { return };
+            let Ok(server) = TcpStream::connect(&upstream) else {
+                return;
+            };
+            let (Ok(mut c_in), Ok(mut s_out)) = (client.try_clone(), server.try_clone()) else {
+                return;
+            };
+            // Client to host: as is.
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut c_in, &mut s_out);
+                let _ = s_out.shutdown(std::net::Shutdown::Write);
+            });
+            // Host to client: each read cut in two, with a pause in between.
+            let cut = Arc::clone(&cut);
+            std::thread::spawn(move || {
+                let (mut s_in, mut c_out) = (server, client);
+                let mut buf = [0u8; 4096];
+                loop {
+                    let n = match s_in.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    let at = if cut.load(Ordering::SeqCst) { n / 2 } else { n };
+                    let (a, b) = buf.get(..n).unwrap_or_default().split_at(at);
+                    if c_out.write_all(a).is_err() {
+                        break;
+                    }
+                    if b.is_empty() {
+                        continue;
+                    }
+                    std::thread::sleep(pause);
+                    if c_out.write_all(b).is_err() {
+                        break;
+                    }
+                }
+                let _ = c_out.shutdown(std::net::Shutdown::Write);
+            });
+        }
+    });
+    addr
 }
