@@ -348,6 +348,7 @@ impl Terminal {
         self.resolve_qr_orders_first();
         let order_ref = format!("{}{:06}", self.settings.terminal_id, p.record.invoice);
         journal_host::lock(&self.journal).qr_order_placed(p.id, &order_ref)?;
+        crate::crashpoint::hit("qr_order_placed");
         self.devices.events.event(&Event::Progress {
             step: Progress::Online,
         });
@@ -455,6 +456,7 @@ impl Terminal {
         });
         events::prompt(&*self.events(), MessageId::ShowMerchantQr);
         let polling = journal_host::lock(&self.journal).qr_polling(p.id);
+        crate::crashpoint::hit("qr_order_shown");
         let polled = match polling {
             Ok(_) => self.poll_order(&order.order(), cancel),
             Err(e) => Err(e.into()),

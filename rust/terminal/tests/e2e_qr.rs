@@ -604,3 +604,140 @@ fn a_cancel_while_the_order_is_on_its_way_ends_the_wait_and_closes_the_order() {
         .expect("order at the host");
     assert!(!order.counts());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Crash recovery of merchant QR orders: a child process (this test binary re-executed) runs a
+// merchant QR sale against HostSim and is killed with SIGKILL at a crash point; the terminal
+// reopened on the same journal finds the order flagged and asks the host by its STAN.
+
+const QR_CHILD: &str = "SMARTPOS_QR_CRASH_CHILD";
+
+/// The child: does nothing unless started by `crash_merchant_qr_sale`.
+#[test]
+fn qr_crash_child() {
+    let Ok(journal) = std::env::var(QR_CHILD) else {
+        return;
+    };
+    let addr = std::env::var("SMARTPOS_SIM_ADDR").expect("sim address");
+    let dir = std::path::Path::new(&journal)
+        .parent()
+        .expect("dir")
+        .to_path_buf();
+    let mut s = smartpos_terminal::Settings::default();
+    s.host.address = addr;
+    s.host.response_timeout_ms = 3_000;
+    s.risk.duplicate_window_secs = 0;
+    let clock = smartpos_journal::ManualClock::new(smartpos_journal::Timestamp(START_MS));
+    let (mut term, _h) = open_terminal(
+        &dir,
+        std::path::Path::new(&journal),
+        &key_store(),
+        &clock,
+        s,
+        Some("1234"),
+        None,
+    );
+    let out = term.sale(&mpm_sale(4_400), &CancelToken::new());
+    println!("DONE {:?}", out.map(|o| o.status));
+}
+
+/// Run the child until it stops at `step`, SIGKILL it, reopen the terminal on its journal.
+fn crash_merchant_qr_sale(tag: &str, sim: HostSimConfig, step: &str) -> Rig {
+    use std::io::BufRead;
+    let mut rig = Rig::with(tag, sim, |_| {}, Some("1234"));
+    rig.restart_on_spare();
+    let exe = std::env::current_exe().expect("test binary");
+    let mut child = std::process::Command::new(exe)
+        .args([
+            "--exact",
+            "qr_crash_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(QR_CHILD, &rig.journal_path)
+        .env("SMARTPOS_DIE_AT", step)
+        .env("SMARTPOS_SIM_ADDR", rig.sim.addr().to_string())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn child");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut seen = String::new();
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.expect("line");
+        if let Some(i) = line.find("AT ").or_else(|| line.find("DONE ")) {
+            seen = line.get(i..).unwrap_or_default().to_string();
+            break;
+        }
+    }
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    assert_eq!(seen, format!("AT {step}"), "the child reached the step");
+    rig.restart(Some("1234"));
+    assert_eq!(rig.term.open_summary().violations, 0);
+    rig
+}
+
+fn only_record(rig: &Rig) -> smartpos_journal::TransactionRecord {
+    rig.with_journal(|j| {
+        let v = j.list(&Default::default(), None, 10).expect("list").items;
+        assert_eq!(v.len(), 1, "{v:?}");
+        v.first().cloned().expect("record")
+    })
+}
+
+#[test]
+fn crash_before_the_order_was_sent_closes_it_at_the_next_open() {
+    let mut rig =
+        crash_merchant_qr_sale("mpm-crash-placed", sim_paying_after(1), "qr_order_placed");
+    let rec = only_record(&rig);
+    assert_eq!(rec.state, TxnState::OnlinePending);
+    assert!(rec.qr_query_needed, "flagged for a status query");
+    let done = rig.term.resolve_qr_orders().expect("resolved");
+    assert_eq!(
+        done.iter().map(|o| o.status).collect::<Vec<_>>(),
+        vec![Status::Declined]
+    );
+    let rec = only_record(&rig);
+    assert_eq!(rec.state, TxnState::Declined);
+    assert_eq!(rec.qr_state, Some(QrState::Closed));
+    assert_eq!(
+        rec.error_reason.as_deref(),
+        Some("unknown at the host after restart")
+    );
+    assert!(
+        rig.sim
+            .ledger()
+            .by_stan(&rig.term.settings().terminal_id, rec.stan)
+            .is_none(),
+        "the order never reached the host"
+    );
+}
+
+#[test]
+fn crash_while_the_code_was_shown_finds_the_order_paid_at_the_next_open() {
+    // The host pays the order at its first status query: the customer paid while the
+    // terminal was down.
+    let mut rig = crash_merchant_qr_sale("mpm-crash-shown", sim_paying_after(1), "qr_order_shown");
+    let rec = only_record(&rig);
+    assert_eq!(rec.state, TxnState::OnlinePending);
+    assert_eq!(rec.qr_state, Some(QrState::Polling));
+    assert!(rec.qr_query_needed);
+    let done = rig.term.resolve_qr_orders().expect("resolved");
+    assert_eq!(
+        done.iter().map(|o| o.status).collect::<Vec<_>>(),
+        vec![Status::Approved]
+    );
+    let rec = only_record(&rig);
+    assert_eq!(rec.state, TxnState::Completed);
+    assert_eq!(rec.qr_state, Some(QrState::Paid));
+    let l = rig.sim.ledger();
+    let order = l
+        .by_stan(&rig.term.settings().terminal_id, rec.stan)
+        .expect("order at the host");
+    assert!(order.approved && order.counts());
+    assert_eq!(rec.rrn.as_deref(), Some(order.rrn.as_str()));
+    let s = rig.term.settle().expect("settle");
+    assert_eq!((s.sales_count, s.sales_amount), (1, 4_400));
+    assert!(s.balanced_first_time, "{s:?}");
+}
