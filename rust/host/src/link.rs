@@ -12,9 +12,9 @@
 //! (`read_exact` would drop them on a timeout). No socket is shared between threads, so a cancel
 //! that races with the end of a request or with the connection being dropped cannot close some
 //! later connection. The cost is a cancel latency of at most one slice (50 ms). A blocking TCP
-//! connect cannot be polled that way, so with a hook it runs on a short-lived helper thread that
-//! the link stops waiting for on cancel (a connection it completes afterwards is closed unused;
-//! no request is ever written on it).
+//! connect (and the name resolution before it) cannot be polled that way, so with a hook it runs
+//! on a short-lived helper thread that the link stops waiting for on cancel (a connection it
+//! completes afterwards is closed unused; no request is ever written on it).
 //!
 //! TLS goes through OpenSSL ([`openssl::ssl::SslConnector`]) with only the configured CA trusted
 //! (the system trust store is replaced, not extended), host name verification on, an optional pin
@@ -238,17 +238,9 @@ impl Link {
                 during: "connecting",
             });
         }
-        let addrs: Vec<_> = config
-            .address
-            .to_socket_addrs()
-            .map_err(|e| LinkError::Address {
-                address: config.address.clone(),
-                reason: e.to_string(),
-            })?
-            .collect();
         let tcp = match cancel {
-            None => connect_any(&addrs, config),
-            Some(hook) => connect_watched(addrs, config, hook)?,
+            None => connect_any(&config.address, config.connect_timeout),
+            Some(hook) => connect_watched(&config.address, config.connect_timeout, hook)?,
         }?;
         if is_cancelled(cancel) {
             return Err(LinkError::Cancelled {
@@ -384,38 +376,41 @@ impl Link {
     }
 }
 
-/// TCP connect to the first address that answers (each try bounded by the connect timeout).
-fn connect_any(
-    addrs: &[std::net::SocketAddr],
-    config: &LinkConfig,
-) -> Result<TcpStream, LinkError> {
+/// Resolve `address` and TCP connect to the first of its addresses that answers (each try
+/// bounded by `timeout`).
+fn connect_any(address: &str, timeout: Duration) -> Result<TcpStream, LinkError> {
+    let addrs = address.to_socket_addrs().map_err(|e| LinkError::Address {
+        address: address.to_string(),
+        reason: e.to_string(),
+    })?;
     let mut last = None;
     for a in addrs {
-        match TcpStream::connect_timeout(a, config.connect_timeout) {
+        match TcpStream::connect_timeout(&a, timeout) {
             Ok(s) => return Ok(s),
             Err(e) => last = Some(e),
         }
     }
     Err(LinkError::Connect {
-        address: config.address.clone(),
+        address: address.to_string(),
         source: last.unwrap_or_else(|| std::io::Error::other("no address")),
     })
 }
 
-/// [`connect_any`] on a helper thread, watched in slices of [`CANCEL_POLL`]: the outer `Err` is
-/// the cancel (or a thread that could not start), the inner result the connect's own.
+/// [`connect_any`] (name resolution included) on a helper thread, watched in slices of
+/// [`CANCEL_POLL`]: the outer `Err` is the cancel (or a thread that could not start), the inner
+/// result the connect's own. Only the address goes to the thread, no TLS material.
 fn connect_watched(
-    addrs: Vec<std::net::SocketAddr>,
-    config: &LinkConfig,
+    address: &str,
+    timeout: Duration,
     hook: &CancelHook,
 ) -> Result<Result<TcpStream, LinkError>, LinkError> {
     let (tx, rx) = std::sync::mpsc::channel();
-    let for_thread = config.clone();
+    let address = address.to_string();
     std::thread::Builder::new()
         .name("host-connect".into())
         .spawn(move || {
             // If nobody waits any more, the stream is dropped (closed) here.
-            let _ = tx.send(connect_any(&addrs, &for_thread));
+            let _ = tx.send(connect_any(&address, timeout));
         })
         .map_err(|e| io_err("starting the connect thread", e))?;
     loop {

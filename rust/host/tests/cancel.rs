@@ -422,3 +422,28 @@ fn cancel_while_a_tls_record_is_half_received() {
         "got {err:?}"
     );
 }
+
+#[test]
+fn with_a_hook_connect_errors_keep_their_types() {
+    // The watched connect (helper thread) reports the same typed errors as the plain one.
+    let mut bad = client("not an address", LONG, None);
+    bad.set_cancel(Some(CancelHook::new()));
+    let err = bad.echo().expect_err("no such address");
+    assert!(
+        matches!(err, HostError::Link(LinkError::Address { .. })),
+        "got {err:?}"
+    );
+    assert!(err.to_string().contains("not an address"), "{err}");
+
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").to_string()
+    };
+    let mut refused = client(&closed, LONG, None);
+    refused.set_cancel(Some(CancelHook::new()));
+    let err = refused.echo().expect_err("refused");
+    assert!(
+        matches!(err, HostError::Link(LinkError::Connect { .. })),
+        "got {err:?}"
+    );
+}
