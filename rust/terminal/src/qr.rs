@@ -597,6 +597,32 @@ mod tests {
         assert_eq!(mpm_minor_units("15.5", 0), None);
     }
 
+    proptest::proptest! {
+        /// Any amount written as ID 54 with its currency's exponent reads back to itself.
+        #[test]
+        fn amount_text_round_trips(minor in 0u64..=999_999_999_999, exponent in 0u32..=3) {
+            let scale = 10u64.pow(exponent);
+            let text = if exponent == 0 {
+                minor.to_string()
+            } else {
+                format!("{}.{:0w$}", minor / scale, minor % scale, w = exponent as usize)
+            };
+            proptest::prop_assert_eq!(mpm_minor_units(&text, exponent), Some(minor));
+        }
+
+        /// Arbitrary text never panics and is only accepted when it is digits with at most
+        /// `exponent` decimals.
+        #[test]
+        fn amount_text_never_panics(text in "\\PC{0,16}", exponent in 0u32..=3) {
+            if let Some(v) = mpm_minor_units(&text, exponent) {
+                let (units, fraction) = text.split_once('.').unwrap_or((text.as_str(), ""));
+                proptest::prop_assert!(units.bytes().all(|b| b.is_ascii_digit()));
+                proptest::prop_assert!(fraction.len() <= exponent as usize);
+                proptest::prop_assert!(v / 10u64.pow(exponent) == units.parse::<u64>().unwrap_or(u64::MAX));
+            }
+        }
+    }
+
     #[test]
     fn the_payload_must_ask_for_the_sale_total_in_the_terminal_currency() {
         assert_eq!(
