@@ -21,10 +21,14 @@ const TMK: &str = "11111111111111112222222222222222";
 const VISA: &str = "4761739001010010";
 
 fn signed_on(sim: &HostSim) -> HostClient<MemoryStore> {
+    signed_on_with(sim, Duration::from_secs(5))
+}
+
+fn signed_on_with(sim: &HostSim, read_timeout: Duration) -> HostClient<MemoryStore> {
     let mut keys = KeyHierarchy::new(HierarchyAlgorithm::Tdes);
     keys.install_tmk(SecretKey::from_hex(KeyAlgorithm::Tdes2, TMK).expect("tmk"))
         .expect("install tmk");
-    let link = LinkConfig::tcp(sim.addr().to_string()).with_read_timeout(Duration::from_secs(5));
+    let link = LinkConfig::tcp(sim.addr().to_string()).with_read_timeout(read_timeout);
     let mut c = HostClient::new(
         link,
         TerminalConfig::new(TID, MID),
@@ -218,4 +222,82 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn with_a_dukpt_pin_block_fields_62_and_63_travel_together() {
+    use smartpos_crypto::dukpt::tdes::{Ksn, Originator, derive_ipek};
+    use smartpos_crypto::pin::Pin;
+    let sim = HostSim::start_default().expect("sim");
+    let mut c = signed_on(&sim);
+    // BDK of the default config and the X9.24-1:2009 A.4 initial KSN (as hostsim_flows).
+    let bdk =
+        SecretKey::from_hex(KeyAlgorithm::Tdes2, "0123456789ABCDEFFEDCBA9876543210").expect("bdk");
+    let ksn = Ksn::from_hex("FFFF9876543210E00000").expect("ksn");
+    let ipek = derive_ipek(&bdk, &ksn).expect("ipek");
+    c.set_dukpt(Originator::load_initial_key(&ipek, &ksn).expect("originator"));
+    let va = ValueAddedData::new(Some("POS-77"), Some("VIP0099"), 300);
+    let with_pin = |p: &str| SaleRequest {
+        amount: 2_700,
+        card: CardData::manual(VISA),
+        pin: PinInput::Clear(Pin::new(p).expect("pin")),
+    };
+    let ok = c
+        .sale_with_value_added(&with_pin("1234"), &va)
+        .expect("approved: KSN in 62, VAD in 63");
+    assert_eq!(sim.ledger().value_added_of(TID, ok.stan), Some(&va));
+    // A declined sale (wrong PIN) still delivered its value-added data; the entry is declined.
+    let e = c
+        .sale_with_value_added(&with_pin("4321"), &va)
+        .expect_err("wrong PIN");
+    let stan = c.last_stan();
+    assert_eq!(
+        e.response_code().map(|r| r.to_string()).as_deref(),
+        Some("55")
+    );
+    let ledger = sim.ledger();
+    assert_eq!(ledger.value_added_of(TID, stan), Some(&va));
+    assert_eq!(ledger.by_stan(TID, stan).map(|e| e.approved), Some(false));
+}
+
+#[test]
+fn a_value_added_sale_cancelled_while_the_host_is_silent_is_reversed_at_the_host() {
+    use smartpos_host::{CancelHook, HostError};
+    use smartpos_sim::hostsim::Fault;
+    let sim = HostSim::start_default().expect("sim");
+    // A response timeout the test would never reach: only the cancel can end the wait.
+    let mut c = signed_on_with(&sim, Duration::from_secs(60));
+    sim.inject(Fault::NoAnswer, 1);
+    let requests_before = sim.ledger().requests;
+    let hook = CancelHook::new();
+    let va = ValueAddedData::new(Some("CANCEL-ME"), None, 0);
+    let err = std::thread::scope(|s| {
+        let (sim, canceller) = (&sim, hook.clone());
+        s.spawn(move || {
+            // Cancel once the host has the sale (it books it and stays silent): a wait on the
+            // host's state, then the cashier's ~100 ms.
+            while sim.ledger().requests == requests_before {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+            canceller.cancel();
+        });
+        c.with_cancel(hook, |c| c.sale_with_value_added(&sale(4_200), &va))
+    })
+    .expect_err("cancelled");
+    assert!(
+        matches!(err, HostError::Cancelled { sent: true }),
+        "got {err:?}"
+    );
+    let stan = c.last_stan();
+    let ledger = sim.ledger();
+    let entry = ledger.by_stan(TID, stan).expect("the host booked the sale");
+    assert!(entry.approved && !entry.reversed);
+    assert_eq!(ledger.value_added_of(TID, stan), Some(&va));
+
+    // The next transaction first sends the queued reversal: the host reverses the sale.
+    c.sale(&sale(100)).expect("next sale approved");
+    let ledger = sim.ledger();
+    assert!(ledger.by_stan(TID, stan).expect("entry").reversed);
+    assert_eq!(ledger.reversals_applied, 1);
 }
