@@ -44,7 +44,21 @@ enum PollEnd {
     Revoked,
     /// The order's fate is unknown: the revoke got no believed answer. It stays for a status
     /// query at the next open.
-    Unresolved(HostError),
+    Unresolved(TerminalError),
+}
+
+/// Whether a revoke answer proves the order closed at the host: revoked (00/12), or unknown to
+/// it (25). Any other answer (still 09, a MAC failure, no answer) leaves its fate open.
+fn revoked(answer: &std::result::Result<QrStatus, HostError>) -> bool {
+    match answer {
+        Ok(s) => *s == QrStatus::Revoked,
+        Err(HostError::Declined { code, .. }) => code.as_str() == "25",
+        Err(_) => false,
+    }
+}
+
+fn still_open() -> TerminalError {
+    TerminalError::Qr("the host kept the order open after the revoke (09)".into())
 }
 
 fn revoked_because(cancel: &CancelToken) -> &'static str {
@@ -253,12 +267,12 @@ impl Terminal {
         loop {
             if cancel.is_cancelled() || polls >= self.settings.qr_max_polls {
                 self.fresh_stan()?;
-                return Ok(match self.host.qr_revoke(order) {
+                let answer = self.host.qr_revoke(order);
+                return Ok(match answer {
+                    _ if revoked(&answer) => PollEnd::Revoked,
                     Ok(QrStatus::Paid) => PollEnd::Paid,
-                    Ok(_) => PollEnd::Revoked,
-                    // A believed answer that the order is not open (e.g. 25 unknown).
-                    Err(HostError::Declined { .. }) => PollEnd::Revoked,
-                    Err(e) => PollEnd::Unresolved(e),
+                    Ok(_) => PollEnd::Unresolved(still_open()),
+                    Err(e) => PollEnd::Unresolved(TerminalError::Host(e)),
                 });
             }
             // Sleep in short slices so a cancel is seen within 50 ms.
@@ -324,7 +338,7 @@ impl Terminal {
             }
             PollEnd::Unresolved(e) => {
                 events::prompt(&*self.events(), MessageId::NotAuthorised);
-                return Err(TerminalError::Host(e));
+                return Err(e);
             }
         };
         self.events().event(&Event::Progress {
@@ -405,10 +419,7 @@ impl Terminal {
                     }
                     Lost::Found(found) if found.status == QrStatus::Pending => {
                         self.fresh_stan()?;
-                        matches!(
-                            self.host.qr_revoke(&found),
-                            Ok(_) | Err(HostError::Declined { .. })
-                        )
+                        revoked(&self.host.qr_revoke(&found))
                     }
                     Lost::Found(_) | Lost::NeverArrived => true,
                     Lost::Unknown => false,
@@ -437,15 +448,14 @@ impl Terminal {
         };
         if let Err(reason) = check_payload(&order, p.total, &self.settings.currency) {
             self.fresh_stan()?;
-            match self.host.qr_revoke(&order.order()) {
-                Ok(_) | Err(HostError::Declined { .. }) => {
-                    journal_host::lock(&self.journal).qr_cancelled(
-                        p.id,
-                        QrState::Closed,
-                        "unusable order payload",
-                    )?;
-                }
-                Err(e) => log::warn!("order with an unusable payload not revoked: {e}"),
+            if revoked(&self.host.qr_revoke(&order.order())) {
+                journal_host::lock(&self.journal).qr_cancelled(
+                    p.id,
+                    QrState::Closed,
+                    "unusable order payload",
+                )?;
+            } else {
+                log::warn!("order with an unusable payload not revoked: left for a status query");
             }
             events::prompt(&*self.events(), MessageId::ProcessingError);
             return Err(TerminalError::Qr(reason));
@@ -521,17 +531,18 @@ impl Terminal {
                 }
                 Err(e) => return Err(TerminalError::Host(e)),
             };
-            let status = match found.status {
+            let end = match found.status {
+                QrStatus::Paid => PollEnd::Paid,
+                QrStatus::Revoked => PollEnd::Revoked,
                 QrStatus::Pending => {
                     self.fresh_stan()?;
-                    self.host.qr_revoke(&found)?
+                    let answer = self.host.qr_revoke(&found);
+                    match answer {
+                        _ if revoked(&answer) => PollEnd::Revoked,
+                        Ok(_) => return Err(still_open()),
+                        Err(e) => return Err(TerminalError::Host(e)),
+                    }
                 }
-                s => s,
-            };
-            let end = if status == QrStatus::Paid {
-                PollEnd::Paid
-            } else {
-                PollEnd::Revoked
             };
             done.push(self.finish_order(
                 rec.id,
