@@ -130,6 +130,7 @@ impl Terminal {
             step: Progress::Online,
         });
         self.host.set_last_stan(rec.stan.saturating_sub(1));
+        self.host.set_cancel(Some(cancel.host_hook()));
         let answer = self.host.void(&smartpos_host::VoidRequest {
             amount: u64::try_from(orig.total()).unwrap_or(0),
             card,
@@ -138,6 +139,7 @@ impl Terminal {
             original_rrn: orig.rrn.clone().unwrap_or_default(),
             original_auth_code: orig.auth_code.clone().unwrap_or_default(),
         });
+        self.host.set_cancel(None);
         crate::crashpoint::hit("void_answered");
         let status = self.apply_answer(rec.id, answer)?;
         if status == Status::Approved {
@@ -211,12 +213,15 @@ impl Terminal {
             OriginalRef::Local(_) => (orig.rrn.clone().unwrap_or_default(), self.mmdd(&orig)),
         };
         self.host.set_last_stan(rec.stan.saturating_sub(1));
+        // A cancel while the answer is awaited leaves the refund pending (below), as a timeout.
+        self.host.set_cancel(Some(cancel.host_hook()));
         let answer = self.host.refund(&smartpos_host::RefundRequest {
             amount,
             card,
             original_rrn: rrn,
             original_date: date,
         });
+        self.host.set_cancel(None);
         let status = match answer {
             Err(e) if e.needs_reversal() => {
                 // The refund may have reached the host: never dropped, never paid twice. It

@@ -55,17 +55,8 @@ fn cancel_while_the_answer_is_awaited_is_an_unknown_outcome_reversed_once() {
     rig.sim.inject(Fault::NoAnswer, 1);
     rig.present(card("visa-cda-online-pin"), false);
     let token = CancelToken::new();
-    let out = std::thread::scope(|s| {
-        let sim = &rig.sim;
-        let t = token.clone();
-        s.spawn(move || {
-            // Cancel once the host has the request (it books it, then never answers).
-            while sim.ledger().entries.is_empty() {
-                std::thread::sleep(std::time::Duration::from_millis(10));
-            }
-            t.cancel();
-        });
-        rig.term.sale(&SaleRequest::card(4_321, "c1"), &token)
+    let out = cancel_after_booking(&mut rig, 0, &token, |t| {
+        t.sale(&SaleRequest::card(4_321, "c1"), &token)
     })
     .expect("outcome");
     assert_eq!(out.status, Status::Reversed, "{out:?}");
@@ -262,4 +253,95 @@ fn invalid_value_added_data_is_refused_before_anything_is_journalled() {
     });
     assert_eq!(n, 0);
     assert!(rig.sim.ledger().entries.is_empty());
+}
+
+/// Run `op` on the rig's terminal and cancel `token` once HostSim has booked a request
+/// beyond the first `booked` ledger entries (it then never answers: NoAnswer injected).
+fn cancel_after_booking<T>(
+    rig: &mut Rig,
+    booked: usize,
+    token: &CancelToken,
+    op: impl FnOnce(&mut Terminal) -> T,
+) -> T {
+    std::thread::scope(|s| {
+        let sim = &rig.sim;
+        let t = token.clone();
+        s.spawn(move || {
+            while sim.ledger().entries.len() <= booked {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            t.cancel();
+        });
+        op(&mut rig.term)
+    })
+}
+
+#[test]
+fn cancel_while_a_tap_awaits_its_answer_reverses_it() {
+    let mut rig = Rig::with(
+        "cancel-tap",
+        host_config(),
+        |s| s.host.response_timeout_ms = 600_000,
+        Some("1234"),
+    );
+    rig.term.sign_on().expect("sign-on");
+    rig.sim.inject(Fault::NoAnswer, 1);
+    rig.tap(cl_card(
+        smartpos_sim::contactless::Profile::visa_online_only(),
+    ));
+    let token = CancelToken::new();
+    let out = cancel_after_booking(&mut rig, 0, &token, |t| {
+        t.sale(&SaleRequest::card(25_000, "c1"), &token)
+    })
+    .expect("outcome");
+    assert_eq!(out.status, Status::Reversed, "{out:?}");
+    assert!(prompted(&rig, MessageId::Cancelled));
+    assert_eq!(rig.term.flush_queues().expect("flush"), 1);
+    let e = rig
+        .sim
+        .ledger()
+        .by_stan("12345678", out.stan)
+        .cloned()
+        .expect("entry");
+    assert!(e.reversed && e.reversal_requests == 1, "{e:?}");
+}
+
+#[test]
+fn cancel_while_a_refund_awaits_its_answer_leaves_it_pending_then_sent_once() {
+    let mut rig = Rig::with(
+        "cancel-refund",
+        host_config(),
+        |s| s.host.response_timeout_ms = 600_000,
+        Some("1234"),
+    );
+    rig.present(card("visa-cda-online-pin"), false);
+    let sale = rig
+        .term
+        .sale(&SaleRequest::card(3_000, "c1"), &CancelToken::new())
+        .expect("sale");
+    rig.sim.inject(Fault::NoAnswer, 1);
+    let token = CancelToken::new();
+    let booked = rig.sim.ledger().entries.len();
+    let r = cancel_after_booking(&mut rig, booked, &token, |t| {
+        t.refund(
+            smartpos_journal::OriginalRef::Local(TxnId(sale.txn_id)),
+            3_000,
+            &token,
+        )
+    })
+    .expect("refund outcome");
+    assert!(r.pending, "{r:?}");
+    assert_eq!(rig.term.flush_queues().expect("flush"), 1);
+    let refunds = rig
+        .sim
+        .ledger()
+        .entries
+        .iter()
+        .filter(|e| e.kind == smartpos_sim::hostsim::TxnKind::Refund)
+        .count();
+    assert_eq!(refunds, 1);
+    assert_eq!(
+        rig.with_journal(|j| j.get(TxnId(r.txn_id)).expect("rec").state),
+        TxnState::Completed
+    );
 }
