@@ -183,5 +183,54 @@ fn benches(c: &mut Criterion) {
     );
 }
 
-criterion_group!(journal, benches);
+/// Field 55 of a contact ARQC request as a kernel hands it over, with the PAN (5A) and track 2
+/// (57) the journal strips before storing (EMV Book 4 §6.5.6 data elements).
+const F55: &str = concat!(
+    "9F2608A1B2C3D4E5F607189F2701809F100706010A03A000009F3704A1B2C3D4",
+    "9F36020042950500000080009A032611219C01009F02060000000042005F2A020156",
+    "820219809F1A0201569F33036028C89F34031E0300",
+    "5A084761739001010119",
+    "57134761739001010119D29122011234500000001F"
+);
+
+/// Field 55 kept with queued reversals: the strip itself, and a reversal's whole journal path
+/// with its field 55 (online_pending with ICC data, require_reversal, the queue read that
+/// rebuilds the 0400, mark_reversed) on tmpfs where fsync is free.
+fn queue_benches(c: &mut Criterion) {
+    let f55: Vec<u8> = (0..F55.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&F55[i..i + 2], 16).unwrap())
+        .collect();
+    c.bench_function("icc/strip_card_data_field55", |b| {
+        b.iter(|| black_box(icc::strip_card_data(black_box(&f55)).unwrap()))
+    });
+    let dir = if Path::new("/dev/shm").is_dir() {
+        tempfile::tempdir_in("/dev/shm").unwrap()
+    } else {
+        tempfile::tempdir().unwrap()
+    };
+    let clock = ManualClock::new(T0);
+    let mut j = open(&dir.path().join("queue.db"), &clock);
+    let pan = Pan::parse(SALE_PAN).unwrap();
+    c.bench_function("reversal_queue_with_field55/tmpfs", |b| {
+        b.iter(|| {
+            let t = j
+                .begin(NewTransaction::new(TxnKind::Sale, 1_000, "156", "op1"))
+                .unwrap();
+            j.card_read(t.id, &CardData::new(&pan, EntryMode::Contact))
+                .unwrap();
+            let req = OnlineRequest {
+                icc_data: Some(f55.clone()),
+                ..OnlineRequest::mti("0200")
+            };
+            j.online_pending(t.id, &req).unwrap();
+            j.require_reversal(t.id, "no-response").unwrap();
+            let q = j.pending_reversals().unwrap();
+            black_box(q.first().and_then(|e| e.icc_data.as_ref()).map(Vec::len));
+            j.mark_reversed(t.id).unwrap();
+        })
+    });
+}
+
+criterion_group!(journal, benches, queue_benches);
 criterion_main!(journal);

@@ -201,4 +201,59 @@ mod tests {
         assert!(strip_card_data(&vec![0x82; 1000]).is_err());
         assert_eq!(strip_card_data(&[]).unwrap(), Vec::<u8>::new());
     }
+
+    /// Top-level tags of well-formed `data` (panics on malformed: test helper).
+    fn tags(data: &[u8]) -> Vec<u32> {
+        let mut v = Vec::new();
+        let mut at = 0;
+        while at < data.len() {
+            let h = header(data, at).unwrap();
+            v.push(h.tag);
+            at += h.len + h.value_len;
+        }
+        v
+    }
+
+    fn tlv(tag: u32, value: &[u8]) -> Vec<u8> {
+        let mut out: Vec<u8> = tag
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|b| *b == 0)
+            .collect();
+        encode_len(value.len(), &mut out).unwrap();
+        out.extend_from_slice(value);
+        out
+    }
+
+    proptest::proptest! {
+        /// Outside input (card data): any bytes give a result or an error, never a panic.
+        #[test]
+        fn arbitrary_bytes_never_panic(data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+            let _ = strip_card_data(&data);
+        }
+
+        /// Field 55 built from primitive data objects, card data among them: every card data
+        /// object is gone, every other one is kept in order, and stripping again changes
+        /// nothing.
+        #[test]
+        fn card_tags_removed_others_kept(items in proptest::collection::vec(
+            (proptest::sample::select(vec![
+                0x5Au32, 0x57, 0x5F20, 0x9F1F, 0x9F20, 0x56, 0x9F6B, 0x9F46, 0x9F2D,
+                0x9F26, 0x9F27, 0x9F10, 0x9F37, 0x9F36, 0x95, 0x9A, 0x9C, 0x9F02, 0x5F2A, 0x82,
+                0x9F1A, 0x9F33, 0x9F34, 0x84,
+            ]), proptest::collection::vec(proptest::prelude::any::<u8>(), 0..140)),
+            0..12,
+        )) {
+            let f55: Vec<u8> = items.iter().flat_map(|(t, v)| tlv(*t, v)).collect();
+            proptest::prop_assume!(f55.len() <= MAX_ICC_DATA);
+            let kept = strip_card_data(&f55).unwrap();
+            let want: Vec<u32> = items
+                .iter()
+                .map(|(t, _)| *t)
+                .filter(|t| !CARD_DATA_TAGS.contains(t))
+                .collect();
+            proptest::prop_assert_eq!(tags(&kept), want);
+            proptest::prop_assert_eq!(strip_card_data(&kept).unwrap(), kept);
+        }
+    }
 }
