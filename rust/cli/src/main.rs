@@ -68,7 +68,10 @@ enum Command {
 }
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => std::process::exit(report::argument_error(&e)),
+    };
     let result = match cli.command {
         Command::Tlv(cmd) => tlv::run(cmd),
         Command::Crypto(cmd) => crypto::run(cmd),

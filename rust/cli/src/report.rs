@@ -121,3 +121,34 @@ fn classify(
     }
     ("failed", 1, serde_json::Value::Null)
 }
+
+/// A command line clap refused: help and version go out as clap prints them; with `--json`
+/// anywhere in the arguments the refusal is the one-line JSON error on stderr (code `usage`),
+/// else clap's own message. Returns the exit code (2 for a refusal).
+pub fn argument_error(e: &clap::Error) -> i32 {
+    use clap::error::ErrorKind;
+    let wants_json = std::env::args_os().any(|a| a == "--json");
+    if !wants_json
+        || matches!(
+            e.kind(),
+            ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        )
+    {
+        let _ = e.print();
+        return e.exit_code();
+    }
+    let message = e.render().to_string();
+    let first = message
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim_start_matches("error: ")
+        .to_string();
+    eprintln!(
+        "{}",
+        serde_json::json!({ "error": { "code": "usage", "message": first, "causes": [] } })
+    );
+    2
+}

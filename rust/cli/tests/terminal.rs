@@ -464,11 +464,24 @@ fn passwords_never_come_from_a_plain_argument_and_the_store_must_exist() {
         "--operator",
         "s9",
     ];
-    // There is no --password option at all.
+    // There is no --password option at all; with --json the refusal is the JSON error too.
     let mut a = base.to_vec();
     a.extend_from_slice(&["--password", "super-99"]);
     let (code, _, err) = smartpos(&a);
     assert_eq!(code, 2, "{err}");
+    a.push("--json");
+    let out = run_with(&a, &[], None);
+    assert_eq!(out.status.code(), Some(2));
+    let e = stderr_json_error(&out);
+    assert_eq!(e["code"], "usage");
+    assert!(
+        e["message"].as_str().unwrap_or("").contains("--password"),
+        "{e}"
+    );
+    assert!(
+        !e.to_string().contains("super-99"),
+        "the value is not echoed: {e}"
+    );
     // No password source: a usage error naming the two ways.
     let (code, _, err) = smartpos(&base);
     assert_eq!(code, 2, "{err}");
