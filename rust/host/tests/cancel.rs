@@ -10,7 +10,7 @@ mod support;
 use smartpos_host::link::CANCEL_POLL;
 use smartpos_host::{
     CancelHook, CardData, HostClient, HostError, Link, LinkConfig, LinkError, MemoryStore,
-    PinInput, QueueKind, ReversalStore, SaleRequest,
+    PinInput, QueueKind, ReversalReason, ReversalStore, SaleRequest,
 };
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -77,6 +77,11 @@ fn cancelled_while_waiting(tls: bool) {
     let pending = c.store().pending(QueueKind::Reversal).expect("store");
     assert_eq!(pending.len(), 1);
     assert_eq!(pending.first().map(|e| e.stan), Some(c.last_stan()));
+    // Reversed as "no response" (98), like a timeout.
+    assert_eq!(
+        pending.first().map(|e| e.reason),
+        Some(ReversalReason::NoResponse)
+    );
     assert!(err.to_string().contains("outcome unknown"), "{err}");
 }
 

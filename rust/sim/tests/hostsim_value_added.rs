@@ -262,7 +262,7 @@ fn with_a_dukpt_pin_block_fields_62_and_63_travel_together() {
 
 #[test]
 fn a_value_added_sale_cancelled_while_the_host_is_silent_is_reversed_at_the_host() {
-    use smartpos_host::{CancelHook, HostError};
+    use smartpos_host::{CancelHook, HostError, QueueKind, ReversalReason, ReversalStore};
     use smartpos_sim::hostsim::Fault;
     let sim = HostSim::start_default().expect("sim");
     // A response timeout the test would never reach: only the cancel can end the wait.
@@ -294,8 +294,16 @@ fn a_value_added_sale_cancelled_while_the_host_is_silent_is_reversed_at_the_host
     let entry = ledger.by_stan(TID, stan).expect("the host booked the sale");
     assert!(entry.approved && !entry.reversed);
     assert_eq!(ledger.value_added_of(TID, stan), Some(&va));
+    let queued = c.store().pending(QueueKind::Reversal).expect("store");
+    assert_eq!(
+        queued
+            .iter()
+            .map(|e| (e.stan, e.reason))
+            .collect::<Vec<_>>(),
+        [(stan, ReversalReason::NoResponse)]
+    );
 
-    // The next transaction first sends the queued reversal: the host reverses the sale.
+    // The next transaction first sends the queued reversal (39 = 98): the host reverses the sale.
     c.sale(&sale(100)).expect("next sale approved");
     let ledger = sim.ledger();
     assert!(ledger.by_stan(TID, stan).expect("entry").reversed);
