@@ -533,6 +533,113 @@ fn passwords_never_come_from_a_plain_argument_and_the_store_must_exist() {
 }
 
 #[test]
+fn operator_accounts_are_changed_by_admins_only() {
+    let dir = temp_dir("accounts");
+    let journal = dir.join("journal.db");
+    let j = p(&journal);
+    operators(j);
+    let add = |by: &str, pw: &str, id: &str| {
+        run_with(
+            &[
+                "operator",
+                "add",
+                "--journal",
+                j,
+                "--operator",
+                by,
+                "--password-stdin",
+                "--id",
+                id,
+                "--name",
+                "New",
+                "--role",
+                "cashier",
+                "--new-password-stdin",
+                "--json",
+            ],
+            &[],
+            // The admin's password, then the new operator's, one a line.
+            Some(&format!("{pw}\nnew-pass-1\n")),
+        )
+    };
+    // A supervisor may not add operators.
+    let out = add("s9", "super-99", "c8");
+    assert_eq!(out.status.code(), Some(3));
+    let e = stderr_json_error(&out);
+    assert_eq!(
+        (e["code"].as_str(), e["needs"].as_str()),
+        (Some("role_too_low"), Some("admin"))
+    );
+    // The admin may, once per id.
+    let v = stdout_json(&add("adm", "admin-pass", "c8"));
+    assert_eq!(
+        (v["id"].as_str(), v["role"].as_str()),
+        (Some("c8"), Some("cashier"))
+    );
+    let out = add("adm", "admin-pass", "c8");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stderr_json_error(&out)["code"], "operator_exists");
+    // A wrong admin password changes nothing.
+    let out = add("adm", "admin-pasz", "c9");
+    assert_eq!(stderr_json_error(&out)["code"], "wrong_password");
+    // The new cashier signs in with the password given on stdin (a sale refused only for the
+    // missing host shows the sign-in passed: exit 1, not 3).
+    let out = as_operator(
+        &[
+            "sale",
+            "--amount",
+            "100",
+            "--card",
+            "visa-cda-online-pin",
+            "--host",
+            "127.0.0.1:9",
+            "--journal",
+            j,
+            "--operator",
+            "c8",
+        ],
+        "new-pass-1",
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list = json(&["operator", "list", "--journal", j]);
+    let ids: Vec<&str> = list["operators"]
+        .as_array()
+        .expect("operators")
+        .iter()
+        .filter_map(|o| o["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["adm", "c7", "c8", "s9"]);
+    assert_eq!(list["count"], 4);
+    // A second bootstrap of a non-empty store needs an admin like any other add.
+    let out = run_with(
+        &[
+            "operator",
+            "add",
+            "--journal",
+            j,
+            "--id",
+            "adm2",
+            "--name",
+            "A2",
+            "--role",
+            "admin",
+            "--new-password-env",
+            NEW_PW,
+            "--json",
+        ],
+        &[(NEW_PW, "admin2-pass")],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn plain_hostsim_knows_every_contactless_virtual_card() {
     // `smartpos hostsim` with its default table, as a merchant would start it.
     let (_sim, host) = start_hostsim(&[]);
