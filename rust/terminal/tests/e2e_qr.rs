@@ -741,3 +741,85 @@ fn crash_while_the_code_was_shown_finds_the_order_paid_at_the_next_open() {
     assert_eq!((s.sales_count, s.sales_amount), (1, 4_400));
     assert!(s.balanced_first_time, "{s:?}");
 }
+
+#[test]
+fn merchant_and_wallet_qr_sales_settle_together_and_a_revoked_one_is_left_out() {
+    let mut rig = Rig::with(
+        "mpm-settle-mix",
+        sim_paying_after(1),
+        |s| {
+            s.qr_poll_interval_ms = 1;
+            s.qr_max_polls = 3;
+        },
+        Some("1234"),
+    );
+    let a = rig
+        .term
+        .sale(&mpm_sale(1_111), &CancelToken::new())
+        .expect("mpm");
+    assert_eq!(a.status, Status::Approved);
+    rig.h
+        .scanner
+        .0
+        .lock()
+        .expect("lock")
+        .push_back(WECHAT_CODE.into());
+    let b = rig
+        .term
+        .sale(&qr_sale(2_222), &CancelToken::new())
+        .expect("wallet");
+    assert_eq!(b.status, Status::Approved);
+    // A third one, cancelled while the terminal waits a minute before its first poll:
+    // revoked, not counted.
+    rig.restart_with(Some("1234"), |s| s.qr_poll_interval_ms = 60_000);
+    let cancel = CancelToken::new();
+    let display = rig.h.display.clone();
+    let term = &mut rig.term;
+    let c = std::thread::scope(|scope| {
+        let token = cancel.clone();
+        scope.spawn(move || {
+            wait_shown(&display);
+            token.cancel();
+        });
+        term.sale(&mpm_sale(3_333), &cancel)
+    })
+    .expect("cancelled sale");
+    assert_eq!(c.status, Status::Revoked);
+    let expected = (2, 1_111 + 2_222);
+    let s = rig.term.settle().expect("settle");
+    assert_eq!((s.sales_count, s.sales_amount), expected);
+    assert!(s.balanced_first_time, "host and terminal agree: {s:?}");
+}
+
+#[test]
+fn a_revoke_the_host_refuses_leaves_the_order_for_the_next_open() {
+    let mut rig = Rig::with(
+        "mpm-revoke-refused",
+        sim_paying_after(100_000),
+        |s| {
+            s.qr_poll_interval_ms = 1;
+            s.qr_max_polls = 1;
+        },
+        Some("1234"),
+    );
+    rig.term.sign_on().expect("sign-on");
+    // Order and the one query answered; the revoke's answer carries a wrong MAC (not believed).
+    rig.sim.inject(Fault::Delay(std::time::Duration::ZERO), 2);
+    rig.sim.inject(Fault::WrongMac, 1);
+    let e = rig
+        .term
+        .sale(&mpm_sale(1_900), &CancelToken::new())
+        .expect_err("revoke not believed");
+    assert!(matches!(e, TerminalError::Host(_)), "{e}");
+    let rec = only_record(&rig);
+    assert_eq!(rec.state, TxnState::OnlinePending);
+    assert_eq!(rec.qr_state, Some(QrState::Polling));
+    rig.restart(Some("1234"));
+    let done = rig.term.resolve_qr_orders().expect("resolved");
+    // The revoke had reached the host: closed there, revoked in the journal.
+    assert_eq!(
+        done.iter().map(|o| o.status).collect::<Vec<_>>(),
+        vec![Status::Revoked]
+    );
+    assert_eq!(only_record(&rig).qr_state, Some(QrState::Revoked));
+}
