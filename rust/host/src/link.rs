@@ -14,7 +14,9 @@
 //! later connection. The cost is a cancel latency of at most one slice (50 ms). A blocking TCP
 //! connect (and the name resolution before it) cannot be polled that way, so with a hook it runs
 //! on a short-lived helper thread that the link stops waiting for on cancel (a connection it
-//! completes afterwards is closed unused; no request is ever written on it).
+//! completes afterwards is closed unused; no request is ever written on it). Writing a frame is
+//! not polled: a frame fits the socket buffer, and a host that stops reading is bounded by
+//! [`LinkConfig::write_timeout`].
 //!
 //! TLS goes through OpenSSL ([`openssl::ssl::SslConnector`]) with only the configured CA trusted
 //! (the system trust store is replaced, not extended), host name verification on, an optional pin

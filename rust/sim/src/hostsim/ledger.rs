@@ -141,10 +141,12 @@ impl Ledger {
             .find(|e| e.terminal_id == terminal_id && e.stan == stan)
     }
 
-    /// The value-added data that came with a terminal's STAN, if any.
+    /// The value-added data that came with a terminal's STAN, if any (the latest, should the
+    /// STAN have wrapped round).
     pub fn value_added_of(&self, terminal_id: &str, stan: u32) -> Option<&ValueAddedData> {
         self.value_added
             .iter()
+            .rev()
             .find(|v| v.terminal_id == terminal_id && v.stan == stan)
             .map(|v| &v.data)
     }
