@@ -24,7 +24,8 @@
 //!
 //! PNG: 12 × 24 pixel cells (so 32 columns are 384 dots, the width of a 58 mm head and 48
 //! columns 576 dots, 80 mm) drawn with the public-domain 8 × 8 font of the `font8x8` crate,
-//! doubled vertically, for single-width characters. Double-width characters (CJK ideographs,
+//! doubled vertically, for single-width characters (others, e.g. Cyrillic, from Unifont's
+//! 8 × 16 glyphs with `cjk-png`). Double-width characters (CJK ideographs,
 //! kana, Hangul, full-width forms) are drawn from GNU Unifont's 16 × 16 bitmaps (the `unifont`
 //! crate, Unifont 15.1, whole Basic Multilingual Plane), centred in their two cells: a bitmap
 //! font drawn 1:1 is what a 203-dpi thermal head prints best. That glyph table is about
@@ -1019,23 +1020,9 @@ impl Canvas {
                 && let Some(rows) = wide_glyph(c)
             {
                 // 16 x 16 Unifont bitmap, 4 px padding left and top in the 24 x 24 cell pair.
-                for (gy, row) in rows.iter().enumerate() {
-                    for gx in 0..16 {
-                        if row & (0x8000 >> gx) == 0 {
-                            continue;
-                        }
-                        for sy in 0..scale {
-                            for sx in 0..scale {
-                                let px = cx + (4 + gx) * scale + sx;
-                                let py = top + (4 + gy) * scale + sy;
-                                self.set(px, py);
-                                if bold {
-                                    self.set(px + 1, py);
-                                }
-                            }
-                        }
-                    }
-                }
+                self.bitmap((cx, top), (4, 4), (16, 16), 1, scale, bold, |x, y| {
+                    rows[y] & (0x8000 >> x) != 0
+                });
             } else if w == 2 {
                 // No glyph for it: an outlined two-cell box.
                 let (bw, bh) = (2 * CELL_W * scale, CELL_H * scale);
@@ -1048,27 +1035,56 @@ impl Canvas {
                     self.set(cx + bw - 3, top + dy);
                 }
             } else if w == 1 {
-                let glyph = glyph(c);
-                for (gy, row) in glyph.iter().enumerate() {
-                    for gx in 0..8 {
-                        if row & (1 << gx) == 0 {
-                            continue;
-                        }
-                        // 8 x 8 glyph, 2 px padding left, 4 px top, doubled vertically.
-                        for sy in 0..2 * scale {
-                            for sx in 0..scale {
-                                let px = cx + (2 + gx) * scale + sx;
-                                let py = top + 4 * scale + gy * 2 * scale + sy;
-                                self.set(px, py);
-                                if bold {
-                                    self.set(px + 1, py);
-                                }
-                            }
-                        }
+                match narrow_glyph(c) {
+                    // 8 x 8 glyph, 2 px padding left, 4 px top, doubled vertically.
+                    NarrowGlyph::Square(g) => {
+                        self.bitmap((cx, top), (2, 4), (8, 8), 2, scale, bold, |x, y| {
+                            g[y] & (1 << x) != 0
+                        })
+                    }
+                    // 8 x 16 Unifont glyph, same padding, drawn 1:1.
+                    NarrowGlyph::Tall(g) => {
+                        self.bitmap((cx, top), (2, 4), (8, 16), 1, scale, bold, |x, y| {
+                            g[y] & (0x80 >> x) != 0
+                        })
                     }
                 }
             }
             cx += w * CELL_W * scale;
+        }
+    }
+
+    /// Draw a `size` (width, height) bitmap whose pixel (x, y) is dark when `dark(x, y)`, into
+    /// the cell whose top-left corner is `at`, `pad` (left, top) glyph pixels in, each glyph
+    /// pixel `scale` device pixels wide and `y_stretch * scale` high; bold adds one device
+    /// pixel to the right of each dark one.
+    #[allow(clippy::too_many_arguments)]
+    fn bitmap(
+        &mut self,
+        at: (usize, usize),
+        pad: (usize, usize),
+        size: (usize, usize),
+        y_stretch: usize,
+        scale: usize,
+        bold: bool,
+        dark: impl Fn(usize, usize) -> bool,
+    ) {
+        for gy in 0..size.1 {
+            for gx in 0..size.0 {
+                if !dark(gx, gy) {
+                    continue;
+                }
+                for sy in 0..y_stretch * scale {
+                    for sx in 0..scale {
+                        let px = at.0 + (pad.0 + gx) * scale + sx;
+                        let py = at.1 + (pad.1 + gy * y_stretch) * scale + sy;
+                        self.set(px, py);
+                        if bold {
+                            self.set(px + 1, py);
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -1127,14 +1143,46 @@ pub fn wide_glyph(_c: char) -> Option<[u16; 16]> {
     None
 }
 
-fn glyph(c: char) -> [u8; 8] {
+/// A single-width glyph: 8 × 8 from `font8x8` (drawn doubled vertically), or 8 × 16 from
+/// GNU Unifont for characters that font lacks.
+enum NarrowGlyph {
+    /// `font8x8` rows, bit 0 the leftmost pixel.
+    Square([u8; 8]),
+    /// Unifont rows, bit 7 the leftmost pixel.
+    Tall([u8; 16]),
+}
+
+/// The glyph of a single-width character: `font8x8` (Basic Latin, Latin-1, box drawing), then
+/// Unifont's half-width glyph (Cyrillic, Greek, Thai..., with `cjk-png`), then `?`.
+fn narrow_glyph(c: char) -> NarrowGlyph {
     use font8x8::UnicodeFonts;
-    font8x8::BASIC_FONTS
+    if let Some(g) = font8x8::BASIC_FONTS
         .get(c)
         .or_else(|| font8x8::LATIN_FONTS.get(c))
         .or_else(|| font8x8::BOX_FONTS.get(c))
-        .or_else(|| font8x8::BASIC_FONTS.get('?'))
-        .unwrap_or([0; 8])
+    {
+        return NarrowGlyph::Square(g);
+    }
+    if let Some(g) = narrow_unifont(c) {
+        return NarrowGlyph::Tall(g);
+    }
+    NarrowGlyph::Square(font8x8::BASIC_FONTS.get('?').unwrap_or([0; 8]))
+}
+
+/// The 8 × 16 GNU Unifont bitmap of a single-width character (rows top to bottom, bit 7 the
+/// leftmost pixel), when the `cjk-png` feature is on and Unifont has a half-width glyph for it.
+#[cfg(feature = "cjk-png")]
+pub fn narrow_unifont(c: char) -> Option<[u8; 16]> {
+    match unifont::get_glyph(c)? {
+        unifont::Glyph::Halfwidth(rows) => Some(*rows),
+        unifont::Glyph::Fullwidth(_) => None,
+    }
+}
+
+/// Without the `cjk-png` feature: no Unifont glyphs.
+#[cfg(not(feature = "cjk-png"))]
+pub fn narrow_unifont(_c: char) -> Option<[u8; 16]> {
+    None
 }
 
 /// Double size only when the text fits on one line at half the columns; else normal size

@@ -442,6 +442,69 @@ fn without_cjk_png_chinese_is_drawn_as_boxes() {
     assert!(find(&px, w, h, &fallback_box(1)) || find(&px, w, h, &fallback_box(2)));
 }
 
+/// The 12 × 24 cell of a single-width character at column `col` of a one-row image.
+fn narrow_cell(px: &[u8], width: usize, col: usize) -> Vec<Vec<bool>> {
+    (0..24)
+        .map(|y| {
+            (0..12)
+                .map(|dx| px[y * width + col * 12 + dx] == 0)
+                .collect()
+        })
+        .collect()
+}
+
+/// What the renderer draws for an 8 × 8 `font8x8` glyph: 2 px in, 4 px down, doubled vertically.
+fn font8x8_cell(g: [u8; 8]) -> Vec<Vec<bool>> {
+    (0..24)
+        .map(|y| {
+            (0..12)
+                .map(|x| {
+                    (4..20).contains(&y)
+                        && (2..10).contains(&x)
+                        && g[(y - 4) / 2] & (1 << (x - 2)) != 0
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn latin_is_drawn_from_font8x8_doubled_vertically() {
+    use font8x8::UnicodeFonts;
+    let (w, _, px) = decode_grey(&one_line("A?é").to_png(Width::Cols32).expect("png"));
+    for (col, c) in ['A', '?', 'é'].into_iter().enumerate() {
+        let g = font8x8::BASIC_FONTS
+            .get(c)
+            .or_else(|| font8x8::LATIN_FONTS.get(c))
+            .expect("font8x8 glyph");
+        assert_eq!(narrow_cell(&px, w, col), font8x8_cell(g), "{c}");
+    }
+}
+
+#[cfg(feature = "cjk-png")]
+#[test]
+fn other_scripts_use_unifont_half_width_glyphs_not_a_question_mark() {
+    use font8x8::UnicodeFonts;
+    // Ж (U+0416, Cyrillic): not in font8x8, an 8 x 16 glyph in Unifont.
+    let g = smartpos_terminal::receipt::narrow_unifont('Ж').expect("unifont has Ж");
+    let (w, _, px) = decode_grey(&one_line("Ж").to_png(Width::Cols32).expect("png"));
+    let got = narrow_cell(&px, w, 0);
+    let expected: Vec<Vec<bool>> = (0..24)
+        .map(|y| {
+            (0..12)
+                .map(|x| {
+                    (4..20).contains(&y)
+                        && (2..10).contains(&x)
+                        && g[y - 4] & (0x80 >> (x - 2)) != 0
+                })
+                .collect()
+        })
+        .collect();
+    assert_eq!(got, expected);
+    let question = font8x8::BASIC_FONTS.get('?').expect("?");
+    assert_ne!(got, font8x8_cell(question));
+}
+
 #[test]
 fn a_double_width_character_without_a_glyph_is_the_fallback_box() {
     // U+20000 (CJK Extension B) is outside the BMP, which is all Unifont covers.
