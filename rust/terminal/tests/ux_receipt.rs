@@ -394,13 +394,27 @@ fn chinese_in_the_png_is_drawn_from_unifont_not_boxes() {
 #[cfg(feature = "cjk-png")]
 fn glyph_cell(c: char) -> Vec<Vec<bool>> {
     let rows = smartpos_terminal::receipt::wide_glyph(c).expect("glyph");
+    drawn(24, 4, (16, 16), 1, |x, y| rows[y] & (0x8000 >> x) != 0)
+}
+
+/// The expected 24-pixel-high cell `cell_w` wide of a glyph `size` (width, height) pixels whose
+/// pixel (x, y) is `dark(x, y)`, drawn `pad_x` pixels in and 4 down, each glyph row
+/// `y_stretch` pixels high (the renderer's layout).
+fn drawn(
+    cell_w: usize,
+    pad_x: usize,
+    size: (usize, usize),
+    y_stretch: usize,
+    dark: impl Fn(usize, usize) -> bool,
+) -> Vec<Vec<bool>> {
+    let (gw, gh) = (size.0, size.1 * y_stretch);
     (0..24)
         .map(|y| {
-            (0..24)
+            (0..cell_w)
                 .map(|x| {
-                    (4..20).contains(&y)
-                        && (4..20).contains(&x)
-                        && rows[y - 4] & (0x8000 >> (x - 4)) != 0
+                    (4..4 + gh).contains(&y)
+                        && (pad_x..pad_x + gw).contains(&x)
+                        && dark(x - pad_x, (y - 4) / y_stretch)
                 })
                 .collect()
         })
@@ -455,17 +469,7 @@ fn narrow_cell(px: &[u8], width: usize, col: usize) -> Vec<Vec<bool>> {
 
 /// What the renderer draws for an 8 × 8 `font8x8` glyph: 2 px in, 4 px down, doubled vertically.
 fn font8x8_cell(g: [u8; 8]) -> Vec<Vec<bool>> {
-    (0..24)
-        .map(|y| {
-            (0..12)
-                .map(|x| {
-                    (4..20).contains(&y)
-                        && (2..10).contains(&x)
-                        && g[(y - 4) / 2] & (1 << (x - 2)) != 0
-                })
-                .collect()
-        })
-        .collect()
+    drawn(12, 2, (8, 8), 2, |x, y| g[y] & (1 << x) != 0)
 }
 
 #[test]
@@ -489,17 +493,7 @@ fn other_scripts_use_unifont_half_width_glyphs_not_a_question_mark() {
     let g = smartpos_terminal::receipt::narrow_unifont('Ж').expect("unifont has Ж");
     let (w, _, px) = decode_grey(&one_line("Ж").to_png(Width::Cols32).expect("png"));
     let got = narrow_cell(&px, w, 0);
-    let expected: Vec<Vec<bool>> = (0..24)
-        .map(|y| {
-            (0..12)
-                .map(|x| {
-                    (4..20).contains(&y)
-                        && (2..10).contains(&x)
-                        && g[y - 4] & (0x80 >> (x - 2)) != 0
-                })
-                .collect()
-        })
-        .collect();
+    let expected = drawn(12, 2, (8, 16), 1, |x, y| g[y] & (0x80 >> x) != 0);
     assert_eq!(got, expected);
     let question = font8x8::BASIC_FONTS.get('?').expect("?");
     assert_ne!(got, font8x8_cell(question));
