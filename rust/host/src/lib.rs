@@ -50,7 +50,7 @@ pub mod request;
 pub mod response;
 pub mod store;
 
-pub use dialect::BatchTotals;
+pub use dialect::{BatchTotals, QrMerchantOrder};
 pub use error::{HostError, LinkError, StoreError, ValueAddedError};
 pub use flows::{
     BatchRecord, CardData, CompletionRequest, EntryMode, HostClient, HostResponse, PinInput,
