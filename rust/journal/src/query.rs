@@ -427,6 +427,19 @@ impl Journal {
         Ok(v)
     }
 
+    /// The host batch number the first settlement attempt of batch `id` used, if any.
+    pub fn settlement_host_batch_no(&self, id: BatchId) -> Result<Option<u32>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT host_batch_no FROM batches WHERE id = ?1",
+                [id.0],
+                |r| r.get::<_, Option<u32>>(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
     /// A settlement attempt of the closed batch `id` starts: the host batch number of the
     /// first attempt is kept (`host_batch_no` the first time) and returned for every attempt,
     /// so a retry repeats it; audited (`batch.settle_attempt`). Refused for an open or settled

@@ -466,6 +466,7 @@ impl Terminal {
         let stan = journal_host::lock(&self.journal).next_stan()?;
         self.host.set_last_stan(stan.saturating_sub(1));
         self.host.sign_on()?;
+        self.skip_unsettled_host_batches()?;
         let mut installed = Vec::new();
         for t in [
             WorkingKeyType::Pin,
@@ -486,6 +487,27 @@ impl Terminal {
             batch_no: self.host.config().batch,
             keys_installed_at_ms: now.0,
         })
+    }
+
+    /// After a sign-on the host's batch number is adopted; a host that never got the
+    /// settlement of a closed batch still names that batch: new requests must not join it (its
+    /// retry would count them), so the number moves past every unsettled closed batch.
+    fn skip_unsettled_host_batches(&mut self) -> Result<()> {
+        let j = journal_host::lock(&self.journal);
+        let mut last = None;
+        for b in j.unsettled_batches()? {
+            let no = j.settlement_host_batch_no(b.id)?.unwrap_or(b.batch_no);
+            last = Some(no);
+        }
+        drop(j);
+        if let Some(no) = last {
+            let current = self.host.config().batch;
+            let unsettled_ahead = current <= no && no - current < 500_000;
+            if unsettled_ahead {
+                self.host.set_batch(if no >= 999_999 { 1 } else { no + 1 });
+            }
+        }
+        Ok(())
     }
 
     /// Keys present and fresh: blocked after tamper, sign-on when there are no working keys or

@@ -186,3 +186,29 @@ fn retry_against_a_host_that_lost_the_batch_uploads_it() {
         .collect();
     assert_eq!(codes, ["95", "00"]);
 }
+
+#[test]
+fn after_a_restart_and_sign_on_sales_still_go_to_the_next_batch() {
+    let (mut rig, proxy) = Rig::proxied("settle-restart", |_| {});
+    sale(&mut rig, 1_000);
+    proxy.set_down(true);
+    assert!(rig.term.settle().is_err());
+    proxy.set_down(false);
+    // A restart signs on again: the host, which never got the settlement, still names batch
+    // 1; the terminal keeps new requests out of it.
+    rig.restart(Some("1234"));
+    let s2 = sale(&mut rig, 2_000);
+    assert_eq!(s2.batch_no, 2);
+    let sent = proxy
+        .requests_of("0200")
+        .into_iter()
+        .find(|m| m.stan().ok().flatten() == Some(u64::from(s2.stan)))
+        .expect("0200 of the sale after the restart");
+    assert_eq!(batch_of(&sent).as_deref(), Some("000002"));
+    let r = rig.term.settle().expect("retry of batch 1");
+    assert_eq!((r.batch_no, r.sales_amount), (1, 1_000));
+    assert!(r.balanced_first_time, "{r:?}");
+    let r2 = rig.term.settle().expect("batch 2");
+    assert_eq!((r2.batch_no, r2.sales_amount), (2, 2_000));
+    assert!(r2.balanced_first_time, "{r2:?}");
+}
