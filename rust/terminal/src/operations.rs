@@ -199,6 +199,7 @@ impl Terminal {
             j.card_read(rec.id, &cd)?;
             j.online_pending(rec.id, &smartpos_journal::OnlineRequest::mti("0220"))?;
         }
+        crate::crashpoint::hit("refund_online_pending");
         let (rrn, date) = match &original {
             OriginalRef::Host { rrn, date } => (
                 rrn.clone(),
@@ -222,6 +223,7 @@ impl Terminal {
             original_date: date,
         });
         self.host.set_cancel(None);
+        crate::crashpoint::hit("refund_answered");
         let status = match answer {
             Err(e) if e.needs_reversal() => {
                 // The refund may have reached the host: never dropped, never paid twice. It

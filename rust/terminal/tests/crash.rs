@@ -47,6 +47,11 @@ fn crash_child() {
         });
     let out = match op.split_once(':') {
         Some(("void", id)) => term.void(TxnId(id.parse().expect("id")), &CancelToken::new()),
+        Some(("refund", id)) => term.refund(
+            smartpos_journal::OriginalRef::Local(TxnId(id.parse().expect("id"))),
+            4_300,
+            &CancelToken::new(),
+        ),
         _ => term.sale(&SaleRequest::card(4_200, "c1"), &CancelToken::new()),
     };
     println!("DONE {:?}", out.map(|o| o.status));
@@ -255,5 +260,86 @@ fn void_crashes_leave_the_sale_or_the_void_consistent() {
             .by_stan("12345678", stan)
             .expect("sale")
             .voided
+    );
+}
+
+/// A completed sale, then its refund crashed at `step`: after the restart the refund is
+/// queued as an advice (never reversed) and flushed twice; returns the refund's journal state
+/// and how many refunds the host booked.
+fn crash_refund(step: &str) -> (Rig, TxnState, usize) {
+    let mut rig = Rig::new(&format!("crash-refund-{step}"));
+    rig.present(card("visa-cda-online-pin"), false);
+    let sale = rig
+        .term
+        .sale(&SaleRequest::card(4_300, "c1"), &CancelToken::new())
+        .expect("sale");
+    assert_eq!(sale.status, Status::Approved);
+    rig.restart_on_spare();
+    let at = run_child(
+        &rig.sim,
+        &rig.journal_path,
+        &format!("refund:{}", sale.txn_id),
+        step,
+    );
+    assert_eq!(at, format!("AT {step}"));
+    rig.restart(Some("1234"));
+    let summary = rig.term.open_summary().clone();
+    assert_eq!(summary.violations, 0);
+    assert_eq!(
+        (summary.recovered_reversals, summary.pending_advices),
+        (0, 1),
+        "{summary:?}"
+    );
+    // Two flushes: the second must never send a refund again.
+    let _ = rig.term.flush_queues();
+    let _ = rig.term.flush_queues();
+    let state = rig.with_journal(|j| {
+        let items = j.list(&Default::default(), None, 10).expect("list").items;
+        items
+            .iter()
+            .find(|r| r.id.0 != sale.txn_id)
+            .map(|r| r.state)
+            .expect("the refund is journalled")
+    });
+    let refunds = rig
+        .sim
+        .ledger()
+        .entries
+        .iter()
+        .filter(|e| e.kind == smartpos_sim::hostsim::TxnKind::Refund)
+        .count();
+    (rig, state, refunds)
+}
+
+#[test]
+fn refund_crash_before_sending_is_repeated_once_never_reversed() {
+    // Crashed after online_pending, before the request left: the host gets the refund for the
+    // first time from the repeat, and refunds once.
+    let (rig, state, refunds) = crash_refund("refund_online_pending");
+    assert_eq!((state, refunds), (TxnState::Completed, 1));
+    assert_eq!(
+        rig.sim.ledger().reversals_applied,
+        0,
+        "a refund is never reversed"
+    );
+}
+
+#[test]
+fn refund_crash_after_the_host_refunded_is_never_paid_twice() {
+    // Crashed after the host refunded: the repeat reaches HostSim's duplicate check, which
+    // replays its first answer. That answer carries the MAC of the session before the restart
+    // (the terminal signed on again), so the terminal does not believe it and keeps the
+    // refund pending; either way the host has exactly one refund and nothing is reversed.
+    let (rig, state, refunds) = crash_refund("refund_answered");
+    assert_eq!(refunds, 1);
+    assert!(
+        matches!(state, TxnState::Completed | TxnState::OnlinePending),
+        "{state:?}"
+    );
+    let l = rig.sim.ledger();
+    assert_eq!(l.reversals_applied, 0);
+    assert!(
+        l.duplicates >= 1,
+        "the repeat was recognised as a duplicate"
     );
 }
