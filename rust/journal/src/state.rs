@@ -1,5 +1,5 @@
 //! The transaction state machine. The SQL trigger `transactions_state_guard` enforces the
-//! kind-independent edges of [`EDGES`]; [`check`] adds the per-kind rules.
+//! kind-independent edges of [`EDGES`]; [`is_legal`] adds the per-kind rules.
 //!
 //! ```text
 //! created ──► card_read ──► online_pending ──► approved ──► completed

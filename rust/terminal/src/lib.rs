@@ -6,7 +6,9 @@
 //! * [`Terminal::open`] / [`Terminal::open_with`] (config dir, [`Devices`], key store, journal
 //!   path, [`Authoriser`]); [`Terminal::sign_on`], [`Terminal::sale`],
 //!   [`Terminal::pre_authorise`], [`Terminal::flush_queues`], [`Terminal::tamper_detected`],
-//!   [`Terminal::load_master_key`];
+//!   [`Terminal::load_master_key`]; operations: `void`, `refund` (a refund with no answer is
+//!   pending and repeated by `flush_queues`), `settle` / `retry_settlement` (a batch whose
+//!   settlement failed is settled again, same number, before the next one);
 //! * result records: [`TransactionOutcome`], [`Status`], [`ValueAdded`], [`SignOnResult`],
 //!   [`SettlementResult`];
 //! * device traits in [`devices`], UI events in [`events`], cancellation [`CancelToken`],

@@ -230,7 +230,11 @@ impl ReversalStore for JournalQueues {
                     &self.merchant_id,
                     kind,
                     e.icc_data.as_deref(),
-                    &refund_original_date(&j, &r, self.utc_offset_minutes),
+                    &if r.kind == TxnKind::Refund {
+                        refund_original_date(&j, &r, self.utc_offset_minutes)
+                    } else {
+                        String::new()
+                    },
                 )?,
                 attempts: e.attempts,
                 last_error: e.last_error.clone(),
