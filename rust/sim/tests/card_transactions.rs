@@ -242,28 +242,62 @@ fn unable_to_go_online_declines_by_default_action() {
     assert_eq!(r.decision, Decision::Declined, "{r:?}");
 }
 
-/// Issuer scripts 71 (before) and 72 (after the final GENERATE AC) reach the card, are counted,
-/// and APPLICATION BLOCK blocks the application for the next transaction.
+/// Issuer scripts 71 (before) and 72 (after the final GENERATE AC) reach the card with the MAC
+/// of Book 2 §9.2.1 (sealed for this transaction's ATC and ARQC), are verified and counted, and
+/// APPLICATION BLOCK blocks the application for the next transaction.
 #[test]
 fn issuer_scripts_are_executed_and_block_the_application() {
-    // 71 { 9F18 id, 86 PUT DATA }, 72 { 9F18 id, 86 APPLICATION BLOCK }
-    let s71 =
-        hex::decode("7112 9F180400000001 8609 84DA9F5804 11223344".replace(' ', "")).expect("hex");
-    let s72 =
-        hex::decode("7212 9F180400000002 8609 841E000004 AABBCCDD".replace(' ', "")).expect("hex");
-    let mut scripts = s71.clone();
-    scripts.extend_from_slice(&s72);
-    let (r, mut card) = online("visa-dda-offline-pin", Some("1234"), true, scripts);
+    // 71 { 9F18 id, 86 PUT DATA 9F58 = 11 }, 72 { 9F18 id, 86 APPLICATION BLOCK }
+    let s71 = hex::decode("710F 9F180400000001 8606 84DA9F580111".replace(' ', "")).expect("hex");
+    let s72 = hex::decode("720D 9F180400000002 8604 841E0000".replace(' ', "")).expect("hex");
+    let mut templates = s71.clone();
+    templates.extend_from_slice(&s72);
+    let mut card = VirtualCard::from_profile("visa-dda-offline-pin").expect("profile");
+    let Step::Online(req) = start(&mut card, 1000, Some("1234")) else {
+        panic!("expected an online request");
+    };
+    let resp = issuer::host_response_with_scripts(
+        card.profile().scheme,
+        &req.data_record,
+        true,
+        &templates,
+    )
+    .expect("resp");
+    let r = req.complete(&mut card, &resp);
     assert_eq!(r.decision, Decision::Approved, "{r:?}");
     assert_eq!(card.scripts_executed(), 2);
     assert!(card.is_blocked());
     assert!(r.tsi.is_set(TsiBit::ScriptProcessingPerformed));
+    assert!(!r.tvr.is_set(TvrBit::ScriptFailedBeforeFinalGenerateAc));
+    assert!(!r.tvr.is_set(TvrBit::ScriptFailedAfterFinalGenerateAc));
     // Script results 9F5B: performed (2x), sequence 0, with the script identifiers.
     assert_eq!(r.script_results, "20000000012000000002");
     // Next transaction: SELECT answers 6283, the only application is not accepted.
     let r2 = done(start(&mut card, 1000, Some("1234")));
     assert_eq!(r2.decision, Decision::EndApplication);
     assert_eq!(r2.end_reason, Some(EndReason::NotAccepted), "{r2:?}");
+}
+
+/// Script commands without a valid MAC (the old static "MAC" bytes) are refused with 6988 and
+/// not executed: the first command of each script fails, 9F5B says so, the TVR has both script
+/// failure bits and the card stays unblocked.
+#[test]
+fn issuer_scripts_with_a_wrong_mac_are_not_executed() {
+    let s71 =
+        hex::decode("7112 9F180400000001 8609 84DA9F5804 11223344".replace(' ', "")).expect("hex");
+    let s72 = hex::decode("7216 9F180400000002 860D 841E000008 AABBCCDDEEFF0011".replace(' ', ""))
+        .expect("hex");
+    let mut scripts = s71.clone();
+    scripts.extend_from_slice(&s72);
+    let (r, card) = online("visa-dda-offline-pin", Some("1234"), true, scripts);
+    assert_eq!(r.decision, Decision::Approved, "{r:?}");
+    assert_eq!(card.scripts_executed(), 0);
+    assert!(!card.is_blocked());
+    assert!(r.tsi.is_set(TsiBit::ScriptProcessingPerformed));
+    assert!(r.tvr.is_set(TvrBit::ScriptFailedBeforeFinalGenerateAc));
+    assert!(r.tvr.is_set(TvrBit::ScriptFailedAfterFinalGenerateAc));
+    // 9F5B: script failed (1), at command 1, with the identifiers.
+    assert_eq!(r.script_results, "11000000011100000002");
 }
 
 #[test]

@@ -13,11 +13,13 @@
 //! * EXTERNAL AUTHENTICATE (§6.5.4): the ARPC (method 1) checked; for M/Chip the ARPC comes in
 //!   CDOL2 tag 91;
 //! * issuer script commands (CLA 84: APPLICATION BLOCK/UNBLOCK, PIN CHANGE/UNBLOCK, PUT DATA,
-//!   UPDATE RECORD, CARD BLOCK) accepted and counted (the script MAC is not verified).
+//!   UPDATE RECORD, CARD BLOCK) executed and counted only when their MAC verifies (Book 2 §9.2.1,
+//!   see [`script`]); a bad MAC is answered 6988 and the command is not executed.
 
 pub mod fault;
 pub mod issuer;
 pub mod profile;
+pub mod script;
 pub mod vpcd;
 
 pub use fault::Fault;
@@ -46,6 +48,8 @@ pub enum CardError {
     Profile { field: &'static str, reason: String },
     #[error("card cryptography: {0}")]
     Crypto(String),
+    #[error("{0}")]
+    Script(#[from] script::ScriptError),
 }
 
 fn crypto<E: std::fmt::Display>(e: E) -> CardError {
@@ -855,13 +859,29 @@ impl VirtualCard {
         }
     }
 
-    /// Issuer script commands (Book 3 §6.5, CLA 84 with secure messaging).
+    /// Issuer script commands (Book 3 §6.5, CLA 84 with secure messaging for integrity, Book 2
+    /// §9.2.1): the MAC at the end of the data is checked with the session key of
+    /// [`script::ScriptSession`] (the option of the card's CVN, bound to this transaction's ATC
+    /// and ARQC) before anything is executed. Outside an online transaction (no ARQC) 6985; a
+    /// missing or wrong MAC 6988 and nothing changes.
     fn script_command(&mut self, cmd: &Apdu) -> Response {
         if self.selected != Selected::Application {
             return sw(0x6985);
         }
-        // The MAC (at least 4 bytes) must be there; it is not verified by the simulator.
-        if cmd.data.len() < 4 {
+        let Some((cid, arqc)) = self.first_ac else {
+            return sw(0x6985);
+        };
+        if cid & 0xC0 != 0x80 {
+            return sw(0x6985);
+        }
+        let option = script::ScriptMacOption::for_cvn(self.profile.scheme.cvn());
+        let Ok(session) =
+            script::ScriptSession::new(option, &self.icc_mk, self.atc.to_be_bytes(), arqc)
+        else {
+            return sw(0x6F00);
+        };
+        let header = [cmd.cla, cmd.ins, cmd.p1, cmd.p2];
+        if session.verify(header, &cmd.data).is_err() {
             return sw(0x6988);
         }
         match cmd.ins {

@@ -2,6 +2,7 @@
 //! with its ARPC (EMV Book 2 §8.1-§8.2).
 
 use super::*;
+use crate::card::script::{ScriptMacOption, ScriptSession};
 
 impl Engine {
     pub(super) fn rule_for(&self, amount: u64) -> Option<&'static str> {
@@ -129,7 +130,20 @@ impl Engine {
         }
         let key = cvn.ac_key(&mk, &data).ok()?;
         let method2 = matches!(cvn, Cvn::Visa18 | Cvn::Visa22);
-        Some((true, Some(ArpcContext { key, arqc, method2 })))
+        // Book 2 §9.2.1: scripts of this transaction are MACed under a session key bound to its
+        // ATC and ARQC; MK_SMI is the ICC MK of the card's one IMK (see `card::script`).
+        let script_session = <[u8; 2]>::try_from(get(0x9F36))
+            .ok()
+            .and_then(|atc| ScriptSession::new(ScriptMacOption::for_cvn(cvn), &mk, atc, arqc).ok());
+        Some((
+            true,
+            Some(ArpcContext {
+                key,
+                arqc,
+                method2,
+                script_session,
+            }),
+        ))
     }
 
     pub(super) fn authorise_card(
@@ -204,8 +218,8 @@ impl Engine {
             if let Some(s) = self
                 .cards
                 .get(pan)
-                .and_then(|c| c.entry.issuer_scripts.as_ref())
-                .and_then(|h| hex::decode(h).ok())
+                .and_then(|c| c.entry.issuer_scripts.as_deref())
+                .and_then(|text| issuer_scripts(text, ctx.script_session.as_ref()))
             {
                 out.extend(s);
             }
@@ -214,6 +228,35 @@ impl Engine {
         out.push(0x02);
         out.extend_from_slice(&arc);
         Some(out)
+    }
+}
+
+/// The issuer scripts of an approval (Book 3 §10.10, Book 2 §9.2.1), from the card's
+/// `issuer_scripts` config text:
+///
+/// * hex of 71/72 templates whose 86 commands are templates without MAC
+///   (`CLA INS P1 P2 [Lc data]`): each command is sealed per transaction with the MAC of
+///   [`ScriptSession`] (ATC and ARQC of this request);
+/// * `raw:` followed by hex: sent byte for byte as configured (a test can carry a wrong MAC);
+/// * hex the sealing cannot read (e.g. an 86 shorter than a header, or no ARQC to bind to):
+///   sent as configured, as before sealing existed, and logged.
+///
+/// Text that is not hex sends no scripts.
+fn issuer_scripts(text: &str, session: Option<&ScriptSession>) -> Option<Vec<u8>> {
+    if let Some(raw) = text.strip_prefix("raw:") {
+        return hex::decode(raw.trim()).ok();
+    }
+    let templates = hex::decode(text.trim()).ok()?;
+    match session.map(|s| s.seal_scripts(&templates)) {
+        Some(Ok(sealed)) => Some(sealed),
+        Some(Err(e)) => {
+            log::warn!("issuer scripts sent as configured, not sealed: {e}");
+            Some(templates)
+        }
+        None => {
+            log::warn!("issuer scripts sent as configured: no ARQC/ATC to bind a MAC to");
+            Some(templates)
+        }
     }
 }
 

@@ -80,6 +80,7 @@ struct ArpcContext {
     key: SecretKey,
     arqc: [u8; 8],
     method2: bool,
+    script_session: Option<crate::card::script::ScriptSession>,
 }
 
 struct AuthOutcome {
