@@ -170,23 +170,15 @@ impl Rig {
         let clock = ManualClock::new(Timestamp(START_MS));
         let mut s = settings(&sim);
         s.host.address = proxy.addr().to_string();
-        let (mut emv_config, ca_keys) = emv();
-        emv_tweak(&mut emv_config);
-        let (devices, h) = sim_devices(Some("1234"), keys.clone());
-        let term = Terminal::open_with(
+        let (term, h) = open_terminal_emv(
             &dir,
-            devices,
-            keys.clone(),
             &journal_path,
-            Box::new(AllowAll(OperatorId("sup1".into()))),
-            OpenOptions {
-                emv_config: Some(emv_config),
-                ca_keys: Some(ca_keys),
-                settings: Some(s),
-                clock: Some(Arc::new(clock.clone())),
-            },
-        )
-        .expect("terminal opens");
+            &keys,
+            &clock,
+            s,
+            Some("1234"),
+            emv_tweak,
+        );
         let rig = Rig {
             sim,
             term,
@@ -277,7 +269,53 @@ pub fn open_terminal(
     pin: Option<&str>,
     authoriser: Option<Box<dyn Authoriser>>,
 ) -> (Terminal, SimHandles) {
-    let (emv_config, ca_keys) = emv();
+    open_terminal_as(
+        dir,
+        journal_path,
+        keys,
+        clock,
+        settings,
+        pin,
+        authoriser,
+        |_| {},
+    )
+}
+
+/// [`open_terminal`] (supervisor `sup1`) with the kernel configuration changed by `emv_tweak`.
+pub fn open_terminal_emv(
+    dir: &std::path::Path,
+    journal_path: &std::path::Path,
+    keys: &Arc<Mutex<SoftKeyStore>>,
+    clock: &ManualClock,
+    settings: Settings,
+    pin: Option<&str>,
+    emv_tweak: impl FnOnce(&mut TerminalConfig),
+) -> (Terminal, SimHandles) {
+    open_terminal_as(
+        dir,
+        journal_path,
+        keys,
+        clock,
+        settings,
+        pin,
+        None,
+        emv_tweak,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn open_terminal_as(
+    dir: &std::path::Path,
+    journal_path: &std::path::Path,
+    keys: &Arc<Mutex<SoftKeyStore>>,
+    clock: &ManualClock,
+    settings: Settings,
+    pin: Option<&str>,
+    authoriser: Option<Box<dyn Authoriser>>,
+    emv_tweak: impl FnOnce(&mut TerminalConfig),
+) -> (Terminal, SimHandles) {
+    let (mut emv_config, ca_keys) = emv();
+    emv_tweak(&mut emv_config);
     let (devices, h) = sim_devices(pin, keys.clone());
     let term = Terminal::open_with(
         dir,
