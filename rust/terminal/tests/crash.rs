@@ -2,7 +2,8 @@
 //! HostSim and is killed with SIGKILL at each step (the `crash-points` feature makes it stop and
 //! wait at `SMARTPOS_DIE_AT`). After a restart on the same journal file nothing is lost, every
 //! authorisation whose outcome the terminal never confirmed is reversed exactly once (the
-//! simulator's ledger confirms), and the journal's invariants hold.
+//! simulator's ledger confirms), a refund is repeated as an advice instead (never reversed,
+//! never booked twice), and the journal's invariants hold.
 
 mod common;
 
