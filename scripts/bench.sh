@@ -4,6 +4,10 @@
 #   - a UniFFI callback round trip: Kotlin -> Rust ApduSession.transmit -> Kotlin CardReader -> back,
 #   - a JNI APDU exchange: Kotlin -> Rust NativeApdu.transmit -> Kotlin transceive via the cached
 #     method ID -> back,
+#   - a UniFFI callback made from a long-lived Rust worker thread (CallbackWorker, the shape of
+#     every device callback of a PosTerminal operation), before and after the facade's
+#     CallbackThreads.keepAttached() (JNA CallbackThreadInitializer, detach = false): per
+#     callback, both medians and their ratio,
 #   - a whole contactless tap (Visa fDDA, kernel C-3 of smartpos-emv against a smartpos-sim
 #     virtual card) through EmvKernel.tap (UniFFI CardReader) and EmvKernel.tapNative (JNI reader),
 # as medians over 101 batches after warm-up (bindings/bench/kotlin/.../FfiBench.kt), the JNI/UniFFI

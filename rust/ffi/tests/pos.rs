@@ -1,6 +1,8 @@
 //! `PosTerminal` end to end with device callbacks written in Rust (the way Kotlin implements
 //! them): HostSim on loopback TCP, a real SQLite journal, a virtual contact card of smartpos-sim.
-//! Sale, decline, void, refund, settlement, cancellation, host unavailable, each error typed.
+//! Sale, decline, void, refund, settlement, cancellation, host unavailable, each error typed;
+//! receipts; the device key store and the supervisor check (wrong password, lock-out, unlock,
+//! tamper).
 
 use std::future::Future;
 use std::pin::pin;
@@ -12,9 +14,12 @@ use smartpos_ffi::sim::{
     HostSimulator, SimulatedCard, simulated_master_key, write_simulated_config,
 };
 use smartpos_ffi::{
-    CancellationHandle, CardPresentation, OfflinePinEntry, PosCardReader, PosEvent, PosIndicators,
-    PosKeys, PosOnlinePin, PosPaymentMethod, PosPinPad, PosPrinter, PosQrScanner, PosSaleRequest,
-    PosStatus, PosTerminal, SmartPosError, TransactionEvents,
+    CancellationHandle, CardPresentation, KeyStoreCallback, OfflinePinEntry, PosAction,
+    PosCardReader, PosCredentials, PosEvent, PosIndicators, PosJournalKeys, PosKeyAlgorithm,
+    PosKeys, PosLanguage, PosOnlinePin, PosOperatorPolicy, PosOperators, PosPaymentMethod,
+    PosPinPad, PosPrinter, PosQrScanner, PosReceiptCopy, PosRole, PosSaleRequest, PosSecretKey,
+    PosStatus, PosTerminal, PosWorkingKey, PosWorkingKeyType, SmartPosError, SupervisorCallback,
+    TransactionEvents,
 };
 
 struct ThreadWaker(std::thread::Thread);
@@ -314,5 +319,217 @@ fn bad_keys_and_config_are_typed() {
     assert!(matches!(
         open(good).err(),
         Some(SmartPosError::InvalidConfiguration { .. })
+    ));
+}
+
+#[test]
+fn receipt_records_and_renderings_carry_the_masked_pan_only() {
+    let r = rig("receipt", "visa-dda-offline-pin");
+    block_on(r.pos.sign_on()).expect("sign-on");
+    let tx = block_on(r.pos.sale(sale(1000), CancellationHandle::new())).expect("sale");
+    let receipt = block_on(
+        r.pos
+            .receipt(tx.txn_id, PosReceiptCopy::Customer, PosLanguage::En),
+    )
+    .expect("receipt");
+    assert_eq!(receipt.data.pan_masked.as_deref(), Some("476173******0010"));
+    assert_eq!(receipt.data.auth_code, tx.auth_code);
+    assert_eq!(receipt.data.rrn, tx.rrn);
+    assert_eq!(receipt.data.order_ref.as_deref(), Some("ORDER-1"));
+    assert!(
+        receipt.text.contains("476173******0010"),
+        "{}",
+        receipt.text
+    );
+    assert!(!receipt.text.contains("4761739001010010"));
+    assert!(receipt.text.contains(tx.rrn.as_deref().unwrap_or("?")));
+    // ESC @ first (ESC/POS initialise), PNG signature (ISO/IEC 15948 §5.2).
+    assert_eq!(receipt.escpos.get(..2), Some(&[0x1B, 0x40][..]));
+    assert_eq!(receipt.png.get(..4), Some(&[0x89, b'P', b'N', b'G'][..]));
+    // Printed through the printer callback; the second print of the copy is a reprint.
+    let first = block_on(r.pos.print_receipt(tx.txn_id, PosReceiptCopy::Customer)).expect("print");
+    assert!(!first.reprint);
+    let again = block_on(r.pos.print_receipt(tx.txn_id, PosReceiptCopy::Customer)).expect("print");
+    assert!(again.reprint);
+    let printed = r.printed.lock().unwrap().clone();
+    assert_eq!(printed.len(), 2);
+    assert!(
+        printed[1].iter().any(|l| l.contains("REPRINT")),
+        "{printed:?}"
+    );
+}
+
+/// A device key store in memory, counting erasures.
+#[derive(Default)]
+struct DeviceKeys {
+    tmk: Mutex<Option<PosSecretKey>>,
+    working: Mutex<Vec<PosWorkingKey>>,
+    at: Mutex<Option<i64>>,
+    erased: AtomicU32,
+}
+
+struct SharedKeys(Arc<DeviceKeys>);
+impl KeyStoreCallback for SharedKeys {
+    fn master_key(&self) -> Result<Option<PosSecretKey>, SmartPosError> {
+        Ok(self.0.tmk.lock().unwrap().clone())
+    }
+    fn install_master_key(&self, key: PosSecretKey) -> Result<(), SmartPosError> {
+        *self.0.tmk.lock().unwrap() = Some(key);
+        Ok(())
+    }
+    fn working_key(
+        &self,
+        key_type: PosWorkingKeyType,
+    ) -> Result<Option<PosSecretKey>, SmartPosError> {
+        let w = self.0.working.lock().unwrap();
+        Ok(w.iter()
+            .find(|k| k.key_type == key_type)
+            .map(|k| k.key.clone()))
+    }
+    fn install_working_keys(&self, keys: Vec<PosWorkingKey>, at: i64) -> Result<(), SmartPosError> {
+        *self.0.working.lock().unwrap() = keys;
+        *self.0.at.lock().unwrap() = Some(at);
+        Ok(())
+    }
+    fn working_keys_installed_at_ms(&self) -> Result<Option<i64>, SmartPosError> {
+        Ok(*self.0.at.lock().unwrap())
+    }
+    fn journal_keys(&self) -> Result<PosJournalKeys, SmartPosError> {
+        Ok(PosJournalKeys {
+            hash_key: vec![3; 32],
+            data_key: vec![4; 32],
+        })
+    }
+    fn erase_all(&self) -> Result<(), SmartPosError> {
+        *self.0.tmk.lock().unwrap() = None;
+        self.0.working.lock().unwrap().clear();
+        *self.0.at.lock().unwrap() = None;
+        self.0.erased.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// One answer of the supervisor dialog: id and password, `None` when cancelled.
+type Answer = Option<(String, String)>;
+
+/// The supervisor dialog: answers from a queue.
+struct Dialog(Arc<Mutex<Vec<Answer>>>);
+impl SupervisorCallback for Dialog {
+    fn credentials(
+        &self,
+        _role: PosRole,
+        _action: PosAction,
+    ) -> Result<Option<PosCredentials>, SmartPosError> {
+        let mut q = self.0.lock().unwrap();
+        let next = if q.is_empty() { None } else { q.remove(0) };
+        Ok(next.map(|(id, pw)| PosCredentials {
+            operator_id: id,
+            password: pw.into_bytes(),
+        }))
+    }
+}
+
+#[test]
+fn device_key_store_and_supervisor_check_with_lock_out() {
+    let host = HostSimulator::start().expect("hostsim");
+    let dir = std::env::temp_dir().join(format!("smartpos-ffi-secured-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    write_simulated_config(dir.display().to_string(), host.address()).expect("config");
+    let keys = Arc::new(DeviceKeys::default());
+    *keys.tmk.lock().unwrap() = Some(PosSecretKey {
+        algorithm: PosKeyAlgorithm::Tdes2,
+        value: simulated_master_key(),
+    });
+    let ops = PosOperators::open_with_policy(
+        dir.join("operators.db").display().to_string(),
+        PosOperatorPolicy {
+            max_failed_attempts: 2,
+            min_password_len: 6,
+            argon2_memory_kib: 256,
+            argon2_iterations: 1,
+        },
+    )
+    .expect("operators");
+    ops.bootstrap_admin("admin".into(), "Admin".into(), b"admin-pass".to_vec())
+        .expect("admin");
+    ops.add_operator(
+        "admin".into(),
+        b"admin-pass".to_vec(),
+        "sup1".into(),
+        "Sup".into(),
+        PosRole::Supervisor,
+        b"sup-pass".to_vec(),
+    )
+    .expect("supervisor");
+    let answers = Arc::new(Mutex::new(Vec::new()));
+    let reader = Arc::new(Reader {
+        card: Mutex::new(None),
+        profile: "visa-dda-offline-pin".into(),
+        apdus: AtomicU32::new(0),
+        cancel_at: Mutex::new(None),
+    });
+    let pos = PosTerminal::open_secured(
+        dir.display().to_string(),
+        dir.join("journal.db").display().to_string(),
+        Box::new(SharedKeys(keys.clone())),
+        ops.clone(),
+        Box::new(Dialog(answers.clone())),
+        Box::new(SharedReader(reader)),
+        Box::new(Pad),
+        Box::new(Paper(Arc::default())),
+        Box::new(NoScanner),
+        Box::new(Leds),
+        Box::new(Events(Arc::default())),
+    )
+    .expect("terminal opens");
+    block_on(pos.sign_on()).expect("sign-on");
+    assert_eq!(
+        keys.working.lock().unwrap().len(),
+        3,
+        "PIN, MAC and data keys stored"
+    );
+    let tx = block_on(pos.sale(sale(1000), CancellationHandle::new())).expect("sale");
+
+    answers
+        .lock()
+        .unwrap()
+        .push(Some(("sup1".into(), "wrong-1".into())));
+    match block_on(pos.void(tx.txn_id, CancellationHandle::new())) {
+        Err(SmartPosError::NotAuthorised { reason }) => {
+            assert!(reason.contains("wrong password"), "{reason}")
+        }
+        other => panic!("expected NotAuthorised, got {other:?}"),
+    }
+    answers
+        .lock()
+        .unwrap()
+        .push(Some(("sup1".into(), "wrong-2".into())));
+    assert!(matches!(
+        block_on(pos.void(tx.txn_id, CancellationHandle::new())),
+        Err(SmartPosError::OperatorLocked { .. })
+    ));
+    answers
+        .lock()
+        .unwrap()
+        .push(Some(("sup1".into(), "sup-pass".into())));
+    assert!(matches!(
+        block_on(pos.void(tx.txn_id, CancellationHandle::new())),
+        Err(SmartPosError::OperatorLocked { .. })
+    ));
+    ops.unlock("admin".into(), b"admin-pass".to_vec(), "sup1".into())
+        .expect("unlock");
+    answers
+        .lock()
+        .unwrap()
+        .push(Some(("sup1".into(), "sup-pass".into())));
+    let void = block_on(pos.void(tx.txn_id, CancellationHandle::new())).expect("void");
+    assert_eq!(void.operator_id, "sup1");
+
+    block_on(pos.tamper()).expect("tamper");
+    assert_eq!(keys.erased.load(Ordering::SeqCst), 1);
+    assert!(keys.tmk.lock().unwrap().is_none());
+    assert!(matches!(
+        block_on(pos.sale(sale(1000), CancellationHandle::new())),
+        Err(SmartPosError::KeyMissing { .. })
     ));
 }

@@ -165,3 +165,34 @@ pub(crate) fn prompt(sink: &dyn EventSink, id: MessageId) {
         book_a: None,
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kernel_prompt_carries_its_book_a_code_and_hold_time_the_terminals_own_none() {
+        // Book A Table 9-5: '1B' "Authorising, please wait"; Hold Time in ms.
+        let kernel = Event::Prompt {
+            id: MessageId::AuthorisingPleaseWait,
+            tries_left: None,
+            book_a: Some(BookAMessage {
+                code: 0x1B,
+                hold_time_ms: 1300,
+            }),
+        };
+        let json = serde_json::to_value(&kernel).unwrap();
+        assert_eq!(json["book_a"]["code"], 0x1B);
+        assert_eq!(json["book_a"]["hold_time_ms"], 1300);
+        assert_eq!(json["id"], "authorising_please_wait");
+        // The terminal's own prompts serialise as before (no `book_a` key).
+        let own = Event::Prompt {
+            id: MessageId::PresentCard,
+            tries_left: None,
+            book_a: None,
+        };
+        let json = serde_json::to_value(&own).unwrap();
+        assert!(json.get("book_a").is_none(), "{json}");
+        assert_eq!(json["type"], "prompt");
+    }
+}

@@ -89,10 +89,14 @@ class ErrorTest {
             }
         }
         val facade = SmartPos.kernel(kernel)
-        val call = async(Dispatchers.Default) { runCatching { facade.tap(card, fixedRequest()) } }
+        val handle = CancellationHandle()
+        val call = async(Dispatchers.Default) { runCatching { facade.tap(card, fixedRequest(), handle) } }
         insideReader.await()
         // The app's coroutine is cancelled while the kernel waits inside the reader callback.
         call.cancel()
+        // The facade's watcher reaches the Rust handle from its own coroutine: let the reader
+        // return only once it has (on a loaded machine that can take a while; no time limit).
+        while (!handle.isCancelled()) Thread.yield()
         release.countDown()
         call.join()
         // No APDU after the one in flight: the handle was set before the kernel's next step.

@@ -179,6 +179,20 @@ class ReceiptAndPaymentTest {
     }
 
     @Test
+    fun everyCallbackOfEveryOperationRunsOnTheOneAttachedWorkerThread() = runBlocking {
+        terminal.signOn()
+        repeat(3) { terminal.sale(1000 + it.toLong(), "01") }
+        assertTrue(devices.apdus.get() > 30)
+        // One Rust worker thread per terminal, attached to the JVM once and kept attached
+        // (CallbackThreads.stayAttached in the facade's guards): the same Java Thread object for
+        // every APDU of the three sales. With JNA's default each callback would attach (and
+        // detach) a new Thread object.
+        val threads = devices.apduThreads.toList()
+        assertEquals(threads.map { "${it.name}#${it.id}" }.toString(), 1, threads.size)
+        assertTrue(threads.single() != Thread.currentThread())
+    }
+
+    @Test
     fun preAuthorisationThenCompletion() = runBlocking {
         terminal.signOn()
         devices.profile = "visa-cda-online-pin"

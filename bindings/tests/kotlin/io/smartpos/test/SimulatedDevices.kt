@@ -30,6 +30,8 @@ class SimulatedDevices(var profile: String = "visa-dda-offline-pin", var pin: St
     @Volatile var contactlessProfile: String? = null
     @Volatile var walletCode: String? = null
     val scans = AtomicInteger()
+    /** Every distinct Java thread object an APDU callback ran on (identity). */
+    val apduThreads: MutableSet<Thread> = Collections.synchronizedSet(Collections.newSetFromMap(java.util.IdentityHashMap()))
     val leds: MutableList<String> = Collections.synchronizedList(mutableListOf())
     @Volatile var onApdu: (Int) -> Unit = {}
     @Volatile private var card: SimulatedCard? = null
@@ -50,6 +52,7 @@ class SimulatedDevices(var profile: String = "visa-dda-offline-pin", var pin: St
         }
 
         override fun transceive(apdu: ByteArray): ByteArray {
+            apduThreads += Thread.currentThread()
             onApdu(apdus.getAndIncrement())
             return (card ?: throw SmartPosException.Transport("no card")).transceive(apdu)
         }

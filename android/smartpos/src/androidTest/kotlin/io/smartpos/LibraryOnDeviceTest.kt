@@ -1,12 +1,19 @@
 package io.smartpos
 
 import androidx.test.ext.junit.runners.AndroidJUnit4
+import androidx.test.platform.app.InstrumentationRegistry
 import io.smartpos.core.CardReader
+import io.smartpos.core.PosOperatorPolicy
+import io.smartpos.core.PosOperators
+import io.smartpos.core.PosRole
+import io.smartpos.core.SmartPosException
 import io.smartpos.jni.ApduTransceiver
 import io.smartpos.jni.NativeApdu
 import kotlinx.coroutines.test.runTest
 import org.junit.Assert.assertEquals
+import org.junit.Assert.assertTrue
 import org.junit.Test
+import java.io.File
 import org.junit.runner.RunWith
 
 /**
@@ -38,5 +45,29 @@ class LibraryOnDeviceTest {
             assertEquals(viaUniffi.exchanges, viaJni.exchanges)
             assertEquals("A0000000031010", viaJni.aid)
         }
+    }
+
+    @Test
+    fun callbackThreadsStayAttachedAfterMinification() {
+        // Reflection over the generated vtables works on ART (and after R8 with consumer-rules.pro).
+        CallbackThreads.keepAttached()
+        CallbackThreads.keepAttached()
+    }
+
+    @Test
+    fun operatorStoreLocksOutOnTheDevice() {
+        val dir = InstrumentationRegistry.getInstrumentation().targetContext.cacheDir
+        val file = File(dir, "operators-test.db").apply { delete() }
+        PosOperators.openWithPolicy(file.path, PosOperatorPolicy(2u, 6u, 1024u, 1u)).use { ops ->
+            ops.bootstrapAdmin("admin", "Admin", "admin-pass".toByteArray())
+            ops.addOperator("admin", "admin-pass".toByteArray(), "sup1", "Supervisor", PosRole.SUPERVISOR, "sup-pass".toByteArray())
+            repeat(2) {
+                runCatching { ops.unlock("sup1", "wrong-pass".toByteArray(), "sup1") }
+            }
+            assertTrue(ops.operator("sup1").locked)
+            val e = runCatching { ops.unlock("sup1", "sup-pass".toByteArray(), "sup1") }.exceptionOrNull()
+            assertTrue("$e", e is SmartPosException.OperatorLocked)
+        }
+        file.delete()
     }
 }

@@ -131,7 +131,9 @@ class PaymentKernel internal constructor(private val kernel: EmvKernel) : AutoCl
             .also { eventFlow.tryEmit(ApduEvent.Finished(it)) }
 
     /** A contact transaction up to its decision or online request; finish it with
-     *  [ContactTransaction.complete] or [ContactTransaction.unableToGoOnline] (off the UI thread). */
+     *  [ContactTransaction.complete] or [ContactTransaction.unableToGoOnline] (off the UI thread).
+     *  [pinPad] answers offline PIN with `OfflinePinEntry.Entered(digits)`, the digits an ASCII
+     *  `ByteArray`: Rust zeroizes its copy at once; the app must clear its array after the call. */
     suspend fun startContact(reader: CardReader, request: EmvTransactionRequest, pinPad: PinPad = NoPinPad, cancel: CancellationHandle = CancellationHandle()): ContactTransaction =
         cancellable(cancel) { kernel.startContact(GuardedReader(reader, eventFlow), request, GuardedPinPad(pinPad), cancel) }
 

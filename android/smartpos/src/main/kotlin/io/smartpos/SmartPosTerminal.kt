@@ -199,6 +199,11 @@ class SmartPosTerminal private constructor(
     override fun close() = pos.close()
 
     companion object {
+        init {
+            // Before PosTerminal (and with it, possibly, the library) is first touched.
+            CallbackThreads.keepAttached()
+        }
+
         /**
          * Open the terminal with the software key store seeded by [keys] and every supervisor
          * action approved as [supervisorId] (tests and the demo; production terminals use
@@ -245,6 +250,7 @@ class SmartPosTerminal private constructor(
 
         private fun listener(flow: MutableSharedFlow<PosEvent>, devices: PosDevices) = object : TransactionEvents {
             override fun onEvent(event: PosEvent) {
+                CallbackThreads.stayAttached()
                 flow.tryEmit(event)
             }
 
@@ -257,10 +263,20 @@ class SmartPosTerminal private constructor(
 /**
  * JNA attaches a native thread to the JVM for each callback and, by default, detaches it again
  * when the callback returns: every device callback of a transaction would pay an attach and a
- * detach. The terminal runs its operations on one long-lived Rust thread (`smartpos-worker`);
- * [keepAttached] registers a `CallbackThreadInitializer(daemon = true, detach = false)` for
- * every UniFFI callback of the library, so that thread is attached once and stays attached
- * until it ends (JNA detaches it at thread exit). Called by [SmartPosTerminal.open]; idempotent.
+ * detach (and the app would see a new `Thread` object each time). The terminal runs its
+ * operations on one long-lived Rust thread per terminal (`smartpos-worker`); this keeps that
+ * thread attached from its first callback until it ends (JNA detaches it when the native thread
+ * exits, i.e. when the terminal is closed):
+ *
+ * - [stayAttached] (`Native.detach(false)`), called at the start of every guarded device
+ *   callback of [SmartPosTerminal], works whenever the library was loaded;
+ * - [keepAttached] also registers a `CallbackThreadInitializer(daemon = true, detach = false,
+ *   "smartpos-worker")` for every UniFFI callback of the library. JNA applies an initializer only
+ *   to callbacks whose native trampoline is created after it (at library load), so it takes
+ *   effect when the app calls it before its first use of the library (e.g. in
+ *   `Application.onCreate`); the worker thread is then a named daemon thread.
+ *
+ * Close the terminal when done: a non-daemon attached thread keeps a desktop JVM alive.
  */
 object CallbackThreads {
     private val initializer = CallbackThreadInitializer(true, false, "smartpos-worker")
@@ -279,6 +295,7 @@ object CallbackThreads {
             }
             .toList()
 
+    /** Register the thread initializer for every callback of the library; idempotent. */
     @Synchronized
     fun keepAttached() {
         if (done) return
@@ -299,14 +316,15 @@ object CallbackThreads {
         }
         done = true
     }
+
+    /** Inside a callback from a native thread: do not detach it when the callback returns. */
+    fun stayAttached() {
+        Native.detach(false)
+    }
 }
 
 /** The app's devices behind the guards below. */
 private class Guarded(devices: PosDevices) {
-    init {
-        CallbackThreads.keepAttached()
-    }
-
     val reader: PosCardReader = GuardedPosReader(devices.cardReader)
     val pinPad: PosPinPad = GuardedPosPinPad(devices.pinPad)
     val printer: PosPrinter = GuardedPrinter(devices.printer)
@@ -317,6 +335,7 @@ private class Guarded(devices: PosDevices) {
 /** A key store that throws anything but `SmartPosException` fails with `SmartPosException.KeyMissing`. */
 private class GuardedKeyStore(private val inner: KeyStoreCallback) : KeyStoreCallback {
     private inline fun <T> keys(block: () -> T): T = try {
+        CallbackThreads.stayAttached()
         block()
     } catch (e: SmartPosException) {
         throw e
@@ -336,6 +355,7 @@ private class GuardedKeyStore(private val inner: KeyStoreCallback) : KeyStoreCal
 /** A supervisor dialog that throws is treated as cancelled (nothing is approved). */
 private class GuardedSupervisor(private val inner: SupervisorCallback) : SupervisorCallback {
     override fun credentials(role: PosRole, action: PosAction): PosCredentials? = try {
+        CallbackThreads.stayAttached()
         inner.credentials(role, action)
     } catch (e: SmartPosException) {
         throw e
@@ -347,6 +367,7 @@ private class GuardedSupervisor(private val inner: SupervisorCallback) : Supervi
 /** Anything a device callback throws that is not a `SmartPosException` (an `IOException`, an
  *  `Error`) becomes `SmartPosException.Device` naming the device: only typed errors reach Rust. */
 private inline fun <T> guard(device: String, block: () -> T): T = try {
+    CallbackThreads.stayAttached()
     block()
 } catch (e: SmartPosException) {
     throw e
@@ -377,10 +398,10 @@ private class GuardedScanner(private val inner: PosQrScanner) : PosQrScanner {
 /** Beeper and LEDs cannot fail a payment: their exceptions are dropped. */
 private class GuardedIndicators(private val inner: PosIndicators) : PosIndicators {
     override fun beep(success: Boolean) {
-        runCatching { inner.beep(success) }
+        runCatching { CallbackThreads.stayAttached(); inner.beep(success) }
     }
 
     override fun leds(status: String) {
-        runCatching { inner.leds(status) }
+        runCatching { CallbackThreads.stayAttached(); inner.leds(status) }
     }
 }
