@@ -58,8 +58,8 @@ pub use operators::{
 };
 pub use pos::{
     CardPresentation, PosCardReader, PosEvent, PosIndicators, PosKeys, PosOnlinePin,
-    PosPaymentMethod, PosPinPad, PosPrinter, PosQrScanner, PosSaleRequest, PosSettlement,
-    PosSignOn, PosStatus, PosTerminal, PosTransaction, TransactionEvents,
+    PosPaymentMethod, PosPinPad, PosPrinter, PosQrDisplay, PosQrScanner, PosSaleRequest,
+    PosSettlement, PosSignOn, PosStatus, PosTerminal, PosTransaction, TransactionEvents,
 };
 pub use receipts::{
     PosLanguage, PosReceipt, PosReceiptCopy, PosReceiptData, PosReportLine, PosSettlementReport,

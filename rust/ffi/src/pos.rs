@@ -383,14 +383,44 @@ impl EventSink for EventsAdapter {
     }
 }
 
-/// The customer display of the merchant QR is the app's listener: the terminal raises
-/// `Event::MerchantQr` with the payload as it shows the code, which reaches the app as the one
-/// `merchant_qr` event; `show` itself adds nothing (a second event would show, and let a
-/// wallet pay, the same order twice).
-impl QrDisplay for EventsAdapter {
-    fn show(&mut self, _payload: &str) {}
+/// The customer-facing display of a merchant-presented QR (EMVCo MPM): a second screen, or
+/// the terminal's own screen turned to the customer.
+#[uniffi::export(callback_interface)]
+pub trait PosQrDisplay: Send + Sync {
+    /// Show `payload` as a QR code (EMV QRCPS-MPM: the whole string, CRC included).
+    fn show(&self, payload: String) -> Result<(), SmartPosError>;
+    /// Take it off the screen (paid, revoked or cancelled).
+    fn clear(&self) -> Result<(), SmartPosError>;
+}
+
+/// The app's QR display when it set one ([`PosTerminal::set_qr_display`]).
+type SharedQrDisplay = Arc<Mutex<Option<Box<dyn PosQrDisplay>>>>;
+
+/// The terminal's merchant-QR display: the app's [`PosQrDisplay`] when set, and the listener's
+/// `merchant_qr_cleared` event. (The payload also reaches the listener as the one `merchant_qr`
+/// event the terminal raises itself with `Event::MerchantQr`; `show` adds no second event, which
+/// would show, and let a wallet pay, the same order twice.)
+struct QrDisplayAdapter {
+    display: SharedQrDisplay,
+    events: Arc<dyn TransactionEvents>,
+}
+
+impl QrDisplay for QrDisplayAdapter {
+    fn show(&mut self, payload: &str) {
+        if let Some(d) = lock(&self.display).as_ref()
+            && let Err(e) = d.show(payload.to_string())
+        {
+            // The listener still has the payload (merchant_qr event): the sale goes on.
+            log::warn!("QR display failed: {e}");
+        }
+    }
     fn clear(&mut self) {
-        self.0.on_event(PosEvent::new(
+        if let Some(d) = lock(&self.display).as_ref()
+            && let Err(e) = d.clear()
+        {
+            log::warn!("QR display failed to clear: {e}");
+        }
+        self.events.on_event(PosEvent::new(
             "merchant_qr_cleared",
             "merchant_qr_cleared".into(),
         ));
@@ -905,6 +935,7 @@ pub struct PosTerminal {
     terminal: Arc<Mutex<Terminal>>,
     worker: Worker,
     printer: SharedPrinter,
+    qr_display: SharedQrDisplay,
     receipts: Arc<Mutex<ReceiptLog>>,
 }
 
@@ -1000,12 +1031,16 @@ impl PosTerminal {
             };
         let events: Arc<dyn TransactionEvents> = Arc::from(devices.events);
         let printer: SharedPrinter = Arc::new(Mutex::new(devices.printer));
+        let qr_display: SharedQrDisplay = Arc::new(Mutex::new(None));
         let terminal_devices = Devices {
             card_reader: Box::new(ReaderAdapter(Arc::from(devices.card_reader))),
             pin_pad: Box::new(PinPadAdapter(devices.pin_pad)),
             printer: Box::new(SharedPrinterAdapter(printer.clone())),
             qr_scanner: Box::new(ScannerAdapter(devices.qr_scanner)),
-            qr_display: Box::new(EventsAdapter(events.clone())),
+            qr_display: Box::new(QrDisplayAdapter {
+                display: qr_display.clone(),
+                events: events.clone(),
+            }),
             indicators: Box::new(IndicatorsAdapter(devices.indicators)),
             confirmer: Box::new(EventsAdapter(events.clone())),
             events: Arc::new(EventsAdapter(events)),
@@ -1036,6 +1071,7 @@ impl PosTerminal {
             terminal: Arc::new(Mutex::new(terminal)),
             worker,
             printer,
+            qr_display,
             receipts: Arc::new(Mutex::new(ReceiptLog::default())),
         }))
     }
@@ -1347,6 +1383,13 @@ impl PosTerminal {
             Ok(data)
         })
         .await
+    }
+
+    /// The customer display for merchant-presented QR codes: `show` gets the MPM payload of a
+    /// [`PosPaymentMethod::MerchantQr`] sale, `clear` when it is paid, revoked or cancelled.
+    /// Without one the payload reaches the app only as the `merchant_qr` event.
+    pub fn set_qr_display(&self, display: Box<dyn PosQrDisplay>) {
+        *lock(&self.qr_display) = Some(display);
     }
 
     /// Label language of [`PosTerminal::print_receipt`].

@@ -1,11 +1,13 @@
 package io.smartpos.test
 
+import io.smartpos.PosDevices
 import io.smartpos.SmartPosTerminal
 import io.smartpos.core.HostSimulator
 import io.smartpos.core.PosEvent
 import io.smartpos.core.PosKeys
 import io.smartpos.core.PosLanguage
 import io.smartpos.core.PosPaymentMethod
+import io.smartpos.core.PosQrDisplay
 import io.smartpos.core.PosReceiptCopy
 import io.smartpos.core.PosStatus
 import io.smartpos.core.SmartPosException
@@ -88,6 +90,13 @@ class ReceiptAndPaymentTest {
         }
         subscribed.await()
         return job
+    }
+
+    /** Wait until the collector has seen the end of the payment (`progress:done`, the last
+     *  event of an approved payment): every earlier event is then in [events] too. */
+    private suspend fun awaitDone(events: List<PosEvent>, collector: Job) {
+        while (events.none { it.kind == "progress" && it.name == "done" }) kotlinx.coroutines.yield()
+        collector.cancel()
     }
 
     @Test
@@ -221,7 +230,7 @@ class ReceiptAndPaymentTest {
         val events = Collections.synchronizedList(mutableListOf<PosEvent>())
         val collector = collectEvents(events)
         val tx = terminal.sale(1800, "01", method = PosPaymentMethod.SCAN_WALLET_CODE)
-        collector.cancel()
+        awaitDone(events, collector)
         assertEquals(1, devices.scans.get())
         assertEquals(PosStatus.APPROVED, tx.status)
         assertEquals("qr_sale", tx.kind)
@@ -238,31 +247,38 @@ class ReceiptAndPaymentTest {
     }
 
     @Test
-    fun merchantPresentedQrIsShownThroughTheEventsAndPaidByTheWallet() = runBlocking {
+    fun merchantPresentedQrIsShownOnTheQrDisplayAndPaidByTheWallet() = runBlocking {
         // A host that never marks an order paid by itself: only the customer's wallet does.
         terminal.close()
         host.stop()
         host.close()
         host = HostSimulator.startWithQrPolls(1_000_000u)
         writeSimulatedConfig(dir.path, host.address())
-        terminal = SmartPosTerminal.open(
-            dir, File(dir, "journal.db"), PosKeys(simulatedMasterKey(), ByteArray(32) { 7 }, ByteArray(32) { 9 }), "sup1", devices.devices(),
-        )
-        terminal.signOn()
         val shown = Collections.synchronizedList(mutableListOf<String>())
         val paidRrn = Collections.synchronizedList(mutableListOf<String>())
-        // The app's customer display shows the payload of `merchant_qr`; here the simulated
-        // customer's wallet scans it and pays.
-        val events = Collections.synchronizedList(mutableListOf<PosEvent>())
-        val display = collectEvents(events) { e ->
-            if (e.kind == "merchant_qr") {
-                val payload = e.payload!!
+        val cleared = java.util.concurrent.atomic.AtomicInteger()
+        // The app's customer display shows the payload; here the simulated customer's wallet
+        // scans it and pays.
+        val display = object : PosQrDisplay {
+            override fun show(payload: String) {
                 shown += payload
                 paidRrn += host.walletPay(payload)
             }
+
+            override fun clear() {
+                cleared.incrementAndGet()
+            }
         }
+        val d = devices
+        terminal = SmartPosTerminal.open(
+            dir, File(dir, "journal.db"), PosKeys(simulatedMasterKey(), ByteArray(32) { 7 }, ByteArray(32) { 9 }), "sup1",
+            PosDevices(d.reader, d.pinPad, d.printer, d.scanner, d.indicators, qrDisplay = display),
+        )
+        terminal.signOn()
+        val events = Collections.synchronizedList(mutableListOf<PosEvent>())
+        val collector = collectEvents(events)
         val tx = terminal.sale(6600, "01", method = PosPaymentMethod.MERCHANT_QR)
-        display.cancel()
+        awaitDone(events, collector)
         assertEquals(PosStatus.APPROVED, tx.status)
         assertEquals("qr_sale", tx.kind)
         assertEquals(6600L, tx.total)
@@ -274,6 +290,10 @@ class ReceiptAndPaymentTest {
         assertTrue(payload, payload.contains("540566.00"))
         assertTrue(payload, payload.substring(payload.length - 8).startsWith("6304"))
         assertEquals(paidRrn.single(), tx.rrn)
+        assertEquals("the display is cleared once paid", 1, cleared.get())
+        // The listener saw the same payload once, and the display being cleared.
+        assertEquals(listOf(payload), events.filter { it.kind == "merchant_qr" }.map { it.payload })
+        assertTrue(events.toString(), events.any { it.kind == "merchant_qr_cleared" })
         assertEquals("no card, no scan", 0, devices.detects.get() + devices.scans.get())
     }
 
@@ -284,7 +304,7 @@ class ReceiptAndPaymentTest {
         val events = Collections.synchronizedList(mutableListOf<PosEvent>())
         val collector = collectEvents(events)
         val tx = terminal.sale(1500, "01")
-        collector.cancel()
+        awaitDone(events, collector)
         assertEquals(PosStatus.APPROVED, tx.status)
         assertEquals("contactless", tx.entryMode)
         assertEquals("C-3", tx.kernel)

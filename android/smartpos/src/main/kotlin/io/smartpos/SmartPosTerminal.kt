@@ -18,6 +18,7 @@ import io.smartpos.core.PosOperators
 import io.smartpos.core.PosPaymentMethod
 import io.smartpos.core.PosPinPad
 import io.smartpos.core.PosPrinter
+import io.smartpos.core.PosQrDisplay
 import io.smartpos.core.PosQrScanner
 import io.smartpos.core.PosReceipt
 import io.smartpos.core.PosReceiptCopy
@@ -60,6 +61,9 @@ class PosDevices(
     val indicators: PosIndicators,
     /** Same card and amount within the duplicate window: charge again? Default: no. */
     val confirmDuplicate: (panMasked: String, amount: ULong) -> Boolean = { _, _ -> false },
+    /** The customer display of merchant-presented QR codes (the payload also arrives as the
+     *  `merchant_qr` event). */
+    val qrDisplay: PosQrDisplay? = null,
 )
 
 /**
@@ -218,6 +222,7 @@ class SmartPosTerminal private constructor(
                 configDir.path, journal.path, keys, supervisorId,
                 g.reader, g.pinPad, g.printer, g.scanner, g.indicators, listener(flow, devices),
             )
+            g.qrDisplay?.let { pos.setQrDisplay(it) }
             return SmartPosTerminal(pos, flow)
         }
 
@@ -242,6 +247,7 @@ class SmartPosTerminal private constructor(
                 configDir.path, journal.path, GuardedKeyStore(keyStore), operators, GuardedSupervisor(supervisor),
                 g.reader, g.pinPad, g.printer, g.scanner, g.indicators, listener(flow, devices),
             )
+            g.qrDisplay?.let { pos.setQrDisplay(it) }
             return SmartPosTerminal(pos, flow)
         }
 
@@ -307,6 +313,7 @@ object CallbackThreads {
             io.smartpos.core.uniffiCallbackInterfacePosPinPad.vtable,
             io.smartpos.core.uniffiCallbackInterfacePosPrinter.vtable,
             io.smartpos.core.uniffiCallbackInterfacePosQrScanner.vtable,
+            io.smartpos.core.uniffiCallbackInterfacePosQrDisplay.vtable,
             io.smartpos.core.uniffiCallbackInterfaceTransactionEvents.vtable,
             io.smartpos.core.uniffiCallbackInterfaceKeyStoreCallback.vtable,
             io.smartpos.core.uniffiCallbackInterfaceSupervisorCallback.vtable,
@@ -330,6 +337,12 @@ private class Guarded(devices: PosDevices) {
     val printer: PosPrinter = GuardedPrinter(devices.printer)
     val scanner: PosQrScanner = GuardedScanner(devices.qrScanner)
     val indicators: PosIndicators = GuardedIndicators(devices.indicators)
+    val qrDisplay: PosQrDisplay? = devices.qrDisplay?.let { GuardedQrDisplay(it) }
+}
+
+private class GuardedQrDisplay(private val inner: PosQrDisplay) : PosQrDisplay {
+    override fun show(payload: String) = guard("QR display") { inner.show(payload) }
+    override fun clear() = guard("QR display") { inner.clear() }
 }
 
 /** A key store that throws anything but `SmartPosException` fails with `SmartPosException.KeyMissing`. */
