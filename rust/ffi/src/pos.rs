@@ -37,7 +37,7 @@ use smartpos_terminal::{
     PaymentMethod, SaleRequest, SettlementResult, SharedKeyStore, SignOnResult, SoftKeyStore,
     Status, Terminal, TerminalError, TransactionOutcome, ValueAdded,
 };
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::SmartPosError;
 use crate::kernel::OfflinePinEntry;
@@ -1011,11 +1011,18 @@ impl PosTerminal {
     ) -> Result<Arc<Self>, SmartPosError> {
         let (store, authoriser, operators): (SharedKeyStore, Box<dyn Authoriser>, _) =
             match security {
-                Security::Software(keys, supervisor_id) => (
-                    Arc::new(Mutex::new(software_store(&keys)?)),
-                    Box::new(AllowAll(OperatorId(supervisor_id))),
-                    None,
-                ),
+                Security::Software(mut keys, supervisor_id) => {
+                    let store = software_store(&keys);
+                    // The app's bytes are not needed any more, whatever the outcome.
+                    keys.master_key.zeroize();
+                    keys.journal_hash_key.zeroize();
+                    keys.journal_data_key.zeroize();
+                    (
+                        Arc::new(Mutex::new(store?)),
+                        Box::new(AllowAll(OperatorId(supervisor_id))),
+                        None,
+                    )
+                }
                 Security::Device {
                     key_store,
                     operators,

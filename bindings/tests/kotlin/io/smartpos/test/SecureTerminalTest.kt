@@ -197,6 +197,17 @@ class SecureTerminalTest {
     }
 
     @Test
+    fun journalKeysOfTheWrongLengthAreRefusedAtOpen() {
+        val short = object : KeyStoreCallback by MemoryKeyStore(simulatedMasterKey()) {
+            override fun journalKeys() = PosJournalKeys(ByteArray(16), ByteArray(32))
+        }
+        val e = expect<SmartPosException.KeyMissing> {
+            SmartPosTerminal.openSecured(dir, File(dir, "j2.db"), short, operators, supervisor, devices.devices()).close()
+        }
+        assertTrue(e.reason, e.reason.contains("journal hash key has 16 bytes"))
+    }
+
+    @Test
     fun voidNeedsTheSupervisorsPassword() = runBlocking {
         terminal.signOn()
         val sale = terminal.sale(1200, "cash1")
