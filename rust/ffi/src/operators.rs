@@ -336,3 +336,183 @@ impl Authoriser for SupervisorAuthoriser {
         Ok(OperatorId(session.operator_id().to_string()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store(tag: &str, max_failed_attempts: u32) -> Arc<PosOperators> {
+        let path = std::env::temp_dir().join(format!(
+            "smartpos-ffi-operators-{tag}-{}.db",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&path);
+        let ops = PosOperators::open_with_policy(
+            path.display().to_string(),
+            PosOperatorPolicy {
+                max_failed_attempts,
+                min_password_len: 6,
+                argon2_memory_kib: 256,
+                argon2_iterations: 1,
+            },
+        )
+        .expect("operator store");
+        ops.bootstrap_admin("admin".into(), "Admin".into(), b"admin-pass".to_vec())
+            .expect("admin");
+        ops.add_operator(
+            "admin".into(),
+            b"admin-pass".to_vec(),
+            "sup1".into(),
+            "Sup".into(),
+            PosRole::Supervisor,
+            b"sup-pass".to_vec(),
+        )
+        .expect("supervisor");
+        ops.add_operator(
+            "admin".into(),
+            b"admin-pass".to_vec(),
+            "cash1".into(),
+            "Cash".into(),
+            PosRole::Cashier,
+            b"cash-pass".to_vec(),
+        )
+        .expect("cashier");
+        ops
+    }
+
+    /// Answers with fixed credentials (`None`: cancelled).
+    struct Fixed(Option<(&'static str, &'static [u8])>);
+    impl SupervisorCallback for Fixed {
+        fn credentials(
+            &self,
+            _role: PosRole,
+            _action: PosAction,
+        ) -> Result<Option<PosCredentials>, SmartPosError> {
+            Ok(self.0.map(|(id, pw)| PosCredentials {
+                operator_id: id.into(),
+                password: pw.to_vec(),
+            }))
+        }
+    }
+
+    fn authoriser(
+        ops: &PosOperators,
+        answer: Option<(&'static str, &'static [u8])>,
+    ) -> SupervisorAuthoriser {
+        SupervisorAuthoriser {
+            store: ops.store.clone(),
+            prompt: Box::new(Fixed(answer)),
+        }
+    }
+
+    #[test]
+    fn the_supervisor_prompt_is_checked_against_the_store() {
+        let ops = store("auth", 2);
+        let ok = authoriser(&ops, Some(("sup1", b"sup-pass")));
+        assert_eq!(
+            ok.require(Role::Supervisor, Action::Void),
+            Ok(OperatorId("sup1".into()))
+        );
+        // The supervisor is not an admin: key loading is refused, with the roles named.
+        match ok.require(Role::Admin, Action::KeyLoading) {
+            Err(AuthError::Refused { reason, .. }) => assert!(reason.contains("Admin"), "{reason}"),
+            other => panic!("expected Refused, got {other:?}"),
+        }
+        let cashier = authoriser(&ops, Some(("cash1", b"cash-pass")));
+        assert!(matches!(
+            cashier.require(Role::Supervisor, Action::Refund),
+            Err(AuthError::Refused { .. })
+        ));
+        assert_eq!(
+            authoriser(&ops, None).require(Role::Supervisor, Action::Void),
+            Err(AuthError::Cancelled)
+        );
+        // Not UTF-8: refused before the store is asked (no failed attempt counted).
+        let garbage = authoriser(&ops, Some(("sup1", &[0xFF, 0xFE, 0x00, 0x01, 0x02, 0x03])));
+        assert!(matches!(
+            garbage.require(Role::Supervisor, Action::Void),
+            Err(AuthError::Refused { .. })
+        ));
+        assert_eq!(ops.operator("sup1".into()).unwrap().failed_attempts, 0);
+    }
+
+    #[test]
+    fn wrong_passwords_lock_the_account_until_an_admin_unlocks_it() {
+        let ops = store("lock", 2);
+        let wrong = authoriser(&ops, Some(("sup1", b"wrong-pass")));
+        assert!(matches!(
+            wrong.require(Role::Supervisor, Action::Void),
+            Err(AuthError::Refused { .. })
+        ));
+        assert_eq!(ops.operator("sup1".into()).unwrap().failed_attempts, 1);
+        assert_eq!(
+            wrong.require(Role::Supervisor, Action::Void),
+            Err(AuthError::Locked)
+        );
+        let right = authoriser(&ops, Some(("sup1", b"sup-pass")));
+        assert_eq!(
+            right.require(Role::Supervisor, Action::Void),
+            Err(AuthError::Locked)
+        );
+        // The locked supervisor cannot unlock itself; the admin can.
+        assert!(matches!(
+            ops.unlock("sup1".into(), b"sup-pass".to_vec(), "sup1".into()),
+            Err(SmartPosError::OperatorLocked { .. })
+        ));
+        assert!(matches!(
+            ops.unlock("cash1".into(), b"cash-pass".to_vec(), "sup1".into()),
+            Err(SmartPosError::NotAuthorised { .. })
+        ));
+        ops.unlock("admin".into(), b"admin-pass".to_vec(), "sup1".into())
+            .expect("unlock");
+        assert!(!ops.operator("sup1".into()).unwrap().locked);
+        assert_eq!(
+            right.require(Role::Supervisor, Action::Void),
+            Ok(OperatorId("sup1".into()))
+        );
+    }
+
+    #[test]
+    fn bad_requests_are_typed() {
+        let ops = store("bad", 3);
+        assert!(matches!(
+            ops.bootstrap_admin("x".into(), "X".into(), b"another-pass".to_vec()),
+            Err(SmartPosError::NotAuthorised { .. })
+        ));
+        match ops.add_operator(
+            "admin".into(),
+            b"admin-pass".to_vec(),
+            "sup2".into(),
+            "Sup".into(),
+            PosRole::Supervisor,
+            b"123".to_vec(),
+        ) {
+            Err(SmartPosError::InvalidInput { field, .. }) => assert_eq!(field, "password"),
+            other => panic!("expected InvalidInput, got {other:?}"),
+        }
+        let zero = PosOperators::open_with_policy(
+            std::env::temp_dir()
+                .join(format!(
+                    "smartpos-ffi-operators-zero-{}.db",
+                    std::process::id()
+                ))
+                .display()
+                .to_string(),
+            PosOperatorPolicy {
+                max_failed_attempts: 0,
+                min_password_len: 6,
+                argon2_memory_kib: 256,
+                argon2_iterations: 1,
+            },
+        );
+        assert!(matches!(zero, Err(SmartPosError::InvalidInput { .. })));
+        let creds = PosCredentials {
+            operator_id: "sup1".into(),
+            password: b"sup-pass".to_vec(),
+        };
+        assert_eq!(
+            format!("{creds:?}"),
+            "PosCredentials(sup1, <password hidden>)"
+        );
+    }
+}
