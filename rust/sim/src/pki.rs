@@ -1,11 +1,16 @@
-//! The simulator's test PKI: CA, issuer and ICC RSA keys, and the EMV certificates that chain
-//! them (EMV Book 2 §5.1-§5.2 Issuer Public Key Certificate, format 02; §6.1-§6.2 ICC Public Key
-//! Certificate, format 04; §7.1 ICC PIN Encipherment Public Key).
+//! The simulator's test PKI, for the contact and the contactless virtual cards: CA, issuer and
+//! ICC RSA keys, and the EMV certificates that chain them (EMV Book 2 §5.1-§5.2 Issuer Public
+//! Key Certificate, format 02; §6.1-§6.2 ICC Public Key Certificate, format 04; §7.1 ICC PIN
+//! Encipherment Public Key), plus the SM2 keys and certificates of the C-7 SM cards.
 //!
-//! Keys are derived deterministically from a seed (a SHA-256 counter-mode stream feeds the prime
-//! search), so two processes minting the PKI with the same seed hold the same keys: a transaction
-//! recorded against the virtual card in one process replays, signatures and all, in another. The
-//! default PKI is minted once per process and cached.
+//! * [`TestPki`]: the contact cards' chains, CA index [`SIM_CA_INDEX`] (D7) under every RID;
+//! * [`ContactlessPki`]: one RID's chain for the contactless cards and phones, CA index
+//!   [`CONTACTLESS_CA_INDEX`] (F3), smaller keys ([`CONTACTLESS_CA_BITS`]...), SM2 CA and issuer.
+//!
+//! Every key, RSA and SM2, is derived deterministically from a seed and a label (a SHA-256
+//! counter-mode stream feeds the prime search or the SM2 scalar), so two processes minting the
+//! PKI with the same seed hold the same keys: a transaction recorded against a virtual card in
+//! one process replays, signatures and all, in another. Derived keys are cached per process.
 //!
 //! These are TEST keys: never load them on a production terminal.
 
@@ -16,9 +21,13 @@ use smartpos_crypto::rsa::sign::{
     SignError, SignedCertificate, issuer_identifier_from_pan, sign_icc_certificate,
     sign_issuer_certificate,
 };
+use smartpos_crypto::sm2::{DEFAULT_ID, Sm2PrivateKey};
 use smartpos_emv::config::{CaPublicKeyRecord, RevokedCertificate};
+use smartpos_emv::contactless::sm::SmCaKey;
 use smartpos_emv::{CaKeyStore, ConfigError};
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+use zeroize::Zeroizing;
 
 /// Errors minting keys or certificates.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +42,20 @@ pub enum PkiError {
     },
     #[error("CA key record: {0}")]
     Config(#[from] ConfigError),
+    #[error("RSA: {0}")]
+    Rsa(#[from] smartpos_crypto::rsa::RsaError),
+    /// SM2 keys and signatures, application cryptograms of the contactless cards.
+    #[error("cryptography: {0}")]
+    Crypto(String),
+}
+
+impl From<SignError> for PkiError {
+    fn from(source: SignError) -> Self {
+        PkiError::Sign {
+            what: "certificate",
+            source,
+        }
+    }
 }
 
 /// The CA public key index the simulator uses under every RID (not used by any EMVCo test key
@@ -131,8 +154,62 @@ fn seeded_prime(stream: &mut SeedStream, bits: u32) -> Result<BigNum, PkiError> 
     }
 }
 
-/// Derive an RSA key pair (e = 3) of `bits` bits from a seed and a label.
+/// Keys derived so far in this process (PKCS#1 DER or SM2 scalar, zeroized on drop), by seed,
+/// label and size: deriving a key is a prime search, cloning it is not.
+type KeyCache = Mutex<HashMap<(String, String, u32), Zeroizing<Vec<u8>>>>;
+
+fn key_cache() -> &'static KeyCache {
+    static CACHE: OnceLock<KeyCache> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+fn cached(
+    seed: &str,
+    label: &str,
+    bits: u32,
+    derive: impl FnOnce() -> Result<Zeroizing<Vec<u8>>, PkiError>,
+) -> Result<Zeroizing<Vec<u8>>, PkiError> {
+    let id = (seed.to_string(), label.to_string(), bits);
+    if let Some(hit) = key_cache().lock().ok().and_then(|c| c.get(&id).cloned()) {
+        return Ok(hit);
+    }
+    let fresh = derive()?;
+    if let Ok(mut c) = key_cache().lock() {
+        c.insert(id, fresh.clone());
+    }
+    Ok(fresh)
+}
+
+/// Derive an RSA key pair (e = 3) of `bits` bits from a seed and a label (cached per process).
 pub fn seeded_rsa_key(seed: &str, label: &str, bits: u32) -> Result<RsaPrivateKey, PkiError> {
+    let der = cached(seed, label, bits, || {
+        derive_rsa_key(seed, label, bits)?
+            .to_pkcs1_der()
+            .map_err(PkiError::from)
+    })?;
+    Ok(RsaPrivateKey::from_pkcs1_der(&der)?)
+}
+
+/// Derive an SM2 private key (GB/T 32918.1 §6.1: d in [1, n-2]) from a seed and a label: the
+/// first 32-byte draw of the seeded stream that is a valid scalar (cached per process).
+pub fn seeded_sm2_key(seed: &str, label: &str) -> Result<Sm2PrivateKey, PkiError> {
+    let d = cached(seed, label, 256, || {
+        let mut stream = SeedStream::new(seed, label);
+        for _ in 0..64 {
+            let mut d = Zeroizing::new(vec![0u8; 32]);
+            stream.fill(&mut d);
+            if Sm2PrivateKey::from_bytes(&d).is_ok() {
+                return Ok(d);
+            }
+        }
+        Err(PkiError::Crypto(format!(
+            "SM2 key {label:?}: no valid scalar in 64 draws"
+        )))
+    })?;
+    Sm2PrivateKey::from_bytes(&d).map_err(|e| PkiError::Crypto(e.to_string()))
+}
+
+fn derive_rsa_key(seed: &str, label: &str, bits: u32) -> Result<RsaPrivateKey, PkiError> {
     let err = gen_err(bits);
     if bits % 16 != 0 || !(512..=2048).contains(&bits) {
         return Err(PkiError::KeyGeneration {
@@ -389,5 +466,185 @@ impl TestPki {
                 serial: REVOKED_SERIAL.to_vec(),
             })
             .collect()
+    }
+}
+
+/// CA public key index of the contactless cards' PKI under each RID (not used by any published
+/// test key).
+pub const CONTACTLESS_CA_INDEX: u8 = 0xF3;
+/// Contactless CA key length (EMV sizes, smaller than the contact chain's).
+pub const CONTACTLESS_CA_BITS: u32 = 1152;
+/// Contactless issuer key length.
+pub const CONTACTLESS_ISSUER_BITS: u32 = 1024;
+/// Contactless ICC key length.
+pub const CONTACTLESS_ICC_BITS: u32 = 768;
+
+/// One RID's chain for the contactless cards and phones (EMV Book 2 §5-§6 key hierarchy, CA
+/// index [`CONTACTLESS_CA_INDEX`]): RSA CA and issuer keys, and the SM2 CA and issuer keys of
+/// the C-7 SM cards. ICC keys are per card ([`ContactlessPki::icc_key`]). The fields are public
+/// (a caller may assemble a chain from keys of its own, e.g. the contact chain's).
+pub struct ContactlessPki {
+    pub rid: [u8; 5],
+    pub ca: RsaPrivateKey,
+    pub issuer: RsaPrivateKey,
+    /// SM2 CA and issuer keys (C-7 SM-algorithm cards).
+    pub sm_ca: Sm2PrivateKey,
+    pub sm_issuer: Sm2PrivateKey,
+}
+
+impl std::fmt::Debug for ContactlessPki {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "ContactlessPki({}/{CONTACTLESS_CA_INDEX:02X})",
+            hex::encode_upper(self.rid)
+        )
+    }
+}
+
+impl ContactlessPki {
+    /// The chain of `rid` from the [`DEFAULT_SEED`]: the same keys in every process.
+    pub fn generate(rid: [u8; 5]) -> Result<ContactlessPki, PkiError> {
+        ContactlessPki::mint(DEFAULT_SEED, rid)
+    }
+
+    /// The chain of `rid` from `seed` (another seed gives another, unrelated CA: tests of a
+    /// wrong CA key use one).
+    pub fn mint(seed: &str, rid: [u8; 5]) -> Result<ContactlessPki, PkiError> {
+        let r = hex::encode_upper(rid);
+        Ok(ContactlessPki {
+            rid,
+            ca: seeded_rsa_key(seed, &format!("contactless CA {r}"), CONTACTLESS_CA_BITS)?,
+            issuer: seeded_rsa_key(
+                seed,
+                &format!("contactless issuer {r}"),
+                CONTACTLESS_ISSUER_BITS,
+            )?,
+            sm_ca: seeded_sm2_key(seed, &format!("contactless SM2 CA {r}"))?,
+            sm_issuer: seeded_sm2_key(seed, &format!("contactless SM2 issuer {r}"))?,
+        })
+    }
+
+    /// The seeded generator's label of a per-card key: the RID, a fingerprint of this chain's
+    /// CA public key (so another chain, minted from another seed or assembled by the caller,
+    /// gets other card keys) and the card's name.
+    fn card_label(&self, kind: &str, card: &str) -> String {
+        let fp = openssl::sha::sha256(self.ca.public_key().modulus());
+        format!(
+            "contactless {kind} {} {} {card}",
+            hex::encode_upper(self.rid),
+            hex::encode_upper(fp.get(..8).unwrap_or(&[]))
+        )
+    }
+
+    /// The RSA ICC key of the card named `card` (e.g. its PAN and form factor), from the
+    /// [`DEFAULT_SEED`] generator: the same card of the same chain has the same key everywhere.
+    pub fn icc_key(&self, card: &str) -> Result<RsaPrivateKey, PkiError> {
+        seeded_rsa_key(
+            DEFAULT_SEED,
+            &self.card_label("ICC", card),
+            CONTACTLESS_ICC_BITS,
+        )
+    }
+
+    /// The SM2 ICC key of the card named `card` (see [`ContactlessPki::icc_key`]).
+    pub fn sm_icc_key(&self, card: &str) -> Result<Sm2PrivateKey, PkiError> {
+        seeded_sm2_key(DEFAULT_SEED, &self.card_label("SM2 ICC", card))
+    }
+
+    /// Put the CA public key into a terminal key store (expiring 2030-12-31).
+    pub fn install(&self, store: &mut CaKeyStore) -> Result<(), PkiError> {
+        store.insert(
+            self.rid,
+            CONTACTLESS_CA_INDEX,
+            20301231,
+            self.ca.public_key().try_clone()?,
+        );
+        Ok(())
+    }
+
+    /// The SM2 CA public key for the reader (C-7 SM cards).
+    pub fn sm_ca_key(&self) -> Result<SmCaKey, PkiError> {
+        Ok(SmCaKey {
+            rid: self.rid,
+            index: CONTACTLESS_CA_INDEX,
+            key: self
+                .sm_ca
+                .public_key()
+                .try_clone()
+                .map_err(|e| PkiError::Crypto(e.to_string()))?,
+        })
+    }
+
+    /// SM issuer certificate (format 12, see `smartpos_emv::contactless::sm`).
+    pub fn sm_issuer_certificate(&self, pan: &[u8]) -> Result<Vec<u8>, PkiError> {
+        let id = issuer_identifier_from_pan(pan, 6)?;
+        let mut c = vec![0x12];
+        c.extend_from_slice(&id);
+        c.extend_from_slice(&[0x12, 0x30, 0x00, 0x00, 0x03, 0x04, 0x04, 0x40]);
+        c.extend_from_slice(
+            self.sm_issuer
+                .public_key()
+                .to_bytes()
+                .get(1..)
+                .unwrap_or(&[]),
+        );
+        let sig = self
+            .sm_ca
+            .sign(DEFAULT_ID, &c)
+            .map_err(|e| PkiError::Crypto(e.to_string()))?;
+        c.extend_from_slice(&sig.to_bytes());
+        Ok(c)
+    }
+
+    /// SM ICC certificate (format 14) over the static data.
+    pub fn sm_icc_certificate(
+        &self,
+        icc: &Sm2PrivateKey,
+        pan: &[u8],
+        static_data: &[u8],
+    ) -> Result<Vec<u8>, PkiError> {
+        let mut c = vec![0x14];
+        let mut p = pan.to_vec();
+        p.resize(10, 0xFF);
+        c.extend_from_slice(&p);
+        c.extend_from_slice(&[0x12, 0x30, 0x00, 0x00, 0x04, 0x04, 0x04, 0x40]);
+        c.extend_from_slice(icc.public_key().to_bytes().get(1..).unwrap_or(&[]));
+        let signed = [c.as_slice(), static_data].concat();
+        let sig = self
+            .sm_issuer
+            .sign(DEFAULT_ID, &signed)
+            .map_err(|e| PkiError::Crypto(e.to_string()))?;
+        c.extend_from_slice(&sig.to_bytes());
+        Ok(c)
+    }
+
+    /// The Issuer Public Key Certificate for cards whose PAN starts like `pan`.
+    pub fn issuer_certificate(&self, pan: &[u8]) -> Result<SignedCertificate, PkiError> {
+        let id = issuer_identifier_from_pan(pan, 6)?;
+        Ok(sign_issuer_certificate(
+            &self.ca,
+            id,
+            [0x12, 0x30],
+            [0x00, 0x00, 0x01],
+            self.issuer.public_key(),
+        )?)
+    }
+
+    /// An ICC Public Key Certificate binding `icc` to the PAN and the static data.
+    pub fn icc_certificate(
+        &self,
+        icc: &RsaPrivateKey,
+        pan: &[u8],
+        static_data: &[u8],
+    ) -> Result<SignedCertificate, PkiError> {
+        Ok(sign_icc_certificate(
+            &self.issuer,
+            pan,
+            [0x12, 0x30],
+            [0x00, 0x00, 0x02],
+            icc.public_key(),
+            static_data,
+        )?)
     }
 }

@@ -591,8 +591,8 @@ fn unionpay_sm_card_fdda_with_sm2_and_sm3() {
     let (r, _) = tap(&s, &mut c, 1000);
     assert_eq!(r.outcome.kind, OutcomeKind::OnlineRequest);
     assert!(!r.oda_ok);
-    // An SM CA key of another CA: the issuer certificate does not verify.
-    let other = TestPki::generate(Scheme::UnionPay.rid()).expect("pki");
+    // An SM CA key of another CA (another seed): the issuer certificate does not verify.
+    let other = TestPki::mint("another CA", Scheme::UnionPay.rid()).expect("pki");
     let wrong = Setup {
         reader: s
             .reader

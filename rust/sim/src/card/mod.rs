@@ -19,6 +19,7 @@
 pub mod fault;
 pub mod issuer;
 pub mod profile;
+pub mod scheme;
 pub mod script;
 pub mod vpcd;
 

@@ -21,38 +21,10 @@
 use super::fault::Fault;
 use smartpos_crypto::emv::Cvn;
 
-/// Payment scheme of a contact application.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scheme {
-    Visa,
-    Mastercard,
-    UnionPay,
-}
+pub use super::scheme::Scheme;
 
+/// The contact test card of each scheme (see the module table).
 impl Scheme {
-    pub fn name(self) -> &'static str {
-        match self {
-            Scheme::Visa => "visa",
-            Scheme::Mastercard => "mastercard",
-            Scheme::UnionPay => "unionpay",
-        }
-    }
-    /// Registered Application Provider Identifier.
-    pub fn rid(self) -> [u8; 5] {
-        match self {
-            Scheme::Visa => [0xA0, 0x00, 0x00, 0x00, 0x03],
-            Scheme::Mastercard => [0xA0, 0x00, 0x00, 0x00, 0x04],
-            Scheme::UnionPay => [0xA0, 0x00, 0x00, 0x03, 0x33],
-        }
-    }
-    /// The contact credit/debit AID.
-    pub fn aid(self) -> Vec<u8> {
-        match self {
-            Scheme::Visa => vec![0xA0, 0x00, 0x00, 0x00, 0x03, 0x10, 0x10],
-            Scheme::Mastercard => vec![0xA0, 0x00, 0x00, 0x00, 0x04, 0x10, 0x10],
-            Scheme::UnionPay => vec![0xA0, 0x00, 0x00, 0x03, 0x33, 0x01, 0x01, 0x01],
-        }
-    }
     pub fn label(self) -> &'static str {
         match self {
             Scheme::Visa => "VISA CREDIT",

@@ -3,10 +3,11 @@
 //! GENERATE AC, RECOVER AC, EXCHANGE RELAY RESISTANCE DATA, COMPUTE CRYPTOGRAPHIC CHECKSUM,
 //! GET DATA, EXTERNAL AUTHENTICATE and script commands, computing real application
 //! cryptograms (smartpos-crypto `emv::Cvn`) and real fDDA/CDA signatures under the test PKI of
-//! [`pki`]. Profiles: card and phone per kernel, offline/online approvals, fDDA and CDA, the
-//! low-value UnionPay electronic-cash card, a card that tears mid-GENERATE AC, two cards in the
-//! field, a card that asks for another interface, a blocked card, a mag-stripe-mode card and a
-//! relay-resistance card.
+//! [`pki`] (the simulator's one seeded PKI, [`crate::pki::ContactlessPki`]). Profiles: card and
+//! phone per kernel, offline/online approvals, fDDA and CDA, the low-value UnionPay
+//! electronic-cash card, a card that tears mid-GENERATE AC, two cards in the field, a card that
+//! asks for another interface, a blocked card, a mag-stripe-mode card and a relay-resistance
+//! card.
 
 pub mod pki;
 
@@ -23,32 +24,10 @@ use smartpos_emv::{Apdu, CardTransport, Response, TransportError};
 use smartpos_tlv::{Tag, TlvBuilder, encode};
 use std::sync::Arc;
 
-/// Which kernel the virtual card is built for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scheme {
-    /// qVSDC, kernel 3, RID A000000003.
-    Visa,
-    /// Kernel 2, RID A000000004.
-    Mastercard,
-    /// qUICS, kernel 7, RID A000000333.
-    UnionPay,
-}
+pub use crate::card::scheme::Scheme;
 
+/// The contactless side of each scheme: its kernel and the virtual contactless card's PAN.
 impl Scheme {
-    pub fn rid(self) -> [u8; 5] {
-        match self {
-            Scheme::Visa => [0xA0, 0, 0, 0, 0x03],
-            Scheme::Mastercard => [0xA0, 0, 0, 0, 0x04],
-            Scheme::UnionPay => [0xA0, 0, 0, 0x03, 0x33],
-        }
-    }
-    pub fn aid(self) -> Vec<u8> {
-        match self {
-            Scheme::Visa => hex_lit("A0000000031010"),
-            Scheme::Mastercard => hex_lit("A0000000041010"),
-            Scheme::UnionPay => hex_lit("A000000333010101"),
-        }
-    }
     fn kernel(self) -> u8 {
         match self {
             Scheme::Visa => 3,
@@ -58,9 +37,11 @@ impl Scheme {
     }
     /// The virtual card's PAN digits.
     pub fn pan_digits(self) -> String {
-        hex::encode_upper(self.pan())
+        hex::encode_upper(self.contactless_pan_bcd())
     }
-    fn pan(self) -> Vec<u8> {
+    /// The virtual contactless card's PAN as BCD (tag 5A); the contact test card's PAN is
+    /// [`Scheme::pan`].
+    pub fn contactless_pan_bcd(self) -> Vec<u8> {
         match self {
             Scheme::Visa => hex_lit("4761739001010010"),
             Scheme::Mastercard => hex_lit("5413330089020011"),
@@ -239,11 +220,18 @@ const MS_PCVC3: u16 = 0x000E;
 const MS_PUNATC: u16 = 0x01F0;
 
 impl VirtualCard {
-    /// Build the card: ICC key (768 bits), certificates, records, master key.
+    /// Build the card: ICC key (768 bits, derived from the PKI's seed and the card's PAN and
+    /// form factor, so the same card has the same key in every process), certificates,
+    /// records, master key.
     pub fn new(profile: Profile, pki: Arc<TestPki>) -> Result<VirtualCard, PkiError> {
         let scheme = profile.scheme;
-        let pan = scheme.pan();
-        let icc = RsaPrivateKey::generate(768, 3)?;
+        let pan = scheme.contactless_pan_bcd();
+        let card_name = format!(
+            "{} {}",
+            scheme.pan_digits(),
+            if profile.phone { "phone" } else { "card" }
+        );
+        let icc = pki.icc_key(&card_name)?;
         let mk = icc_master_key(&scheme.pan_digits(), "01")?;
         let mut aip = match scheme {
             Scheme::Mastercard => [0x18, 0x80],
@@ -294,7 +282,7 @@ impl VirtualCard {
         let mut records = vec![encode(Tag(0x70), &r1_value)];
         let mut sm_icc = None;
         if profile.oda && profile.sm {
-            let key = Sm2PrivateKey::generate().map_err(|e| PkiError::Crypto(e.to_string()))?;
+            let key = pki.sm_icc_key(&card_name)?;
             let mut static_data = r1_value.clone();
             static_data.extend_from_slice(&aip);
             let mut r2 = TlvBuilder::new();
