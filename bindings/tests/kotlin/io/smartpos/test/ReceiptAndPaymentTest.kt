@@ -298,6 +298,36 @@ class ReceiptAndPaymentTest {
     }
 
     @Test
+    fun merchantQrCancelledWhileShownIsRevoked() = runBlocking {
+        terminal.close()
+        host.stop()
+        host.close()
+        host = HostSimulator.startWithQrPolls(1_000_000u)
+        writeSimulatedConfig(dir.path, host.address())
+        val cleared = java.util.concurrent.atomic.AtomicInteger()
+        lateinit var t: SmartPosTerminal
+        // The attendant cancels while the code is on the screen.
+        val display = object : PosQrDisplay {
+            override fun show(payload: String) = t.cancel()
+            override fun clear() {
+                cleared.incrementAndGet()
+            }
+        }
+        val d = devices
+        t = SmartPosTerminal.open(
+            dir, File(dir, "journal.db"), PosKeys(simulatedMasterKey(), ByteArray(32) { 7 }, ByteArray(32) { 9 }), "sup1",
+            PosDevices(d.reader, d.pinPad, d.printer, d.scanner, d.indicators, qrDisplay = display),
+        )
+        terminal = t
+        terminal.signOn()
+        val tx = terminal.sale(4200, "01", method = PosPaymentMethod.MERCHANT_QR)
+        assertEquals(PosStatus.REVOKED, tx.status)
+        assertEquals("qr_sale", tx.kind)
+        assertEquals(1, cleared.get())
+        assertEquals("nothing approved at the host", 0u, host.approvedCount())
+    }
+
+    @Test
     fun contactlessSaleOfASimulatedNfcCard() = runBlocking {
         terminal.signOn()
         devices.contactlessProfile = "visa_online_only"
