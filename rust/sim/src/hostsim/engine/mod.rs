@@ -265,8 +265,11 @@ impl Engine {
         let key = (tid.clone(), req.mti(), stan);
         let network_class = req.mti().class() == 8;
         if !network_class {
-            if let Some(cached) = self.cache.get(&key).cloned() {
+            if let Some(mut cached) = self.cache.get(&key).cloned() {
                 self.ledger.duplicates += 1;
+                // A repeat (0220 advice, 0400 reversal, a retried request) gets the first answer,
+                // MACed under the terminal's current keys: it may have signed on again since.
+                self.sign(&tid, &mut cached);
                 match req.mti().as_str() {
                     "0400" => {
                         if let Some(e) = self.latest_mut(&tid, stan) {
