@@ -522,7 +522,8 @@ impl From<PosSaleRequest> for SaleRequest {
 }
 
 /// How a transaction ended. Declines raise `Declined`; a transaction whose authorisation was
-/// reversed (no usable host answer) raises `HostUnavailable`.
+/// reversed (no usable host answer) raises `HostUnavailable`; a refund without an answer is
+/// [`PosStatus::Pending`] (refunds are never reversed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum PosStatus {
     /// Approved by the host.
@@ -531,6 +532,10 @@ pub enum PosStatus {
     ApprovedOffline,
     /// QR order revoked.
     Revoked,
+    /// A refund the host has not answered yet: queued as a store-and-forward advice and sent
+    /// again (`flush_queues`, before every transaction) until the host answers. Not refunded
+    /// yet; do not refund another way (it still counts against the original sale).
+    Pending,
 }
 
 /// A finished transaction, as receipts and the app show it (smartpos-terminal's
@@ -618,6 +623,7 @@ impl TryFrom<TransactionOutcome> for PosTransaction {
             Status::Approved => PosStatus::Approved,
             Status::ApprovedOffline => PosStatus::ApprovedOffline,
             Status::Revoked => PosStatus::Revoked,
+            Status::Reversed if o.pending => PosStatus::Pending,
             Status::Reversed => {
                 // Sent, but no usable answer: not charged, the reversal is queued.
                 return Err(SmartPosError::HostUnavailable {
@@ -668,6 +674,7 @@ impl TryFrom<TransactionOutcome> for PosTransaction {
             merchant_id,
             operator_id,
             at_ms,
+            pending: _,
             // Later additions of the terminal's record are not shown to the app until they
             // are added here.
             ..

@@ -279,6 +279,12 @@ impl HostSimulator {
             })
     }
 
+    /// The next `count` requests are handled (the host applies them) but never answered: the
+    /// terminal's read times out (lost answers, e.g. a refund left pending).
+    pub fn withhold_answers(&self, count: u32) {
+        host_lock(&self.sim).inject(smartpos_sim::hostsim::Fault::NoAnswer, count);
+    }
+
     /// Stop listening (later connections are refused).
     pub fn stop(&self) {
         host_lock(&self.sim).shutdown();

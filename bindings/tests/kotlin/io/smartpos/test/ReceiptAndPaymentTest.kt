@@ -202,6 +202,23 @@ class ReceiptAndPaymentTest {
     }
 
     @Test
+    fun refundWithoutAnswerIsPendingAndSentAgainByFlush() = runBlocking {
+        terminal.signOn()
+        val sale = terminal.sale(3000, "01")
+        // The host refunds, but its answer never arrives (read timeout).
+        host.withholdAnswers(1u)
+        val refund = terminal.refund(sale.txnId, 3000)
+        assertEquals(PosStatus.PENDING, refund.status)
+        assertTrue(refund.message, refund.message.contains("pending"))
+        // Still counts against the sale: no second refund of the same money.
+        val again = runCatching { terminal.refund(sale.txnId, 1) }.exceptionOrNull()
+        assertTrue("$again", again is SmartPosException)
+        // Sent again (once) until the host answers.
+        assertEquals(1, terminal.flushQueues())
+        assertEquals(0, terminal.flushQueues())
+    }
+
+    @Test
     fun preAuthorisationThenCompletion() = runBlocking {
         terminal.signOn()
         devices.profile = "visa-cda-online-pin"
