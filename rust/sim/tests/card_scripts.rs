@@ -130,6 +130,9 @@ fn options_follow_the_cryptogram_version() {
 fn malformed_templates_and_short_macs_are_typed_errors() {
     let s = ScriptSession::new(ScriptMacOption::EmvCommon, &pyemv_mk_smi(), [0, 1], [1; 8])
         .expect("session");
+    // Debug shows the option and ATC, never the session key.
+    let dbg = format!("{s:?}");
+    assert!(dbg.contains("EmvCommon") && !dbg.contains("key"), "{dbg}");
     // Fewer than 4 header bytes; Lc that disagrees with the data.
     for bad in ["841E00", "84DA9F5805 1122", "84DA9F5801 1122"] {
         assert!(

@@ -268,3 +268,39 @@ fn static_code(code: &str) -> Option<&'static str> {
     ];
     CODES.iter().find(|c| **c == code).copied().or(Some("05"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session() -> ScriptSession {
+        let mk = SecretKey::from_hex(KeyAlgorithm::Tdes2, "0123456789ABCDEFFEDCBA9876543210")
+            .expect("key");
+        ScriptSession::new(ScriptMacOption::Visa, &mk, [0, 0x21], [7; 8]).expect("session")
+    }
+
+    #[test]
+    fn templates_are_sealed_raw_is_verbatim_and_unreadable_hex_goes_as_configured() {
+        let s = session();
+        let t = "720D9F1804000000018604841E0000";
+        let sealed = issuer_scripts(t, Some(&s)).expect("scripts");
+        assert_eq!(
+            sealed,
+            s.seal_scripts(&hex::decode(t).expect("hex")).expect("seal")
+        );
+        assert_ne!(sealed, hex::decode(t).expect("hex"));
+        // raw: byte for byte, whatever the session.
+        let raw = "7215 9F180400000001 860C 841E000008 0011223344556677".replace(' ', "");
+        assert_eq!(
+            issuer_scripts(&format!("raw:{raw}"), Some(&s)),
+            hex::decode(&raw).ok()
+        );
+        // A command that is not a template (3 bytes) and no session: as configured.
+        let odd = "720C9F1804000000018603841E00";
+        assert_eq!(issuer_scripts(odd, Some(&s)), hex::decode(odd).ok());
+        assert_eq!(issuer_scripts(t, None), hex::decode(t).ok());
+        // Not hex: nothing is sent.
+        assert_eq!(issuer_scripts("72zz", Some(&s)), None);
+        assert_eq!(issuer_scripts("raw:7", Some(&s)), None);
+    }
+}
