@@ -98,6 +98,7 @@ pub struct CardEntry {
     #[serde(default)]
     pub balance: Option<u64>,
     /// Issuer script templates (71/72 TLVs, hex) sent with every approval.
+    /// Their 86 commands are templates (`CLA INS P1 P2 [Lc data]`, no MAC) the simulator MACs per transaction (EMV Book 2 §9.2.1, `card::script`); `raw:` + hex is sent byte for byte.
     #[serde(default)]
     pub issuer_scripts: Option<String>,
 }
