@@ -140,6 +140,19 @@ fn malformed_templates_and_short_macs_are_typed_errors() {
             "{bad}"
         );
     }
+    // 247 data bytes + MAC fit a short Lc' (255); 248 do not.
+    let mut fits = vec![0x84, 0xDA, 0x9F, 0x58, 247];
+    fits.extend_from_slice(&[0x11; 247]);
+    assert_eq!(s.seal_command(&fits).expect("seal")[4], 255);
+    let mut too_long = vec![0x84, 0xDA, 0x9F, 0x58, 248];
+    too_long.extend_from_slice(&[0x11; 248]);
+    assert!(matches!(
+        s.seal_command(&too_long),
+        Err(ScriptError::Template {
+            field: "command data",
+            ..
+        })
+    ));
     assert!(matches!(
         s.verify([0x84, 0x1E, 0, 0], &[1, 2, 3, 4]),
         Err(ScriptError::MissingMac { len: 4 })
