@@ -225,6 +225,88 @@ mod tests {
         out
     }
 
+    // The `strip_card_data` fuzz target's body (fuzz/bodies/strip_card_data.rs): kept data is
+    // well-formed, holds no card-data tag at any depth, keeps every other data object in order
+    // and strips to itself.
+    include!("../../../fuzz/bodies/strip_card_data.rs");
+
+    /// A data object (test helper for the fuzz proptests): `tlv` with the constructed bit
+    /// of the first tag byte set when `constructed`.
+    fn object(tag: u32, constructed: bool, value: &[u8]) -> Vec<u8> {
+        let mut out = tlv(tag, value);
+        if constructed {
+            if let Some(first) = out.first_mut() {
+                *first |= 0x20;
+            }
+        }
+        out
+    }
+
+    /// Nested field 55: templates (constructed bit set) holding card and other data objects.
+    fn nested_field55() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        let tags = proptest::sample::select(vec![
+            0x5Au32, 0x57, 0x5F20, 0x9F1F, 0x9F20, 0x56, 0x9F6B, 0x9F46, 0x9F2D, 0x9F26, 0x9F10,
+            0x95, 0x9F36, 0x82, 0x50, 0x9F1A,
+        ]);
+        let leaf = (tags, proptest::collection::vec(any::<u8>(), 0..20))
+            .prop_map(|(t, v)| object(t, false, &v));
+        leaf.prop_recursive(3, 60, 6, |inner| {
+            (
+                proptest::sample::select(vec![0x70u32, 0x77, 0xBF0C, 0x61, 0xA5]),
+                proptest::collection::vec(inner, 0..6),
+                proptest::collection::vec(proptest::sample::select(vec![0u8, 0xFF]), 0..2),
+            )
+                .prop_map(|(t, children, pad)| {
+                    let mut value: Vec<u8> = pad;
+                    value.extend(children.concat());
+                    object(t, true, &value)
+                })
+        })
+    }
+
+    /// Outside input that parses: the body's invariants on nested templates, and the example
+    /// of the tests above reaches the "kept" branch.
+    #[test]
+    fn fuzz_body_holds_on_the_examples() {
+        let f55 = hex("700E9F1F033132339F20013482021980");
+        strip_card_data_body(&f55).unwrap();
+        let kept = strip_card_data(&f55).unwrap();
+        let mut objects = Vec::new();
+        let mut card_seen = false;
+        fuzz_flatten(&kept, &mut objects, &mut card_seen).unwrap();
+        assert_eq!(objects, vec![(0x82, vec![0x19, 0x80])]);
+        assert!(!card_seen);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+
+        /// The fuzz body on arbitrary bytes.
+        #[test]
+        fn fuzz_body_on_bytes(data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+            strip_card_data_body(&data).map_err(proptest::test_runner::TestCaseError::fail)?;
+        }
+
+        /// The fuzz body on nested templates, which must all be accepted, and on them with one
+        /// byte changed.
+        #[test]
+        fn fuzz_body_on_nested_templates(
+            items in proptest::collection::vec(nested_field55(), 0..4),
+            at in proptest::prelude::any::<usize>(),
+            byte in proptest::prelude::any::<u8>(),
+        ) {
+            let f55 = items.concat();
+            proptest::prop_assume!(!f55.is_empty() && f55.len() <= MAX_ICC_DATA);
+            proptest::prop_assert!(strip_card_data(&f55).is_ok(), "well-formed field 55 refused");
+            strip_card_data_body(&f55).map_err(proptest::test_runner::TestCaseError::fail)?;
+            let mut changed = f55.clone();
+            let i = at % changed.len();
+            changed[i] = byte;
+            strip_card_data_body(&changed).map_err(proptest::test_runner::TestCaseError::fail)?;
+        }
+    }
+
     proptest::proptest! {
         /// Outside input (card data): any bytes give a result or an error, never a panic.
         #[test]

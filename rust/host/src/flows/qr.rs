@@ -9,52 +9,61 @@ use crate::response::ResponseCode;
 use crate::store::ReversalStore;
 use smartpos_iso8583::{Error as IsoError, FieldKind, Message, Part};
 
-/// The payload the host sent for a merchant-presented order (field 62), checked as far as the
-/// link can: present, at most [`dialect::qr::PAYLOAD_MAX`] bytes (EMV QRCPS-MPM v1.1 §4.1), UTF-8
-/// without control characters (the Language Template, ID 64, may hold any script), and framed
-/// as an MPM payload — Payload Format Indicator "000201" first and the CRC "6304" + 4 hex digits
-/// last (§4.2.1, §4.7.1). The CRC value and the content are the terminal's to check.
+impl QrMerchantOrder {
+    /// The payload the host sent for a merchant-presented order (field 62), checked as far as
+    /// the link can: present, at most [`dialect::qr::PAYLOAD_MAX`] bytes (EMV QRCPS-MPM v1.1
+    /// §4.1), UTF-8 without control characters (the Language Template, ID 64, may hold any
+    /// script), and framed as an MPM payload — Payload Format Indicator "000201" first and the
+    /// CRC "6304" + 4 hex digits last (§4.2.1, §4.7.1). The CRC value and the content are the
+    /// terminal's to check. Returns the payload text, exactly the bytes received.
+    pub fn check_payload(field62: &[u8]) -> Result<&str, HostError> {
+        let bytes = field62;
+        if bytes.is_empty() {
+            return Err(HostError::MissingField {
+                field: 62,
+                what: "merchant QR payload",
+            });
+        }
+        if bytes.len() > dialect::qr::PAYLOAD_MAX {
+            return Err(HostError::Garbled(IsoError::ValueTooLong {
+                field: 62,
+                length: bytes.len(),
+                max: dialect::qr::PAYLOAD_MAX,
+            }));
+        }
+        let bad_char = |offset: usize| {
+            HostError::Garbled(IsoError::BadCharacter {
+                part: Part::Field(62),
+                offset,
+                byte: bytes.get(offset).copied().unwrap_or(0),
+                kind: FieldKind::Ans,
+            })
+        };
+        let text = std::str::from_utf8(bytes).map_err(|e| bad_char(e.valid_up_to()))?;
+        if let Some((offset, _)) = text.char_indices().find(|(_, c)| c.is_control()) {
+            return Err(bad_char(offset));
+        }
+        let crc_ok = text
+            .len()
+            .checked_sub(8)
+            .and_then(|at| text.get(at..))
+            .is_some_and(|t| {
+                t.starts_with("6304") && t.bytes().skip(4).all(|b| b.is_ascii_hexdigit())
+            });
+        if !text.starts_with("000201") || !crc_ok {
+            return Err(HostError::Mismatch {
+                field: "merchant QR payload (62)",
+                expected: "an EMVCo MPM payload: 000201 first, 6304 + CRC last".into(),
+                received: text.chars().take(24).collect(),
+            });
+        }
+        Ok(text)
+    }
+}
+
+/// The order payload of an answer (field 62), see [`QrMerchantOrder::check_payload`].
 fn order_payload(r: &HostResponse) -> Result<String, HostError> {
-    let bytes = r
-        .message
-        .binary(62)
-        .filter(|b| !b.is_empty())
-        .ok_or(HostError::MissingField {
-            field: 62,
-            what: "merchant QR payload",
-        })?;
-    if bytes.len() > dialect::qr::PAYLOAD_MAX {
-        return Err(HostError::Garbled(IsoError::ValueTooLong {
-            field: 62,
-            length: bytes.len(),
-            max: dialect::qr::PAYLOAD_MAX,
-        }));
-    }
-    let bad_char = |offset: usize| {
-        HostError::Garbled(IsoError::BadCharacter {
-            part: Part::Field(62),
-            offset,
-            byte: bytes.get(offset).copied().unwrap_or(0),
-            kind: FieldKind::Ans,
-        })
-    };
-    let text = std::str::from_utf8(bytes).map_err(|e| bad_char(e.valid_up_to()))?;
-    if let Some((offset, _)) = text.char_indices().find(|(_, c)| c.is_control()) {
-        return Err(bad_char(offset));
-    }
-    let crc_ok = text
-        .len()
-        .checked_sub(8)
-        .and_then(|at| text.get(at..))
-        .is_some_and(|t| t.starts_with("6304") && t.bytes().skip(4).all(|b| b.is_ascii_hexdigit()));
-    if !text.starts_with("000201") || !crc_ok {
-        return Err(HostError::Mismatch {
-            field: "merchant QR payload (62)",
-            expected: "an EMVCo MPM payload: 000201 first, 6304 + CRC last".into(),
-            received: text.chars().take(24).collect(),
-        });
-    }
-    Ok(text.to_string())
+    QrMerchantOrder::check_payload(r.message.binary(62).unwrap_or_default()).map(str::to_string)
 }
 
 /// A terminal order reference: 1 to 25 printable ASCII characters, no space at either end.
@@ -209,7 +218,7 @@ impl<S: ReversalStore> HostClient<S> {
     /// Merchant-presented QR: create an unpaid order of `amount` for the customer to scan (0200
     /// 320000, 63 = `QRO` + `order_ref`). The host answers 09 with the order RRN (37), the
     /// reference echoed (63, the RRN when none was sent) and the EMVCo MPM payload to show (62,
-    /// checked by `order_payload`); the response MAC is verified as for every financial
+    /// checked by [`QrMerchantOrder::check_payload`]); the response MAC is verified as for every financial
     /// message. Any other response code is `Declined` (no order exists). No reversal is queued:
     /// an order moves no funds until a wallet pays it, and an order whose answer was lost is
     /// found again with [`HostClient::qr_query_by_trace`] and closed with `qr_revoke`.
