@@ -44,9 +44,9 @@ pub fn merchant_qr_payload(data: &[u8]) -> std::result::Result<(), String> {
 /// True when a refusal of field 62 says so.
 fn refusal_names_field62(e: &HostError) -> bool {
     match e {
-        HostError::MissingField { field, .. } => *field == 62,
-        HostError::Mismatch { field, .. } => field.contains("(62)"),
-        HostError::Garbled(g) => g.to_string().contains("62"),
+        HostError::MissingField { field, .. } | HostError::InvalidField { field, .. } => {
+            *field == 62
+        }
         _ => false,
     }
 }

@@ -117,6 +117,11 @@ pub enum HostError {
     /// The response lacks a field the flow needs.
     #[error("response lacks field {field} ({what})")]
     MissingField { field: u8, what: &'static str },
+    /// A response field the flow needs is present but its value is unusable: too long, wrong
+    /// characters, or not the layout the dialect gives it (e.g. a merchant-QR payload in 62
+    /// that is not framed as an EMVCo MPM). The answer is not used.
+    #[error("response field {field} is unusable: {reason}")]
+    InvalidField { field: u8, reason: String },
     /// The host declined (any response code other than approved).
     #[error("declined by the host: {code} ({meaning})", meaning = code.meaning())]
     Declined {
@@ -170,6 +175,7 @@ impl HostError {
                 | HostError::Mismatch { .. }
                 | HostError::UnexpectedMti { .. }
                 | HostError::MissingField { .. }
+                | HostError::InvalidField { .. }
                 | HostError::Cancelled { sent: true }
         )
     }

@@ -45,3 +45,44 @@ fn the_published_payload_is_accepted_as_received() {
     );
     merchant_qr_payload(SAMPLE.as_bytes()).expect("invariants hold");
 }
+
+/// The reason of an `InvalidField` refusal of field 62 (panics otherwise: test helper).
+fn invalid_62(data: &[u8]) -> String {
+    match QrMerchantOrder::check_payload(data) {
+        Err(e @ HostError::InvalidField { field: 62, .. }) => {
+            assert!(e.needs_reversal(), "an unusable answer is not believed");
+            match e {
+                HostError::InvalidField { reason, .. } => reason,
+                _ => unreachable!(),
+            }
+        }
+        other => panic!("expected InvalidField for 62, got {other:?}"),
+    }
+}
+
+#[test]
+fn every_bad_payload_is_invalid_field_62_saying_why() {
+    // EMV QRCPS-MPM v1.1 §4.1: at most 512 characters.
+    let mut long = String::from("000201");
+    long.push_str(&"A".repeat(512 - 6 - 8));
+    long.push_str("6304ABCD");
+    assert_eq!(long.len(), 512);
+    assert!(QrMerchantOrder::check_payload(long.as_bytes()).is_ok());
+    let longer = long.replacen("A", "AB", 1);
+    assert!(invalid_62(longer.as_bytes()).contains("513 bytes, more than 512"));
+
+    assert!(invalid_62(b"000201\x07 6304ABCD").contains("U+0007 at offset 6"));
+    assert!(invalid_62(b"0002\xC3(6304ABCD").contains("not UTF-8 at offset 4 (byte C3)"));
+    // §4.2.1: the Payload Format Indicator first.
+    assert!(invalid_62(b"0102016304ABCD").contains("000201"));
+    // §4.7.1: the CRC last, 4 hex digits.
+    assert!(invalid_62(b"0002016304ABCG").contains("6304"));
+    assert!(invalid_62(b"000201").contains("6304"));
+    assert!(invalid_62(SAMPLE.trim_end_matches("6304A13A").as_bytes()).contains("6304"));
+
+    // An absent payload is a missing field, not an invalid one.
+    assert!(matches!(
+        QrMerchantOrder::check_payload(b""),
+        Err(HostError::MissingField { field: 62, .. })
+    ));
+}

@@ -11,7 +11,7 @@ use smartpos_host::{
     HostClient, HostError, LinkConfig, MemoryStore, QrStatus, QueueKind, ReversalStore,
     TerminalConfig,
 };
-use smartpos_iso8583::{Error as IsoError, Frame, Message, Part, Profile};
+use smartpos_iso8583::{Frame, Message, Profile};
 use std::net::TcpListener;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -203,7 +203,7 @@ fn a_malformed_payload_is_a_typed_error() {
         let _ = r.set_binary(62, b"https://pay.example/o/1");
     }));
     assert!(
-        matches!(e, HostError::Mismatch { field, .. } if field.contains("62")),
+        matches!(&e, HostError::InvalidField { field: 62, reason } if reason.contains("000201")),
         "{e}"
     );
     // A control character inside (offset 6).
@@ -214,15 +214,8 @@ fn a_malformed_payload_is_a_typed_error() {
         let _ = r.set_binary(62, b"000201\n1021263040000");
     }));
     assert!(
-        matches!(
-            e,
-            HostError::Garbled(IsoError::BadCharacter {
-                part: Part::Field(62),
-                offset: 6,
-                byte: b'\n',
-                ..
-            })
-        ),
+        matches!(&e, HostError::InvalidField { field: 62, reason }
+            if reason.contains("U+000A at offset 6")),
         "{e}"
     );
     // Not UTF-8.
@@ -233,14 +226,8 @@ fn a_malformed_payload_is_a_typed_error() {
         let _ = r.set_binary(62, b"000201\xFF\xFE6304ABCD");
     }));
     assert!(
-        matches!(
-            e,
-            HostError::Garbled(IsoError::BadCharacter {
-                offset: 6,
-                byte: 0xFF,
-                ..
-            })
-        ),
+        matches!(&e, HostError::InvalidField { field: 62, reason }
+            if reason.contains("not UTF-8 at offset 6 (byte FF)")),
         "{e}"
     );
     // The CRC object missing from the end.
@@ -250,7 +237,10 @@ fn a_malformed_payload_is_a_typed_error() {
         let _ = r.set_text(63, "QROR1");
         let _ = r.set_binary(62, b"00020101021253031566304");
     }));
-    assert!(matches!(e, HostError::Mismatch { .. }), "{e}");
+    assert!(
+        matches!(&e, HostError::InvalidField { field: 62, reason } if reason.contains("6304")),
+        "{e}"
+    );
     // No payload.
     let e = refused(Box::new(|_, r| {
         let _ = r.set_response_code("09");

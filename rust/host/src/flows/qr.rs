@@ -7,7 +7,7 @@ use crate::error::HostError;
 use crate::request::{HostResponse, QrOrder, QrStatus};
 use crate::response::ResponseCode;
 use crate::store::ReversalStore;
-use smartpos_iso8583::{Error as IsoError, FieldKind, Message, Part};
+use smartpos_iso8583::Message;
 
 impl QrMerchantOrder {
     /// The payload the host sent for a merchant-presented order (field 62), checked as far as
@@ -24,24 +24,26 @@ impl QrMerchantOrder {
                 what: "merchant QR payload",
             });
         }
+        let invalid = |reason: String| HostError::InvalidField { field: 62, reason };
         if bytes.len() > dialect::qr::PAYLOAD_MAX {
-            return Err(HostError::Garbled(IsoError::ValueTooLong {
-                field: 62,
-                length: bytes.len(),
-                max: dialect::qr::PAYLOAD_MAX,
-            }));
+            return Err(invalid(format!(
+                "merchant QR payload of {} bytes, more than {}",
+                bytes.len(),
+                dialect::qr::PAYLOAD_MAX
+            )));
         }
-        let bad_char = |offset: usize| {
-            HostError::Garbled(IsoError::BadCharacter {
-                part: Part::Field(62),
-                offset,
-                byte: bytes.get(offset).copied().unwrap_or(0),
-                kind: FieldKind::Ans,
-            })
-        };
-        let text = std::str::from_utf8(bytes).map_err(|e| bad_char(e.valid_up_to()))?;
-        if let Some((offset, _)) = text.char_indices().find(|(_, c)| c.is_control()) {
-            return Err(bad_char(offset));
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            let offset = e.valid_up_to();
+            invalid(format!(
+                "merchant QR payload is not UTF-8 at offset {offset} (byte {:02X})",
+                bytes.get(offset).copied().unwrap_or(0)
+            ))
+        })?;
+        if let Some((offset, c)) = text.char_indices().find(|(_, c)| c.is_control()) {
+            return Err(invalid(format!(
+                "merchant QR payload has control character U+{:04X} at offset {offset}",
+                u32::from(c)
+            )));
         }
         let crc_ok = text
             .len()
@@ -50,12 +52,23 @@ impl QrMerchantOrder {
             .is_some_and(|t| {
                 t.starts_with("6304") && t.bytes().skip(4).all(|b| b.is_ascii_hexdigit())
             });
-        if !text.starts_with("000201") || !crc_ok {
-            return Err(HostError::Mismatch {
-                field: "merchant QR payload (62)",
-                expected: "an EMVCo MPM payload: 000201 first, 6304 + CRC last".into(),
-                received: text.chars().take(24).collect(),
-            });
+        if !text.starts_with("000201") {
+            return Err(invalid(format!(
+                "merchant QR payload does not start with the Payload Format Indicator 000201: {:?}",
+                text.chars().take(24).collect::<String>()
+            )));
+        }
+        if !crc_ok {
+            return Err(invalid(format!(
+                "merchant QR payload does not end with the CRC object 6304 + 4 hex digits: {:?}",
+                text.chars()
+                    .rev()
+                    .take(12)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect::<String>()
+            )));
         }
         Ok(text)
     }
