@@ -1,7 +1,7 @@
 //! What the simulated host approved, reversed and was advised of: the evidence tests read
 //! through [`super::HostSim::ledger`].
 
-use smartpos_host::ValueAddedData;
+use smartpos_host::{BatchTotals, ValueAddedData};
 
 /// What kind of transaction a ledger entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +67,8 @@ pub struct LedgerEntry {
     pub credit: bool,
     /// Included in a settled batch.
     pub settled: bool,
+    /// Value-added data (field 63 `VAD`) that came with the request (sale, pre-authorisation).
+    pub value_added: Option<ValueAddedRecord>,
 }
 
 impl LedgerEntry {
@@ -90,6 +92,18 @@ pub struct SettlementRecord {
     pub network_code: String,
     /// Response code sent (00 or 95).
     pub response_code: String,
+}
+
+/// The totals a settlement of one batch balanced with (00): what a repeated settlement of the
+/// same batch is checked against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettledBatch {
+    /// Field 41.
+    pub terminal_id: String,
+    /// 60.2 of the settlement request.
+    pub batch: u32,
+    /// The totals (field 48) both sides agreed on.
+    pub totals: BatchTotals,
 }
 
 /// Value-added data (field 63 `VAD`: order reference, member id, coupon) that arrived with a
@@ -127,8 +141,12 @@ pub struct Ledger {
     pub settlements: Vec<SettlementRecord>,
     /// Sign-ons.
     pub sign_ons: u32,
-    /// Value-added data received, one record per sale/pre-auth that carried it.
+    /// Value-added data received, one record per sale/pre-auth that carried it, in arrival
+    /// order: a copy of every [`LedgerEntry::value_added`], made when the snapshot is taken
+    /// (the entries are where the host keeps it).
     pub value_added: Vec<ValueAddedRecord>,
+    /// Batches settled with 00, with the totals they balanced with.
+    pub settled_batches: Vec<SettledBatch>,
     /// Requests answered 30 (format error) for a malformed field 63 `VAD`.
     pub format_errors: u32,
 }
@@ -144,10 +162,20 @@ impl Ledger {
     /// The value-added data that came with a terminal's STAN, if any (the latest, should the
     /// STAN have wrapped round).
     pub fn value_added_of(&self, terminal_id: &str, stan: u32) -> Option<&ValueAddedData> {
-        self.value_added
+        self.entries
             .iter()
             .rev()
+            .filter_map(|e| e.value_added.as_ref())
             .find(|v| v.terminal_id == terminal_id && v.stan == stan)
             .map(|v| &v.data)
+    }
+
+    /// The totals a terminal's batch was settled with, if the host settled it.
+    pub fn settled_totals(&self, terminal_id: &str, batch: u32) -> Option<BatchTotals> {
+        self.settled_batches
+            .iter()
+            .rev()
+            .find(|s| s.terminal_id == terminal_id && s.batch == batch)
+            .map(|s| s.totals)
     }
 }

@@ -50,8 +50,8 @@ impl Engine {
                 arqc: out.arqc_verified,
             },
         );
-        if let Some(data) = value_added {
-            self.ledger.value_added.push(ValueAddedRecord {
+        if let Some(e) = self.ledger.entries.get_mut(entry) {
+            e.value_added = value_added.map(|data| ValueAddedRecord {
                 terminal_id: tid.to_string(),
                 stan: stan_of(req).unwrap_or(0),
                 entry,

@@ -242,8 +242,15 @@ impl Engine {
         })
     }
 
+    /// A snapshot of the ledger; [`Ledger::value_added`] is filled from the entries.
     pub(crate) fn ledger(&self) -> Ledger {
-        self.ledger.clone()
+        let mut ledger = self.ledger.clone();
+        ledger.value_added = ledger
+            .entries
+            .iter()
+            .filter_map(|e| e.value_added.clone())
+            .collect();
+        ledger
     }
 
     pub(crate) fn balance(&self, pan: &str) -> Option<u64> {
@@ -446,6 +453,7 @@ impl Engine {
             voided: false,
             credit: kind == TxnKind::Refund,
             settled: false,
+            value_added: None,
         });
         self.ledger.entries.len() - 1
     }

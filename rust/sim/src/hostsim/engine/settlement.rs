@@ -6,10 +6,16 @@
 //! left for the next settlement, so a terminal that settles a closed batch again after a
 //! failure while it already sells in the next batch still agrees. A settlement of a batch the
 //! host has already settled (its batch counter moved past it and nothing of that batch is
-//! left to count) is acknowledged again with 00 and changes nothing: the terminal never
-//! learnt the first answer (UnionPay-style acquirers answer a repeated settlement the same way).
+//! left to count) changes nothing: the terminal never learnt the first answer. It is checked
+//! against the totals the batch was settled with ([`crate::hostsim::ledger::SettledBatch`]):
+//! the same totals are acknowledged again with 00 (UnionPay-style acquirers answer a repeated
+//! settlement the same way), other totals get 95 (reconcile error, as for any settlement that
+//! does not balance) with the settled totals in 48. A batch settled before the host kept
+//! totals per batch (none recorded) is acknowledged with 00. Batch upload (0320) books no
+//! record the host already settled, so an upload after that 95 never books it twice.
 
 use super::*;
+use crate::hostsim::ledger::SettledBatch;
 
 impl Engine {
     pub(super) fn upload(&mut self, req: &Message, tid: &str) -> Option<Message> {
@@ -20,10 +26,11 @@ impl Engine {
             .flatten()
             .and_then(|s| s.parse().ok());
         let known = orig.is_some_and(|s| {
-            self.ledger
-                .entries
-                .iter()
-                .any(|e| e.terminal_id == tid && e.stan == s && e.counts())
+            self.ledger.entries.iter().any(|e| {
+                e.terminal_id == tid
+                    && e.stan == s
+                    && (e.counts() || (e.settled && e.approved && !e.reversed && !e.voided))
+            })
         });
         let r = self.reply(req, "00")?;
         if !known {
@@ -112,8 +119,14 @@ impl Engine {
         let already_settled = batch.is_some_and(|b| {
             self.terminals.get(tid).is_some_and(|t| b < t.batch) && ours == BatchTotals::default()
         });
+        // A repeat of a settled batch answers with (and is checked against) its settled totals.
+        let settled_totals = batch
+            .filter(|_| already_settled)
+            .and_then(|b| self.ledger.settled_totals(tid, b));
+        let ours = settled_totals.unwrap_or(ours);
         let code = match theirs {
             None => "30",
+            Some(t) if already_settled && settled_totals.is_some_and(|s| s != t) => "95",
             Some(_) if already_settled => "00",
             Some(t) if t == ours => "00",
             Some(_) => "95",
@@ -134,6 +147,13 @@ impl Engine {
             }
             if let Some(t) = self.terminals.get_mut(tid) {
                 t.batch = t.batch.saturating_add(1);
+            }
+            if let Some(b) = batch {
+                self.ledger.settled_batches.push(SettledBatch {
+                    terminal_id: tid.to_string(),
+                    batch: b,
+                    totals: ours,
+                });
             }
         }
         self.ledger.settlements.push(SettlementRecord {
