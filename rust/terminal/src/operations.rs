@@ -3,12 +3,12 @@
 
 use crate::cancel::CancelToken;
 use crate::error::{Result, TerminalError};
-use crate::events::{Event, Step as Progress};
+use crate::events::{self, Event, MessageId, Step as Progress};
 use crate::journal_host::{self, emv_date_time};
 use crate::records::{SettlementResult, Status, TransactionOutcome};
 use crate::roles::{Action, Role};
 use crate::terminal::{PaymentMethod, SaleRequest, Terminal};
-use smartpos_host::dialect;
+use smartpos_host::{HostError, dialect};
 use smartpos_journal::{
     BatchId, Journal, OriginalRef, TotalsBy, TransactionRecord, TxnFilter, TxnId, TxnKind, TxnState,
 };
@@ -106,6 +106,19 @@ impl Terminal {
         date.get(2..6).unwrap_or("0101").to_string()
     }
 
+    /// A void or refund whose request was cancelled before it was written to the host
+    /// (`HostError::Cancelled { sent: false }`): nothing reached the host, nothing to reverse or
+    /// advise, so it is aborted like a sale (journal online pending → aborted; the original
+    /// keeps its amount open for a later void or refund).
+    fn aborted_before_sending(&mut self, id: TxnId, what: &'static str) -> Result<TerminalError> {
+        journal_host::lock(&self.journal)
+            .abort(id, &format!("{what} cancelled before the request was sent"))?;
+        events::prompt(&*self.events(), MessageId::Cancelled);
+        Ok(TerminalError::Cancelled {
+            step: "host request",
+        })
+    }
+
     /// Void an approved sale of the open batch (supervisor). The void is journalled before it is
     /// sent and reversed if its answer is lost.
     pub fn void(&mut self, original: TxnId, cancel: &CancelToken) -> Result<TransactionOutcome> {
@@ -141,6 +154,9 @@ impl Terminal {
         });
         self.host.set_cancel(None);
         crate::crashpoint::hit("void_answered");
+        if let Err(HostError::Cancelled { sent: false }) = answer {
+            return Err(self.aborted_before_sending(rec.id, "void")?);
+        }
         let status = self.apply_answer(rec.id, answer)?;
         if status == Status::Approved {
             journal_host::lock(&self.journal)
@@ -213,8 +229,12 @@ impl Terminal {
             ),
             OriginalRef::Local(_) => (orig.rrn.clone().unwrap_or_default(), self.mmdd(&orig)),
         };
+        self.devices.events.event(&Event::Progress {
+            step: Progress::Online,
+        });
         self.host.set_last_stan(rec.stan.saturating_sub(1));
-        // A cancel while the answer is awaited leaves the refund pending (below), as a timeout.
+        // A cancel while the answer is awaited leaves the refund pending (below), as a timeout;
+        // a cancel before the request is written aborts it.
         self.host.set_cancel(Some(cancel.host_hook()));
         let answer = self.host.refund(&smartpos_host::RefundRequest {
             amount,
@@ -225,6 +245,9 @@ impl Terminal {
         self.host.set_cancel(None);
         crate::crashpoint::hit("refund_answered");
         let status = match answer {
+            Err(HostError::Cancelled { sent: false }) => {
+                return Err(self.aborted_before_sending(rec.id, "refund")?);
+            }
             Err(e) if e.needs_reversal() => {
                 // The refund may have reached the host: never dropped, never paid twice. It
                 // stays online (counting against the original) and is repeated as an advice.
