@@ -177,3 +177,36 @@ fn the_upload_after_a_95_on_a_settled_batch_books_nothing_twice() {
     assert_eq!(after.settled_totals(TID, 1), Some(settled));
     assert_eq!(after.settled_batches.len(), 1);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(12))]
+
+    /// Whatever the batch held, a repeat of its settlement is 00 exactly when its totals are
+    /// the settled ones, and never settles anything again.
+    #[test]
+    fn a_repeat_balances_only_with_the_settled_totals(
+        amounts in proptest::collection::vec(1u64..50_000, 0..4),
+        count_delta in 0u32..2,
+        amount_delta in 0u64..3,
+    ) {
+        let sim = HostSim::start_default().expect("sim");
+        let mut c = signed_on(&sim);
+        for a in &amounts {
+            c.sale(&sale(*a)).expect("sale");
+        }
+        let totals = debits(amounts.len() as u32, amounts.iter().sum());
+        proptest::prop_assert_eq!(c.settle(&totals, &[]).expect("settled"), SettlementOutcome::Balanced);
+        let claimed = debits(totals.debit_count + count_delta, totals.debit_amount + amount_delta);
+        let repeat = c.settle_batch(1, &claimed, &[]);
+        if claimed == totals {
+            proptest::prop_assert_eq!(repeat.expect("acknowledged"), SettlementOutcome::Balanced);
+        } else {
+            let code = repeat.expect_err("mismatch").response_code().map(|r| r.as_str().to_string());
+            proptest::prop_assert_eq!(code.as_deref(), Some("95"));
+        }
+        let ledger = sim.ledger();
+        proptest::prop_assert_eq!(ledger.settled_batches.len(), 1);
+        proptest::prop_assert_eq!(ledger.settled_totals(TID, 1), Some(totals));
+        proptest::prop_assert!(ledger.entries.iter().all(|e| e.settled));
+    }
+}
