@@ -249,12 +249,12 @@ mod tests {
             0x5Au32, 0x57, 0x5F20, 0x9F1F, 0x9F20, 0x56, 0x9F6B, 0x9F46, 0x9F2D, 0x9F26, 0x9F10,
             0x95, 0x9F36, 0x82, 0x50, 0x9F1A,
         ]);
-        let leaf = (tags, proptest::collection::vec(any::<u8>(), 0..20))
+        let leaf = (tags, proptest::collection::vec(any::<u8>(), 0..16))
             .prop_map(|(t, v)| object(t, false, &v));
-        leaf.prop_recursive(3, 60, 6, |inner| {
+        leaf.prop_recursive(3, 24, 4, |inner| {
             (
                 proptest::sample::select(vec![0x70u32, 0x77, 0xBF0C, 0x61, 0xA5]),
-                proptest::collection::vec(inner, 0..6),
+                proptest::collection::vec(inner, 0..4),
                 proptest::collection::vec(proptest::sample::select(vec![0u8, 0xFF]), 0..2),
             )
                 .prop_map(|(t, children, pad)| {
@@ -292,7 +292,7 @@ mod tests {
         /// byte changed.
         #[test]
         fn fuzz_body_on_nested_templates(
-            items in proptest::collection::vec(nested_field55(), 0..4),
+            items in proptest::collection::vec(nested_field55(), 1..4),
             at in proptest::prelude::any::<usize>(),
             byte in proptest::prelude::any::<u8>(),
         ) {
