@@ -11,8 +11,9 @@
 //!   (PAN, PSN, PIN, IMK) and the response rules table.
 //! * It remembers what it did ([`HostSim::ledger`]): a repeated request (same terminal, MTI and
 //!   STAN) is answered from a cache and not re-authorised; a repeated reversal is acknowledged
-//!   and applied once. Value-added data of a sale (field 63 `VAD`) is parsed and kept
-//!   (`Ledger::value_added`); a malformed one is answered 30 (format error), nothing booked.
+//!   and applied once; a repeated settlement of a settled batch is answered 00 with the same
+//!   totals, 95 with others. Value-added data of a sale (field 63 `VAD`) is parsed and kept on
+//!   its ledger entry (`LedgerEntry::value_added`, `Ledger::value_added_of`); a malformed one is answered 30 (format error), nothing booked.
 //! * Faults ([`Fault`]) for the next N requests: delay, drop the connection, no answer, garbage,
 //!   wrong MAC, duplicated response, bad KCV at sign-on. The request is processed (and recorded)
 //!   before the fault hits its answer, as a real host that approved and then lost the line.

@@ -55,7 +55,8 @@ impl<S: ReversalStore> HostClient<S> {
     /// with the same number, while new sales already go to the next batch. Same flow as
     /// [`HostClient::settle`] (flush, 0500, on 95 upload then 0500 again); the client's batch
     /// number is left as it is. Repeating it is safe: the acquirer answers a settlement of a
-    /// batch it already settled with 00 again.
+    /// batch it already settled with 00 when the totals are the ones it settled, else 95 (and
+    /// settles nothing twice).
     pub fn settle_batch(
         &mut self,
         batch: u32,
