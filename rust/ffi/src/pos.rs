@@ -3,14 +3,20 @@
 //! completion, receipt, events).
 //!
 //! The app supplies its devices as callbacks ([`PosCardReader`], [`PosPinPad`], [`PosPrinter`],
-//! [`PosQrScanner`], [`PosIndicators`]) and a [`TransactionEvents`] listener; this module wraps
-//! each into the terminal's device trait and converts records and errors. Every decision
-//! (limits, journalling, reversals, receipts) is smartpos-terminal's.
+//! [`PosQrScanner`], [`PosQrDisplay`], [`PosIndicators`]) and a [`TransactionEvents`] listener;
+//! its keys either as a [`crate::KeyStoreCallback`] (the device's secure key store) or as seed
+//! bytes of the software store, and its supervisor prompt as a [`crate::SupervisorCallback`]
+//! checked against [`crate::PosOperators`]. This module wraps each into the terminal's trait and
+//! converts records and errors (`From`/`TryFrom` impls, never copies of the terminal's logic).
+//! Every decision (limits, journalling, reversals, receipt layout, roles) is smartpos-terminal's.
 //!
-//! Calls are `async`: each runs the blocking terminal operation on its own thread and completes
-//! the future when it returns, so a Kotlin coroutine suspends instead of blocking. A
+//! Calls are `async`: each runs the blocking terminal operation on the terminal's one long-lived
+//! worker thread (in call order) and completes the future when it returns, so a Kotlin
+//! coroutine suspends instead of blocking, and every device callback of every operation comes
+//! from that one thread (the JVM attaches it once; see the facade's `CallbackThreads`). A
 //! [`CancellationHandle`] passed to a call reaches the terminal's `CancelToken`, which the card
-//! wait, the kernel's card link and the host link check.
+//! wait, the kernel's card link, the QR polling and the host link check. Device callbacks must
+//! not wait for another call of the same terminal (it would queue behind them).
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;

@@ -17,6 +17,7 @@ import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.Job
+import kotlinx.coroutines.cancelAndJoin
 import kotlinx.coroutines.flow.onSubscription
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
@@ -95,8 +96,9 @@ class ReceiptAndPaymentTest {
     /** Wait until the collector has seen the end of the payment (`progress:done`, the last
      *  event of an approved payment): every earlier event is then in [events] too. */
     private suspend fun awaitDone(events: List<PosEvent>, collector: Job) {
-        while (events.none { it.kind == "progress" && it.name == "done" }) kotlinx.coroutines.yield()
-        collector.cancel()
+        while (synchronized(events) { events.none { it.kind == "progress" && it.name == "done" } }) kotlinx.coroutines.yield()
+        // Joined: nothing appends to [events] while the test reads it.
+        collector.cancelAndJoin()
     }
 
     @Test
@@ -161,8 +163,10 @@ class ReceiptAndPaymentTest {
         val again = terminal.printReceipt(sale.txnId, PosReceiptCopy.CUSTOMER)
         assertTrue(again.reprint)
         assertTrue(devices.printed[1].toString(), devices.printed[1].any { it.contains("REPRINT") })
-        // The merchant copy is its own first print.
+        // The merchant copy is its own first print, in the language set.
+        terminal.setReceiptLanguage(PosLanguage.ZH_HANS)
         assertFalse(terminal.printReceipt(sale.txnId, PosReceiptCopy.MERCHANT).reprint)
+        assertTrue(devices.printed[2].toString(), devices.printed[2].any { it.contains("消费") })
         // Unknown transaction: a typed journal error, nothing printed.
         expect<SmartPosException.Journal> { terminal.printReceipt(987_654, PosReceiptCopy.CUSTOMER) }
         assertEquals(3, devices.printed.size)

@@ -139,7 +139,9 @@ class SmartPosTerminal private constructor(
     /** Void an approved sale of the open batch by its [PosTransaction.txnId]. */
     suspend fun void(txnId: Long): PosTransaction = cancellable { pos.void(txnId, it) }
 
-    /** Refund [amount] of a sale of this journal by its [PosTransaction.txnId]. */
+    /** Refund [amount] of a sale of this journal by its [PosTransaction.txnId]. A refund the host
+     *  did not answer comes back with status `PENDING`: it is queued and sent again by
+     *  [flushQueues] (and before every transaction) until the host answers. */
     suspend fun refund(originalTxnId: Long, amount: Long): PosTransaction {
         require(amount > 0) { "a refund amount is positive" }
         return cancellable { pos.refund(originalTxnId, amount.toULong(), it) }
@@ -166,6 +168,9 @@ class SmartPosTerminal private constructor(
     /** The receipt of [txnId]: data (masked PAN only), text, ESC/POS bytes and PNG. */
     suspend fun receipt(txnId: Long, copy: PosReceiptCopy = PosReceiptCopy.CUSTOMER, lang: PosLanguage = PosLanguage.EN): PosReceipt =
         pos.receipt(txnId, copy, lang)
+
+    /** Label language of [printReceipt] (English until set). */
+    fun setReceiptLanguage(lang: PosLanguage) = pos.setReceiptLanguage(lang)
 
     /** Print [copy] of the receipt of [txnId] on the printer; a second print is marked as a reprint. */
     suspend fun printReceipt(txnId: Long, copy: PosReceiptCopy = PosReceiptCopy.CUSTOMER): PosReceiptData = pos.printReceipt(txnId, copy)
