@@ -734,6 +734,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn offline_pin_bytes_are_4_to_12_ascii_digits() {
+        // ISO 9564-1 §8.1: 4 to 12 digits; anything else is a failed PIN pad, not a panic.
+        assert!(offline_pin_block(b"1234".to_vec()).is_some());
+        assert!(offline_pin_block(b"123456789012".to_vec()).is_some());
+        assert!(offline_pin_block(b"123".to_vec()).is_none());
+        assert!(offline_pin_block(b"1234567890123".to_vec()).is_none());
+        // Digit values instead of ASCII digits, letters, invalid UTF-8.
+        assert!(offline_pin_block(vec![1, 2, 3, 4]).is_none());
+        assert!(offline_pin_block(b"12a4".to_vec()).is_none());
+        assert!(offline_pin_block(vec![0xFF, 0x31, 0x32, 0x33]).is_none());
+        let entry = OfflinePinEntry::Entered {
+            digits: b"9876".to_vec(),
+        };
+        assert_eq!(format!("{entry:?}"), "Entered(<PIN>)");
+    }
+
+    #[test]
     fn cvm_names_follow_book3_annex_c3() {
         assert_eq!(contact_cvm_name("420300"), "online_pin");
         assert_eq!(contact_cvm_name("1F0002"), "no_cvm");
