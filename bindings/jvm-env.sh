@@ -28,6 +28,9 @@ jvm_check_exports() {
     symbols=$(nm -D --defined-only "$lib" | awk '{ print $NF }')
     for sym in uniffi_smartpos_ffi_fn_func_version uniffi_smartpos_ffi_fn_method_emvkernel_tap \
         uniffi_smartpos_ffi_fn_method_emvkernel_tap_native uniffi_smartpos_ffi_fn_func_simulated_emv_kernel \
+        uniffi_smartpos_ffi_fn_constructor_posterminal_open_secured uniffi_smartpos_ffi_fn_method_posterminal_receipt \
+        uniffi_smartpos_ffi_fn_init_callback_vtable_keystorecallback uniffi_smartpos_ffi_fn_constructor_posoperators_open \
+        uniffi_smartpos_ffi_fn_constructor_callbackworker_new \
         ffi_smartpos_ffi_uniffi_contract_version JNI_OnLoad Java_io_smartpos_jni_NativeApdu_openReader; do
         grep -qx "$sym" <<<"$symbols" || jvm_fail "$lib does not export $sym"
     done
