@@ -349,6 +349,19 @@ class ReceiptAndPaymentTest {
     }
 
     @Test
+    fun contactlessTapsRunTheKernelOfTheirScheme() = runBlocking {
+        terminal.signOn()
+        // EMV Contactless Book B: the Entry Point picks the kernel by the card's AID.
+        for ((profile, kernel) in listOf("mastercard_card" to "C-2", "visa_card" to "C-3", "unionpay_card" to "C-7")) {
+            devices.contactlessProfile = profile
+            val tx = terminal.sale(1200, "01")
+            assertTrue("$profile: ${tx.status}", tx.status == PosStatus.APPROVED || tx.status == PosStatus.APPROVED_OFFLINE)
+            assertEquals(profile, kernel, tx.kernel)
+            assertEquals(profile, "contactless", tx.entryMode)
+        }
+    }
+
+    @Test
     fun contactlessSaleOfASimulatedNfcCard() = runBlocking {
         terminal.signOn()
         devices.contactlessProfile = "visa_online_only"
