@@ -36,6 +36,7 @@ use smartpos_terminal::devices::{
     Indicators, Interfaces, PinPad as TerminalPinPad, PinPadError, Presented, PrintJob, Printer,
     QrDisplay, QrScanner, ReaderError, SwipedCard,
 };
+use smartpos_terminal::operator::MemoryAudit;
 use smartpos_terminal::receipt::{CodePage, MerchantInfo, Receipt, ReceiptData, Width};
 use smartpos_terminal::report::{SettlementReport, TotalsReport};
 use smartpos_terminal::{
@@ -950,6 +951,22 @@ pub struct PosTerminal {
     printer: SharedPrinter,
     qr_display: SharedQrDisplay,
     receipts: Arc<Mutex<ReceiptLog>>,
+    /// The operator store whose audit log is this terminal's journal while it is open.
+    operators: Option<Arc<PosOperators>>,
+}
+
+impl Drop for PosTerminal {
+    /// The operator store outlives the terminal: its audit entries go back to memory (written
+    /// to the journal of the next terminal opened with it), and it lets go of this journal so
+    /// the file can be opened again.
+    fn drop(&mut self) {
+        if let Some(ops) = &self.operators {
+            let pending = MemoryAudit::new();
+            if ops.store.set_audit(Box::new(pending.clone())).is_ok() {
+                *lock(&ops.pending_audit) = Some(pending);
+            }
+        }
+    }
 }
 
 fn secret(field: &str, bytes: &[u8], len: usize) -> Result<Zeroizing<Vec<u8>>, SmartPosError> {
@@ -1074,7 +1091,7 @@ impl PosTerminal {
             authoriser,
         )
         .map_err(terminal_error)?;
-        if let Some(ops) = operators {
+        if let Some(ops) = &operators {
             // From now on operator sign-ins and grants go to this journal's audit log, after
             // the ones made before the terminal was open.
             let journal = terminal.journal();
@@ -1093,6 +1110,7 @@ impl PosTerminal {
             printer,
             qr_display,
             receipts: Arc::new(Mutex::new(ReceiptLog::default())),
+            operators,
         }))
     }
 

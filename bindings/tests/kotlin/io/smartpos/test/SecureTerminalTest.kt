@@ -1,5 +1,6 @@
 package io.smartpos.test
 
+import io.smartpos.PosDevices
 import io.smartpos.SmartPosTerminal
 import io.smartpos.core.HostSimulator
 import io.smartpos.core.KeyStoreCallback
@@ -8,7 +9,10 @@ import io.smartpos.core.PosCredentials
 import io.smartpos.core.PosJournalKeys
 import io.smartpos.core.PosKeyAlgorithm
 import io.smartpos.core.PosOperatorPolicy
+import io.smartpos.core.OfflinePinEntry
+import io.smartpos.core.PosOnlinePin
 import io.smartpos.core.PosOperators
+import io.smartpos.core.PosPinPad
 import io.smartpos.core.PosRole
 import io.smartpos.core.PosSecretKey
 import io.smartpos.core.PosStatus
@@ -205,6 +209,57 @@ class SecureTerminalTest {
             SmartPosTerminal.openSecured(dir, File(dir, "j2.db"), short, operators, supervisor, devices.devices()).close()
         }
         assertTrue(e.reason, e.reason.contains("journal hash key has 16 bytes"))
+    }
+
+    /**
+     * A PIN pad that enciphers the online PIN as the device's secure PIN pad would: an ISO 9564-1
+     * §9.1 format 0 block (PIN field XOR PAN field) under the PIN key (TPK) the terminal stored
+     * in the Kotlin key store at sign-on, TDEA ECB.
+     */
+    private inner class KeyStorePinPad(private val pin: String) : PosPinPad {
+        override fun onlinePin(pan: String, amount: ULong): PosOnlinePin {
+            val tpk = keys.working[PosWorkingKeyType.PIN] ?: throw SmartPosException.KeyMissing("no PIN key")
+            val pinField = ("0" + pin.length.toString(16) + pin).padEnd(16, 'F')
+            val panField = "0000" + pan.dropLast(1).takeLast(12)
+            val clear = ByteArray(8) { i ->
+                (pinField.substring(2 * i, 2 * i + 2).toInt(16) xor panField.substring(2 * i, 2 * i + 2).toInt(16)).toByte()
+            }
+            val k = tpk.value
+            val key24 = k.copyOfRange(0, 16) + k.copyOfRange(0, 8)
+            val cipher = javax.crypto.Cipher.getInstance("DESede/ECB/NoPadding")
+            cipher.init(javax.crypto.Cipher.ENCRYPT_MODE, javax.crypto.spec.SecretKeySpec(key24, "DESede"))
+            val block = cipher.doFinal(clear)
+            clear.fill(0)
+            key24.fill(0)
+            return PosOnlinePin.Entered(block, null)
+        }
+
+        override fun offlinePin(triesLeft: UByte?): OfflinePinEntry = OfflinePinEntry.Entered(pin.toByteArray())
+    }
+
+    @Test
+    fun balanceInquiryWithAnOnlinePinEncipheredUnderTheKotlinStoresPinKey() = runBlocking {
+        terminal.close()
+        // The UnionPay prepaid test card: online PIN 123456, balance 1000.00 at the host.
+        devices.profile = "up-cda-online-pin"
+        val d = devices
+        terminal = SmartPosTerminal.openSecured(
+            dir, File(dir, "journal.db"), keys, operators, supervisor,
+            PosDevices(d.reader, KeyStorePinPad("123456"), d.printer, d.scanner, d.indicators),
+        )
+        terminal.signOn()
+        val inquiry = terminal.balanceInquiry("cash1")
+        assertEquals(PosStatus.APPROVED, inquiry.status)
+        assertEquals("balance_inquiry", inquiry.kind)
+        assertEquals(100_000uL, inquiry.balance)
+        // A wrong PIN is declined by the issuer (55), typed.
+        terminal.close()
+        terminal = SmartPosTerminal.openSecured(
+            dir, File(dir, "journal.db"), keys, operators, supervisor,
+            PosDevices(d.reader, KeyStorePinPad("654321"), d.printer, d.scanner, d.indicators),
+        )
+        val wrong = expect<SmartPosException.Declined> { terminal.balanceInquiry("cash1") }
+        assertEquals("55", wrong.responseCode)
     }
 
     @Test
