@@ -201,6 +201,16 @@ class SecureTerminalTest {
     }
 
     @Test
+    fun aMasterKeyOfTheWrongLengthIsRefusedBeforeTheAdminIsAsked() = runBlocking {
+        val e = expect<SmartPosException.InvalidInput> {
+            terminal.loadMasterKey(PosSecretKey(PosKeyAlgorithm.TDES2, ByteArray(10)))
+        }
+        assertEquals("key", e.field)
+        assertTrue("nobody was asked", supervisor.asked.isEmpty())
+        assertArrayEquals("the stored key is untouched", simulatedMasterKey(), keys.master!!.value)
+    }
+
+    @Test
     fun journalKeysOfTheWrongLengthAreRefusedAtOpen() {
         val short = object : KeyStoreCallback by MemoryKeyStore(simulatedMasterKey()) {
             override fun journalKeys() = PosJournalKeys(ByteArray(16), ByteArray(32))
