@@ -1310,16 +1310,30 @@ impl PosTerminal {
             .await
     }
 
-    /// [`PosTerminal::settle`] with the settlement report: the journal's totals of the closed
-    /// batch by payment method, scheme and operator against what the host was sent, and the
-    /// printed report text in `lang`.
+    /// [`PosTerminal::settle`] with the settlement report: the journal's totals of the batch it
+    /// settled (an earlier batch whose settlement failed is settled first, like `settle` does)
+    /// by payment method, scheme and operator against what the host was sent, and the printed
+    /// report text in `lang`.
     pub async fn settle_with_report(
         &self,
         lang: PosLanguage,
     ) -> Result<PosSettlementReport, SmartPosError> {
         self.with_terminal(None, move |t, _| {
             let journal = t.journal();
-            let batch = lock(&journal).current_batch().map_err(journal_error)?;
+            // The batch `settle` will send: the oldest one closed but never confirmed by the
+            // host (a failed settlement is settled again first), else the open one.
+            let batch = {
+                let mut j = lock(&journal);
+                match j
+                    .unsettled_batches()
+                    .map_err(journal_error)?
+                    .into_iter()
+                    .next()
+                {
+                    Some(b) => b,
+                    None => j.current_batch().map_err(journal_error)?,
+                }
+            };
             let result = t.settle().map_err(terminal_error)?;
             let settings = t.settings();
             let j = lock(&journal);

@@ -223,6 +223,27 @@ class ReceiptAndPaymentTest {
     }
 
     @Test
+    fun settlementReportAfterAFailedSettlementIsOfTheBatchSettledAgain() = runBlocking {
+        terminal.signOn()
+        terminal.sale(2000, "01")
+        // The host's answer to the settlement is lost: the batch is closed, not settled.
+        host.withholdAnswers(1u)
+        val failed = runCatching { terminal.settle() }.exceptionOrNull()
+        assertTrue("$failed", failed is SmartPosException.HostUnavailable)
+        terminal.sale(500, "01")
+        // The failed batch is settled first, and the report is of that batch.
+        val first = terminal.settleWithReport()
+        assertEquals(2000L, first.settlement.salesAmount)
+        assertEquals(2000L, first.totals.total.salesAmount)
+        assertTrue(first.journalMatchesSent)
+        val second = terminal.settleWithReport()
+        assertEquals(500L, second.settlement.salesAmount)
+        assertEquals(500L, second.totals.total.salesAmount)
+        assertTrue(second.journalMatchesSent)
+        assertTrue(second.settlement.batchNo != first.settlement.batchNo)
+    }
+
+    @Test
     fun preAuthorisationThenCompletion() = runBlocking {
         terminal.signOn()
         devices.profile = "visa-cda-online-pin"
