@@ -1381,6 +1381,20 @@ impl PosTerminal {
         .await
     }
 
+    /// Print the totals report of the open batch (as [`PosTerminal::totals_report`]) on the
+    /// [`PosPrinter`], text lines only; returns the report.
+    pub async fn print_totals_report(
+        &self,
+        lang: PosLanguage,
+    ) -> Result<PosTotalsReport, SmartPosError> {
+        let report = self.totals_report(lang).await?;
+        let printer = self.printer.clone();
+        let lines: Vec<String> = report.text.lines().map(str::to_string).collect();
+        self.with_terminal(None, move |_, _| lock(&printer).print(lines, None))
+            .await?;
+        Ok(report)
+    }
+
     /// The receipt of journal transaction `txn_id`: its data (masked PAN, entry mode, AID,
     /// label, TVR/TSI, cryptogram, auth code, RRN, CVM line, amounts, value-added data) and the
     /// copy laid out by smartpos-terminal as text (32 columns), ESC/POS bytes (GBK) and PNG.

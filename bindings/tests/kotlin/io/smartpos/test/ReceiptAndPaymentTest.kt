@@ -189,6 +189,10 @@ class ReceiptAndPaymentTest {
         assertNull(report.closedAtMs)
         assertFalse(report.settled)
         assertTrue(report.text, report.text.contains("3,000") || report.text.contains("30.00"))
+        val printed = terminal.printTotalsReport(PosLanguage.EN)
+        assertEquals(report.total, printed.total)
+        assertEquals(report.text.lines(), devices.printed.single())
+        assertNull(devices.printedEscpos.single())
     }
 
     @Test

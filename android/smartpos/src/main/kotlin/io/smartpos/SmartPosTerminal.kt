@@ -165,6 +165,9 @@ class SmartPosTerminal private constructor(
     /** Totals of the open batch by payment method, scheme and operator, with its text (X report). */
     suspend fun totalsReport(lang: PosLanguage = PosLanguage.EN): PosTotalsReport = pos.totalsReport(lang)
 
+    /** Print the totals report of the open batch on the printer; returns it. */
+    suspend fun printTotalsReport(lang: PosLanguage = PosLanguage.EN): PosTotalsReport = pos.printTotalsReport(lang)
+
     /** The receipt of [txnId]: data (masked PAN only), text, ESC/POS bytes and PNG. */
     suspend fun receipt(txnId: Long, copy: PosReceiptCopy = PosReceiptCopy.CUSTOMER, lang: PosLanguage = PosLanguage.EN): PosReceipt =
         pos.receipt(txnId, copy, lang)
