@@ -14,11 +14,14 @@
 //!   (complete with the host's answer), each also over a JNI-registered reader ([`native`])
 //! * [`PosTerminal`]: smartpos-terminal's `Terminal` (sale by card, wallet code or merchant QR,
 //!   pre-authorisation and completion, void, refund, balance, settlement, receipts and reports,
-//!   tamper, key loading) over device callbacks; its keys in the app's [`KeyStoreCallback`] or
+//!   tamper, key loading) over device callbacks (reader, PIN pad, printer, QR scanner and
+//!   display, indicators, events) run on one worker thread per terminal; its keys in the app's [`KeyStoreCallback`] or
 //!   the software store, supervisor actions through [`SupervisorCallback`] checked against
 //!   [`PosOperators`]
 //! * [`SmartPosError`]: one exception class per variant in Kotlin
-//! * feature `sim` (tests only): [`sim::SimulatedCard`], [`sim::simulated_emv_kernel`]
+//! * feature `sim` (tests only): [`sim::SimulatedCard`], [`sim::simulated_emv_kernel`],
+//!   [`sim::HostSimulator`] (wallet payments of merchant QRs, withheld answers),
+//!   [`sim::write_simulated_config`], [`sim::CallbackWorker`] (callback cost from a Rust thread)
 //!
 //! Application selection, the kernels and every EMV decision are smartpos-emv's; this crate
 //! converts types only.
