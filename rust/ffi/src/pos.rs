@@ -41,8 +41,8 @@ use smartpos_terminal::receipt::{CodePage, MerchantInfo, Receipt, ReceiptData, W
 use smartpos_terminal::report::{SettlementReport, TotalsReport};
 use smartpos_terminal::{
     AllowAll, AuthError, Authoriser, CancelToken, Devices, Event, EventSink, LedStatus, OperatorId,
-    PaymentMethod, SaleRequest, SettlementResult, SharedKeyStore, SignOnResult, SoftKeyStore,
-    Status, Terminal, TerminalError, TransactionOutcome, ValueAdded,
+    PaymentMethod, Reprint, SaleRequest, SettlementResult, SharedKeyStore, SignOnResult,
+    SoftKeyStore, Status, Terminal, TerminalError, TransactionOutcome, ValueAdded,
 };
 use zeroize::{Zeroize, Zeroizing};
 
@@ -1446,6 +1446,32 @@ impl PosTerminal {
                 .map_err(render_error)?;
             lock(&printer).print(text.lines().map(str::to_string).collect(), Some(escpos))?;
             log.printed.insert(key);
+            Ok(data)
+        })
+        .await
+    }
+
+    /// Print `copy` of the receipt of the last finished transaction (approved, declined or
+    /// reversed) again, marked as a reprint: the attendant's "reprint last" key. Returns what was
+    /// printed; `InvalidInput` when there is no transaction yet.
+    pub async fn reprint_last(
+        &self,
+        copy: PosReceiptCopy,
+    ) -> Result<PosReceiptData, SmartPosError> {
+        let receipts = self.receipts.clone();
+        let printer = self.printer.clone();
+        self.with_terminal(None, move |t, _| {
+            let last = t.reprint(Reprint::Last).map_err(terminal_error)?;
+            let mut log = lock(&receipts);
+            let lang = log.language.unwrap_or(PosLanguage::En);
+            let (receipt, data) = PosTerminal::layout(t, &log, last.txn_id, copy, lang, true)?;
+            let escpos = receipt
+                .to_escpos(Width::Cols32, CodePage::Gbk)
+                .map_err(render_error)?;
+            let text = receipt.to_text(Width::Cols32);
+            lock(&printer).print(text.lines().map(str::to_string).collect(), Some(escpos))?;
+            log.printed
+                .insert((last.txn_id, copy == PosReceiptCopy::Merchant));
             Ok(data)
         })
         .await

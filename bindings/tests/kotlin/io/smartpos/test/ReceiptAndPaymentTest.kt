@@ -170,6 +170,13 @@ class ReceiptAndPaymentTest {
         // Unknown transaction: a typed journal error, nothing printed.
         expect<SmartPosException.Journal> { terminal.printReceipt(987_654, PosReceiptCopy.CUSTOMER) }
         assertEquals(3, devices.printed.size)
+        // "Reprint last": the latest transaction, always marked as a reprint.
+        val second = terminal.sale(1500, "01")
+        val last = terminal.reprintLast()
+        assertTrue(last.reprint)
+        assertEquals(second.rrn, last.rrn)
+        assertEquals(1500L, last.amount)
+        assertTrue(devices.printed[3].toString(), devices.printed[3].any { it.contains("重打印") })
     }
 
     @Test

@@ -172,6 +172,9 @@ class SmartPosTerminal private constructor(
     suspend fun receipt(txnId: Long, copy: PosReceiptCopy = PosReceiptCopy.CUSTOMER, lang: PosLanguage = PosLanguage.EN): PosReceipt =
         pos.receipt(txnId, copy, lang)
 
+    /** Print [copy] of the last finished transaction's receipt again, marked as a reprint. */
+    suspend fun reprintLast(copy: PosReceiptCopy = PosReceiptCopy.CUSTOMER): PosReceiptData = pos.reprintLast(copy)
+
     /** Label language of [printReceipt] (English until set). */
     fun setReceiptLanguage(lang: PosLanguage) = pos.setReceiptLanguage(lang)
 
