@@ -185,7 +185,8 @@ proptest::proptest! {
     /// the settled ones, and never settles anything again.
     #[test]
     fn a_repeat_balances_only_with_the_settled_totals(
-        amounts in proptest::collection::vec(1u64..50_000, 0..4),
+        // Whole hundreds: HostSim's amount rules decline amounts ending in 05, 51, 55, 91, 96.
+        amounts in proptest::collection::vec(proptest::strategy::Strategy::prop_map(1u64..500, |a| a * 100), 0..4),
         count_delta in 0u32..2,
         amount_delta in 0u64..3,
     ) {
