@@ -3,7 +3,7 @@
 //! through the cups-pos profile, and responses that do not belong to the request are refused.
 
 use smartpos_crypto::key::{KeyAlgorithm, SecretKey};
-use smartpos_crypto::keyhier::{self, HierarchyAlgorithm, KeyHierarchy};
+use smartpos_crypto::keyhier::{HierarchyAlgorithm, KeyHierarchy};
 use smartpos_crypto::pin::{self, Pin, PinBlockFormat};
 use smartpos_host::link::{read_frame, write_frame};
 use smartpos_host::mac::{self, MacAlgorithm};
@@ -17,69 +17,23 @@ use std::net::TcpListener;
 use std::sync::mpsc;
 use std::time::Duration;
 
-const TMK: &str = "11111111111111112222222222222222";
-const TPK: &str = "0123456789ABCDEFFEDCBA9876543210";
-const TAK: &str = "89ABCDEF01234567FEDCBA9876543210";
+#[path = "support/scripted.rs"]
+mod scripted;
+use scripted::{TAK, TMK, TPK, scripted_host};
+
 const PAN: &str = "4761739001010010";
 
-type Tamper = Box<dyn FnMut(&Message, &mut Message) + Send>;
+type Tamper = scripted::Answer;
 
-/// A fake host: answers every request with 00 (MACed with the TAK), after `tamper` had its way
-/// with the response; every request frame is sent back to the test on a channel.
+/// A fake host: answers every request with 00, RRN 000000000123 and auth code 654321 (MACed
+/// with the TAK), after `tamper` had its way with the response.
 fn fake_host(mut tamper: Tamper) -> (String, mpsc::Receiver<Frame>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr").to_string();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let p = Profile::cups_pos();
-        let tmk = SecretKey::from_hex(KeyAlgorithm::Tdes2, TMK).expect("tmk");
-        let tpk = SecretKey::from_hex(KeyAlgorithm::Tdes2, TPK).expect("tpk");
-        let tak = SecretKey::from_hex(KeyAlgorithm::Tdes2, TAK).expect("tak");
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { return };
-            while let Ok(payload) = read_frame(&mut s) {
-                let Ok(frame) = p.unpack_frame(&payload) else {
-                    return;
-                };
-                let req = frame.message.clone();
-                let _ = tx.send(frame.clone());
-                let Ok(mut r) = req.respond(&[2, 3, 4, 11, 25, 41, 42, 49, 60]) else {
-                    return;
-                };
-                let _ = r.set_response_code("00");
-                let _ = r.set_rrn("000000000123");
-                let _ = r.set_auth_code("654321");
-                if req.mti().as_str() == "0800" {
-                    let mut f62 = Vec::new();
-                    for k in [&tpk, &tak, &tak] {
-                        let (e, c) = keyhier::encipher_working_key(&tmk, k).expect("wrap");
-                        f62.extend(e);
-                        f62.extend(c);
-                    }
-                    let _ = r.set_binary(62, &f62);
-                }
-                tamper(&req, &mut r);
-                if req.mti().class() != 8 && !r.has(64) {
-                    let _ = mac::sign(p, MacAlgorithm::CupEcb, &tak, &mut r);
-                }
-                if r.binary(64) == Some(b"NOMAC!!!") {
-                    r.remove(64);
-                }
-                let out = Frame {
-                    tpdu: frame.tpdu.map(|t| t.reply()),
-                    header: frame.header.clone(),
-                    message: r,
-                };
-                let Ok(bytes) = p.pack_frame(&out) else {
-                    return;
-                };
-                if write_frame(&mut s, &bytes).is_err() {
-                    return;
-                }
-            }
-        }
-    });
-    (addr, rx)
+    scripted_host(Box::new(move |req, r| {
+        let _ = r.set_response_code("00");
+        let _ = r.set_rrn("000000000123");
+        let _ = r.set_auth_code("654321");
+        tamper(req, r);
+    }))
 }
 
 fn client(addr: &str) -> HostClient<MemoryStore> {

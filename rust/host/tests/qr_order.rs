@@ -3,79 +3,38 @@
 //! client believes, and every way a host answer is refused with a typed error.
 
 use smartpos_crypto::key::{KeyAlgorithm, SecretKey};
-use smartpos_crypto::keyhier::{self, HierarchyAlgorithm, KeyHierarchy};
+use smartpos_crypto::keyhier::{HierarchyAlgorithm, KeyHierarchy};
 use smartpos_host::dialect::{self, QrMerchantOrder};
-use smartpos_host::link::{read_frame, write_frame};
-use smartpos_host::mac::{self, MacAlgorithm};
 use smartpos_host::{
     HostClient, HostError, LinkConfig, MemoryStore, QrStatus, QueueKind, ReversalStore,
     TerminalConfig,
 };
-use smartpos_iso8583::{Frame, Message, Profile};
-use std::net::TcpListener;
+use smartpos_iso8583::Message;
 use std::sync::mpsc;
 use std::time::Duration;
 
-const TMK: &str = "11111111111111112222222222222222";
-const TPK: &str = "0123456789ABCDEFFEDCBA9876543210";
-const TAK: &str = "89ABCDEF01234567FEDCBA9876543210";
+#[path = "support/scripted.rs"]
+mod scripted;
+use scripted::{Answer, TMK, scripted_host};
 
 /// id: qr-mpm-emvco-sample — source: EMVCo QRCPS-MPM specification sample payload (see
 /// /work/shared/vectors/published.md; mvallim/emv-qrcode CRCTest.java, dongri/emv-qrcode
 /// emv_mpm_test.go). UTF-8 in the Language Template (64), CRC A13A.
 const EMVCO_SAMPLE: &str = "00020101021229300012D156000000000510A93FO3230Q31280012D15600000001030812345678520441115802CN5914BEST TRANSPORT6007BEIJING64200002ZH0104最佳运输0202北京540523.7253031565502016233030412340603***0708A60086670902ME91320016A0112233449988770708123456786304A13A";
 
-type Answer = Box<dyn FnMut(&Message, &mut Message) + Send>;
-
-/// A fake host: signs on with fixed keys, answers everything else with `answer` applied to a
-/// bare response (MTI, 3, 4, 11, 25, 41, 42, 49, 60 echoed), then MACs it with the TAK unless
-/// the answer set field 64 itself. Requests go back to the test on a channel.
+/// A fake host (support/scripted.rs) whose `answer` applies to everything but the sign-on;
+/// requests go back to the test on a channel.
 fn fake_host(mut answer: Answer) -> (String, mpsc::Receiver<Message>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr").to_string();
+    let (addr, frames) = scripted_host(Box::new(move |req, r| {
+        if req.mti().as_str() != "0800" {
+            answer(req, r);
+        }
+    }));
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
-        let p = Profile::cups_pos();
-        let tmk = SecretKey::from_hex(KeyAlgorithm::Tdes2, TMK).expect("tmk");
-        let tpk = SecretKey::from_hex(KeyAlgorithm::Tdes2, TPK).expect("tpk");
-        let tak = SecretKey::from_hex(KeyAlgorithm::Tdes2, TAK).expect("tak");
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { return };
-            while let Ok(payload) = read_frame(&mut s) {
-                let Ok(frame) = p.unpack_frame(&payload) else {
-                    return;
-                };
-                let req = frame.message.clone();
-                let _ = tx.send(req.clone());
-                let Ok(mut r) = req.respond(&[2, 3, 4, 11, 25, 41, 42, 49, 60]) else {
-                    return;
-                };
-                if req.mti().as_str() == "0800" {
-                    let _ = r.set_response_code("00");
-                    let mut f62 = Vec::new();
-                    for k in [&tpk, &tak, &tak] {
-                        let (e, c) = keyhier::encipher_working_key(&tmk, k).expect("wrap");
-                        f62.extend(e);
-                        f62.extend(c);
-                    }
-                    let _ = r.set_binary(62, &f62);
-                } else {
-                    answer(&req, &mut r);
-                    if !r.has(64) {
-                        let _ = mac::sign(p, MacAlgorithm::CupEcb, &tak, &mut r);
-                    }
-                }
-                let out = Frame {
-                    tpdu: frame.tpdu.map(|t| t.reply()),
-                    header: frame.header.clone(),
-                    message: r,
-                };
-                let Ok(bytes) = p.pack_frame(&out) else {
-                    return;
-                };
-                if write_frame(&mut s, &bytes).is_err() {
-                    return;
-                }
+        for f in frames {
+            if tx.send(f.message).is_err() {
+                return;
             }
         }
     });
