@@ -136,6 +136,22 @@ fn sim_paying_after(polls: u32) -> HostSimConfig {
     cfg
 }
 
+/// A rig (PIN 1234) whose host simulator reports a QR order paid after `polls_until_paid`
+/// status queries, polling every `poll_interval_ms`, at most `max_polls` times when given.
+fn qr_rig(tag: &str, polls_until_paid: u32, poll_interval_ms: u64, max_polls: Option<u32>) -> Rig {
+    Rig::with(
+        tag,
+        sim_paying_after(polls_until_paid),
+        |s| {
+            s.qr_poll_interval_ms = poll_interval_ms;
+            if let Some(n) = max_polls {
+                s.qr_max_polls = n;
+            }
+        },
+        Some("1234"),
+    )
+}
+
 /// Waits (bounded) until the terminal put a payload on the display and returns it.
 fn wait_shown(display: &SimQrDisplay) -> String {
     for _ in 0..20_000 {
@@ -169,12 +185,7 @@ fn saw(rig: &Rig, id: MessageId) -> bool {
 
 #[test]
 fn merchant_qr_sale_is_paid_after_polling_and_settled() {
-    let mut rig = Rig::with(
-        "mpm-paid",
-        sim_paying_after(2),
-        |s| s.qr_poll_interval_ms = 1,
-        Some("1234"),
-    );
+    let mut rig = qr_rig("mpm-paid", 2, 1, None);
     let out = rig
         .term
         .sale(&mpm_sale(2_450), &CancelToken::new())
@@ -232,15 +243,7 @@ fn merchant_qr_sale_is_paid_after_polling_and_settled() {
 
 #[test]
 fn merchant_qr_is_paid_by_a_wallet_scanning_the_shown_code() {
-    let mut rig = Rig::with(
-        "mpm-wallet",
-        sim_paying_after(100_000),
-        |s| {
-            s.qr_poll_interval_ms = 2;
-            s.qr_max_polls = 100_000;
-        },
-        Some("1234"),
-    );
+    let mut rig = qr_rig("mpm-wallet", 100_000, 2, Some(100_000));
     let display = rig.h.display.clone();
     let sim = &rig.sim;
     let term = &mut rig.term;
@@ -261,15 +264,7 @@ fn merchant_qr_is_paid_by_a_wallet_scanning_the_shown_code() {
 
 #[test]
 fn merchant_qr_never_paid_is_revoked_at_the_poll_limit() {
-    let mut rig = Rig::with(
-        "mpm-unpaid",
-        sim_paying_after(100_000),
-        |s| {
-            s.qr_poll_interval_ms = 1;
-            s.qr_max_polls = 3;
-        },
-        Some("1234"),
-    );
+    let mut rig = qr_rig("mpm-unpaid", 100_000, 1, Some(3));
     let out = rig
         .term
         .sale(&mpm_sale(1_200), &CancelToken::new())
@@ -302,15 +297,7 @@ fn merchant_qr_never_paid_is_revoked_at_the_poll_limit() {
 
 #[test]
 fn merchant_qr_cancelled_mid_poll_is_revoked() {
-    let mut rig = Rig::with(
-        "mpm-cancel",
-        sim_paying_after(100_000),
-        |s| {
-            s.qr_poll_interval_ms = 2;
-            s.qr_max_polls = 100_000;
-        },
-        Some("1234"),
-    );
+    let mut rig = qr_rig("mpm-cancel", 100_000, 2, Some(100_000));
     let display = rig.h.display.clone();
     let cancel = CancelToken::new();
     let term = &mut rig.term;
@@ -340,15 +327,7 @@ fn merchant_qr_cancelled_mid_poll_is_revoked() {
 
 #[test]
 fn host_lost_after_the_order_was_shown_leaves_it_for_the_query_at_next_open() {
-    let mut rig = Rig::with(
-        "mpm-hostdown",
-        sim_paying_after(100_000),
-        |s| {
-            s.qr_poll_interval_ms = 1;
-            s.qr_max_polls = 2;
-        },
-        Some("1234"),
-    );
+    let mut rig = qr_rig("mpm-hostdown", 100_000, 1, Some(2));
     rig.term.sign_on().expect("sign-on");
     // The order is answered (a zero delay passes its answer through); from then on every
     // answer is lost (the host processes the requests but the line drops): two queries and
@@ -397,12 +376,7 @@ fn host_lost_after_the_order_was_shown_leaves_it_for_the_query_at_next_open() {
 #[test]
 fn an_order_answer_lost_is_closed_by_its_stan_or_queried_at_next_open() {
     // Only the order's answer is lost: the terminal finds the order by its STAN and revokes it.
-    let mut rig = Rig::with(
-        "mpm-lost-answer",
-        sim_paying_after(100_000),
-        |s| s.qr_poll_interval_ms = 1,
-        Some("1234"),
-    );
+    let mut rig = qr_rig("mpm-lost-answer", 100_000, 1, None);
     rig.term.sign_on().expect("sign-on");
     rig.sim.inject(Fault::Drop, 1);
     let e = rig
@@ -493,12 +467,7 @@ fn a_refused_order_is_declined_and_nothing_is_shown() {
 #[test]
 fn a_wallet_payment_whose_answer_was_lost_is_found_paid_by_its_stan() {
     // The host pays wallet codes at once; the answer to the pay request is lost on the line.
-    let mut rig = Rig::with(
-        "qr-lost-paid",
-        sim_paying_after(0),
-        |s| s.qr_poll_interval_ms = 1,
-        Some("1234"),
-    );
+    let mut rig = qr_rig("qr-lost-paid", 0, 1, None);
     rig.term.sign_on().expect("sign-on");
     rig.h
         .scanner
@@ -527,12 +496,7 @@ fn a_wallet_payment_whose_answer_was_lost_is_found_paid_by_its_stan() {
 fn a_merchant_order_whose_answer_was_lost_and_was_paid_is_kept_paid() {
     // Only the order's answer is lost; by the time the terminal asks (by STAN), a wallet has
     // paid it (the simulator pays at the first query): the sale is approved, not closed.
-    let mut rig = Rig::with(
-        "mpm-lost-paid",
-        sim_paying_after(0),
-        |s| s.qr_poll_interval_ms = 1,
-        Some("1234"),
-    );
+    let mut rig = qr_rig("mpm-lost-paid", 0, 1, None);
     rig.term.sign_on().expect("sign-on");
     rig.sim.inject(Fault::Drop, 1);
     let out = rig
@@ -744,15 +708,7 @@ fn crash_while_the_code_was_shown_finds_the_order_paid_at_the_next_open() {
 
 #[test]
 fn merchant_and_wallet_qr_sales_settle_together_and_a_revoked_one_is_left_out() {
-    let mut rig = Rig::with(
-        "mpm-settle-mix",
-        sim_paying_after(1),
-        |s| {
-            s.qr_poll_interval_ms = 1;
-            s.qr_max_polls = 3;
-        },
-        Some("1234"),
-    );
+    let mut rig = qr_rig("mpm-settle-mix", 1, 1, Some(3));
     let a = rig
         .term
         .sale(&mpm_sale(1_111), &CancelToken::new())
@@ -793,15 +749,7 @@ fn merchant_and_wallet_qr_sales_settle_together_and_a_revoked_one_is_left_out() 
 
 #[test]
 fn a_revoke_the_host_refuses_leaves_the_order_for_the_next_open() {
-    let mut rig = Rig::with(
-        "mpm-revoke-refused",
-        sim_paying_after(100_000),
-        |s| {
-            s.qr_poll_interval_ms = 1;
-            s.qr_max_polls = 1;
-        },
-        Some("1234"),
-    );
+    let mut rig = qr_rig("mpm-revoke-refused", 100_000, 1, Some(1));
     rig.term.sign_on().expect("sign-on");
     // Order and the one query answered; the revoke's answer carries a wrong MAC (not believed).
     rig.sim.inject(Fault::Delay(std::time::Duration::ZERO), 2);
